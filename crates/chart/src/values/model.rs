@@ -1,0 +1,298 @@
+//! The typed values: every key `values.yaml` may hold, its default and its documentation.
+//!
+//! Doc comments become the `description`s of the JSON Schema (`ecr-chart schema`,
+//! `values.schema.json`), and validation errors quote them as "what is allowed".
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The values of the ECR registry helper chart.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+#[schemars(title = "ecr-registry-helper values")]
+pub struct Values {
+    /// The refresher image run by every CronJob and immediate Job.
+    pub image: Image,
+    /// Secrets used to pull the refresher image itself: a list of `{name: <secret>}`.
+    pub image_pull_secrets: Vec<LocalObjectReference>,
+    /// The ServiceAccount shared by every refresher pod.
+    pub service_account: ServiceAccount,
+    /// External Secrets Operator settings: where each registry's AWS credentials come from.
+    pub external_secret: ExternalSecret,
+    /// CPU and memory requests and limits of the refresher container.
+    pub resources: Resources,
+    /// Settings of every refresh CronJob.
+    pub cron_job: CronJob,
+    /// The Job that creates the pull secret at once, on install and whenever its inputs change.
+    pub immediate_job: ImmediateJob,
+    /// Node labels the refresher pods must run on.
+    pub node_selector: BTreeMap<String, String>,
+    /// Tolerations of the refresher pods (Kubernetes `tolerations` list).
+    pub tolerations: Vec<serde_json::Value>,
+    /// Affinity of the refresher pods (Kubernetes `affinity` object).
+    pub affinity: serde_json::Map<String, serde_json::Value>,
+    /// Extra annotations on the refresher pods.
+    pub pod_annotations: BTreeMap<String, String>,
+    /// Extra labels on the refresher pods.
+    pub pod_labels: BTreeMap<String, String>,
+    /// PriorityClass of the refresher pods; empty for none.
+    pub priority_class_name: String,
+    /// Labels added to every object.
+    pub common_labels: BTreeMap<String, String>,
+    /// Log format of the refresher: `json` or `plain`.
+    pub log_format: LogFormat,
+    /// The ECR registries to keep a `regcred-<name>` pull secret for.
+    pub ecr_registries: Vec<Registry>,
+}
+
+impl Default for Values {
+    fn default() -> Self {
+        Self {
+            image: Image::default(),
+            image_pull_secrets: Vec::new(),
+            service_account: ServiceAccount::default(),
+            external_secret: ExternalSecret::default(),
+            resources: Resources::default(),
+            cron_job: CronJob::default(),
+            immediate_job: ImmediateJob::default(),
+            node_selector: BTreeMap::new(),
+            tolerations: Vec::new(),
+            affinity: serde_json::Map::new(),
+            pod_annotations: BTreeMap::new(),
+            pod_labels: BTreeMap::new(),
+            priority_class_name: String::new(),
+            common_labels: BTreeMap::new(),
+            log_format: LogFormat::Json,
+            ecr_registries: Vec::new(),
+        }
+    }
+}
+
+/// One ECR registry: a `regcred-<name>` docker-registry Secret kept fresh.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registry {
+    /// Unique name of the registry: a DNS-1123 label (lowercase letters, digits and '-',
+    /// starting and ending with a letter or digit) of at most 32 characters, so that every
+    /// derived name fits its Kubernetes limit (`ecr-registry-helper-<name>` CronJob: 52).
+    pub name: String,
+    /// AWS region of the registry, e.g. `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
+    pub region: String,
+    /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label.
+    pub namespace: String,
+    /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week).
+    #[serde(default = "default_schedule")]
+    pub schedule: String,
+}
+
+/// The default refresh schedule: every 10 hours, well inside the 12-hour token lifetime.
+pub fn default_schedule() -> String {
+    "0 */10 * * *".to_owned()
+}
+
+/// The refresher image.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Image {
+    /// Image repository, without tag.
+    pub repository: String,
+    /// Image tag; empty means the version of ecr-chart that rendered the chart.
+    pub tag: String,
+    /// Image pull policy: `Always`, `IfNotPresent` or `Never`.
+    pub pull_policy: PullPolicy,
+}
+
+impl Default for Image {
+    fn default() -> Self {
+        Self {
+            repository: "ghcr.io/ecr-registry-helper/ecr-refresher".to_owned(),
+            tag: String::new(),
+            pull_policy: PullPolicy::IfNotPresent,
+        }
+    }
+}
+
+/// Kubernetes image pull policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum PullPolicy {
+    Always,
+    IfNotPresent,
+    Never,
+}
+
+/// A reference to a Secret in the same namespace.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocalObjectReference {
+    /// Name of the Secret.
+    pub name: String,
+}
+
+/// The shared ServiceAccount.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ServiceAccount {
+    /// Create the ServiceAccount (`true`) or reuse an existing one of that name (`false`).
+    pub create: bool,
+    /// Name of the ServiceAccount: a DNS-1123 subdomain.
+    pub name: String,
+    /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA.
+    pub annotations: BTreeMap<String, String>,
+}
+
+impl Default for ServiceAccount {
+    fn default() -> Self {
+        Self {
+            create: true,
+            name: "sa-argocd".to_owned(),
+            annotations: BTreeMap::new(),
+        }
+    }
+}
+
+/// External Secrets Operator settings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ExternalSecret {
+    /// Render an ExternalSecret per registry that fills `ecr-registry-helper-secrets-<name>`.
+    pub enabled: bool,
+    /// API version of ExternalSecret; ESO 2.x serves only `external-secrets.io/v1`.
+    pub api_version: String,
+    /// How often ESO re-reads the store, as a Go duration (`1h`, `30m`, `90s`).
+    pub refresh_interval: String,
+    /// The SecretStore or ClusterSecretStore that holds the AWS credentials.
+    pub secret_store_ref: SecretStoreRef,
+    /// The `<akeyless-path>` prefix of the remote keys
+    /// `<prefix>/aws/ecr/<name>/AWS_ACCOUNT|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY`.
+    pub key_prefix: String,
+}
+
+impl Default for ExternalSecret {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            api_version: "external-secrets.io/v1".to_owned(),
+            refresh_interval: "1h".to_owned(),
+            secret_store_ref: SecretStoreRef::default(),
+            key_prefix: "/ecr-registry-helper".to_owned(),
+        }
+    }
+}
+
+/// Reference to the store ESO reads from.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SecretStoreRef {
+    /// `ClusterSecretStore` or `SecretStore`.
+    pub kind: SecretStoreKind,
+    /// Name of the store.
+    pub name: String,
+}
+
+impl Default for SecretStoreRef {
+    fn default() -> Self {
+        Self {
+            kind: SecretStoreKind::ClusterSecretStore,
+            name: "akeyless".to_owned(),
+        }
+    }
+}
+
+/// Kind of an External Secrets store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum SecretStoreKind {
+    ClusterSecretStore,
+    SecretStore,
+}
+
+/// Container resources.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Resources {
+    /// Requested resources: `cpu`, `memory`, `ephemeral-storage` as Kubernetes quantities.
+    pub requests: BTreeMap<String, String>,
+    /// Resource limits: `cpu`, `memory`, `ephemeral-storage` as Kubernetes quantities.
+    pub limits: BTreeMap<String, String>,
+}
+
+impl Default for Resources {
+    fn default() -> Self {
+        let map = |memory: &str, cpu: &str| {
+            BTreeMap::from([
+                ("cpu".to_owned(), cpu.to_owned()),
+                ("memory".to_owned(), memory.to_owned()),
+            ])
+        };
+        Self {
+            requests: map("64Mi", "100m"),
+            limits: map("128Mi", "200m"),
+        }
+    }
+}
+
+/// CronJob settings shared by every registry.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct CronJob {
+    /// How many successful runs to keep.
+    pub successful_jobs_history_limit: u32,
+    /// How many failed runs to keep.
+    pub failed_jobs_history_limit: u32,
+    /// Pause every CronJob (`true`) without deleting it.
+    pub suspend: bool,
+    /// How often a failed refresh pod is retried within one run.
+    pub backoff_limit: u32,
+    /// What to do when a run is due while the previous one still runs:
+    /// `Forbid`, `Allow` or `Replace`.
+    pub concurrency_policy: ConcurrencyPolicy,
+    /// Seconds after the scheduled time within which a missed run may still start; null for no limit.
+    pub starting_deadline_seconds: Option<u32>,
+    /// IANA time zone of the schedules (e.g. `Europe/Berlin`); null for the controller's zone.
+    pub time_zone: Option<String>,
+}
+
+impl Default for CronJob {
+    fn default() -> Self {
+        Self {
+            successful_jobs_history_limit: 2,
+            failed_jobs_history_limit: 1,
+            suspend: false,
+            backoff_limit: 3,
+            concurrency_policy: ConcurrencyPolicy::Forbid,
+            starting_deadline_seconds: None,
+            time_zone: None,
+        }
+    }
+}
+
+/// CronJob concurrency policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+pub enum ConcurrencyPolicy {
+    Allow,
+    Forbid,
+    Replace,
+}
+
+/// The immediate Job.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct ImmediateJob {
+    /// Render a Job per registry that refreshes at once on install and upgrade.
+    pub enabled: bool,
+}
+
+impl Default for ImmediateJob {
+    fn default() -> Self {
+        Self { enabled: true }
+    }
+}
+
+/// Refresher log format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Plain,
+}

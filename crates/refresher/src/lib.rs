@@ -1,0 +1,1 @@
+//! ecr-refresher: turns AWS credentials into a fresh `regcred-<name>` Secret.
