@@ -1,0 +1,1 @@
+//! Placeholder; replaced by the owner of this test.
