@@ -248,8 +248,10 @@ pub struct CronJob {
     /// `Forbid`, `Allow` or `Replace`.
     pub concurrency_policy: ConcurrencyPolicy,
     /// Seconds after the scheduled time within which a missed run may still start; null for no limit.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub starting_deadline_seconds: Option<u32>,
     /// IANA time zone of the schedules (e.g. `Europe/Berlin`); null for the controller's zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub time_zone: Option<String>,
 }
 

@@ -1,0 +1,109 @@
+//! What each command does: read values, validate, render, write — I/O at this edge only.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::cli::{Cli, Command, ReleaseArgs, ValuesArgs};
+use crate::render::{Release, Renderer};
+use crate::values::{self, Source, Values};
+use crate::{Error, chart};
+
+/// The embedded default values, rendered when no `-f` is given.
+pub const EXAMPLE_VALUES: &str = include_str!("../../../values.example.yaml");
+
+/// Run one command, writing its output to `out`.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
+    match cli.command {
+        Command::Render { values, release } => {
+            let release = check_release(release)?;
+            let values = load(&values)?;
+            let text = Renderer::new(&values, &release).manifests(&values)?;
+            out.write_all(text.as_bytes()).map_err(Error::Output)
+        }
+        Command::Chart { values, output } => {
+            let sources = sources(&values)?;
+            let typed = values::load(&sources)?;
+            let baked = serde_json::to_value(&typed).expect("values always serialise");
+            let yaml = chart::values_yaml(&baked, &sources);
+            let files = chart::chart_files(&typed, &baked, yaml)?;
+            chart::write_chart(&output, &files)?;
+            writeln!(
+                out,
+                "wrote chart {} ({} files)",
+                output.display(),
+                files.len()
+            )
+            .map_err(Error::Output)
+        }
+        Command::Validate { values } => load(&values).map(drop),
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&values::schema())
+                .expect("a serde_json::Value always serialises");
+            writeln!(out, "{schema}").map_err(Error::Output)
+        }
+    }
+}
+
+fn load(args: &ValuesArgs) -> Result<Values, Error> {
+    Ok(values::load(&sources(args)?)?)
+}
+
+/// Read every `-f` file (or the embedded example) before anything is validated.
+fn sources(args: &ValuesArgs) -> Result<Vec<Source>, Error> {
+    if args.files.is_empty() {
+        return Ok(vec![Source {
+            name: "values.example.yaml".to_owned(),
+            text: EXAMPLE_VALUES.to_owned(),
+        }]);
+    }
+    args.files.iter().map(|path| read(path)).collect()
+}
+
+fn read(path: &Path) -> Result<Source, Error> {
+    let fail = |source| Error::ReadValues {
+        path: path.to_path_buf(),
+        source,
+    };
+    let text = if path.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(fail)?;
+        text
+    } else {
+        std::fs::read_to_string(path).map_err(fail)?
+    };
+    Ok(Source {
+        name: path.display().to_string(),
+        text,
+    })
+}
+
+/// Helm's rules: a release name is a DNS-1123 subdomain of at most 53 characters; a namespace
+/// a DNS-1123 label.
+fn check_release(args: ReleaseArgs) -> Result<Release, Error> {
+    let label = |s: &str, max: usize| {
+        !s.is_empty()
+            && s.len() <= max
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+            && !s.starts_with(['-', '.'])
+            && !s.ends_with(['-', '.'])
+    };
+    if !label(&args.release_name, 53) {
+        return Err(Error::InvalidArgument {
+            what: "release name",
+            value: args.release_name,
+            allowed: "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 53 characters",
+        });
+    }
+    if !label(&args.namespace, 63) || args.namespace.contains('.') {
+        return Err(Error::InvalidArgument {
+            what: "namespace",
+            value: args.namespace,
+            allowed: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
+        });
+    }
+    Ok(Release {
+        name: args.release_name,
+        namespace: args.namespace,
+    })
+}
