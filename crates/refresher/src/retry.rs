@@ -1,0 +1,130 @@
+//! Retrying transient failures: jittered exponential backoff within the `RETRY_TIMEOUT` budget.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use backon::{ExponentialBuilder, Retryable};
+
+use crate::settings::Settings;
+
+/// First delay between attempts; it doubles (with full jitter) up to [`MAX_DELAY`].
+pub const MIN_DELAY: Duration = Duration::from_millis(200);
+/// Longest delay between two attempts.
+pub const MAX_DELAY: Duration = Duration::from_secs(10);
+
+/// Runs `op` until it succeeds, fails permanently (`is_transient` false), or the next delay
+/// would end after the `RETRY_TIMEOUT` budget. Each retry is logged as one warning line.
+/// The total time is bounded by the budget plus one request timeout.
+pub async fn transient<T, E, F, Fut>(
+    settings: &Settings,
+    step: &str,
+    is_transient: impl Fn(&E) -> bool,
+    describe: impl Fn(&E) -> String,
+    op: F,
+) -> Result<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let deadline = Instant::now() + settings.retry_timeout;
+    let backoff = ExponentialBuilder::default()
+        .with_min_delay(MIN_DELAY)
+        .with_max_delay(MAX_DELAY)
+        .with_factor(2.0)
+        .with_jitter()
+        .without_max_times();
+    let registry = settings.registry.as_str();
+    op.retry(backoff)
+        .when(is_transient)
+        .adjust(move |_, delay| delay.filter(|d| Instant::now() + *d <= deadline))
+        .notify(|err, delay| {
+            tracing::warn!(
+                registry,
+                step,
+                retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                cause = %describe(err),
+                "transient failure, retrying"
+            );
+        })
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::settings::{LogFormat, OutputFormat, Region};
+    use std::cell::Cell;
+
+    fn settings(budget: Duration) -> Settings {
+        Settings {
+            registry: "primary".into(),
+            region: Region::parse("eu-west-1").expect("valid region"),
+            secret_name: "regcred-primary".into(),
+            namespaces: vec!["apps".into()],
+            account: None,
+            log_format: LogFormat::Plain,
+            dry_run: false,
+            output: OutputFormat::Yaml,
+            request_timeout: Duration::from_secs(1),
+            retry_timeout: budget,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_transient_failure_is_retried_until_success() {
+        let calls = Cell::new(0);
+        let result: Result<&str, &str> = transient(
+            &settings(Duration::from_secs(30)),
+            "test",
+            |_: &&str| true,
+            |e| e.to_string(),
+            || async {
+                calls.set(calls.get() + 1);
+                if calls.get() < 3 {
+                    Err("busy")
+                } else {
+                    Ok("done")
+                }
+            },
+        )
+        .await;
+        assert_eq!(result, Ok("done"));
+        assert_eq!(calls.get(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_permanent_failure_is_not_retried() {
+        let calls = Cell::new(0);
+        let result: Result<(), &str> = transient(
+            &settings(Duration::from_secs(30)),
+            "test",
+            |_: &&str| false,
+            |e| e.to_string(),
+            || async {
+                calls.set(calls.get() + 1);
+                Err("denied")
+            },
+        )
+        .await;
+        assert_eq!(result, Err("denied"));
+        assert_eq!(calls.get(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_zero_budget_means_a_single_attempt() {
+        let calls = Cell::new(0);
+        let result: Result<(), &str> = transient(
+            &settings(Duration::ZERO),
+            "test",
+            |_: &&str| true,
+            |e| e.to_string(),
+            || async {
+                calls.set(calls.get() + 1);
+                Err("busy")
+            },
+        )
+        .await;
+        assert_eq!(result, Err("busy"));
+        assert_eq!(calls.get(), 1);
+    }
+}
