@@ -1,0 +1,185 @@
+"""Shared fixtures for the Python tests: the real ecr-chart binary, the real Helm
+engine (helm-python-sdk), the Kubernetes and External Secrets schemas.
+
+A missing real part fails the test with an install hint; nothing is skipped.
+Third-party modules are imported here only, so a missing one fails each test
+with the hint instead of breaking collection.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+INSTALL_HINT = (
+    "run scripts/test (or: python3 -m venv .venv && "
+    ".venv/bin/pip install -r tests/requirements.txt) and use .venv/bin/python"
+)
+CHART_NAME = "ecr-registry-helper"
+MANIFESTS = f"{CHART_NAME}/templates/manifests.yaml"
+DEFAULT_RELEASE = "ecr-registry-helper"
+DEFAULT_NAMESPACE = "default"
+
+# Every scenario: the lead's fixtures, ours, and the embedded values.example.yaml (None).
+VALUES_FILES: list[Path | None] = [
+    None,
+    *sorted((REPO / "tests/fixtures/values").glob("*.yaml")),
+    *sorted((Path(__file__).parent / "fixtures/values").glob("*.yaml")),
+]
+SEED_VALUES = REPO / "tests/fixtures/values/00-seed.yaml"
+
+
+def values_id(path: Path | None) -> str:
+    return "embedded-example" if path is None else path.stem
+
+
+def _module(name: str) -> ModuleType:
+    try:
+        return importlib.import_module(name)
+    except ImportError as err:
+        pytest.fail(f"cannot import {name} ({err}); {INSTALL_HINT}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def helm() -> ModuleType:
+    """The real Helm engine: `helm_python` from PyPI helm-python-sdk."""
+    return _module("helm_python")
+
+
+@pytest.fixture(scope="session")
+def yaml() -> ModuleType:
+    return _module("yaml")
+
+
+@pytest.fixture(scope="session")
+def ecr_chart_bin() -> Path:
+    """The ecr-chart binary that scripts/test builds (override with ECR_CHART_BIN)."""
+    path = Path(os.environ.get("ECR_CHART_BIN", REPO / "target/debug/ecr-chart"))
+    if not os.access(path, os.X_OK):
+        pytest.fail(
+            f"ecr-chart binary not found at {path}; run `cargo build -p ecr-chart` "
+            "(scripts/test does) or set ECR_CHART_BIN",
+            pytrace=False,
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(scope="session")
+def ecr_chart(ecr_chart_bin: Path):
+    """Runs `ecr-chart ARGS...` and returns its exit code and output."""
+
+    def run(*args: str | os.PathLike[str]) -> Run:
+        proc = subprocess.run(
+            [ecr_chart_bin, *map(os.fspath, args)],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            stdin=subprocess.DEVNULL,
+            check=False,
+            timeout=60,
+        )
+        return Run(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
+
+
+def values_args(values: Path | list[Path] | None) -> list[str]:
+    if values is None:
+        return []
+    files = values if isinstance(values, list) else [values]
+    return [arg for f in files for arg in ("-f", os.fspath(f))]
+
+
+@pytest.fixture(scope="session")
+def render(ecr_chart):
+    """`ecr-chart render` stdout; fails the test if the command fails."""
+
+    def run(
+        values: Path | list[Path] | None,
+        release: str = DEFAULT_RELEASE,
+        namespace: str = DEFAULT_NAMESPACE,
+    ) -> str:
+        args = ["render", *values_args(values), "--release-name", release, "--namespace", namespace]
+        result = ecr_chart(*args)
+        assert result.returncode == 0, f"ecr-chart {' '.join(args)} failed:\n{result.stderr}"
+        return result.stdout
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def chart_dir(ecr_chart, tmp_path_factory):
+    """`ecr-chart chart -o DIR` for a values file (or list), generated once per session."""
+    made: dict[tuple[str, ...], Path] = {}
+
+    def make(values: Path | list[Path] | None) -> Path:
+        key = tuple(values_args(values))
+        if key not in made:
+            out = tmp_path_factory.mktemp("chart") / CHART_NAME
+            result = ecr_chart("chart", *key, "-o", out)
+            assert result.returncode == 0, f"ecr-chart chart {key} failed:\n{result.stderr}"
+            made[key] = out
+        return made[key]
+
+    return make
+
+
+_DOC_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
+
+
+def split_documents(stream: str) -> list[str]:
+    """Split a YAML stream on its `---` lines (indented `---` in block scalars stay)."""
+    parts = _DOC_START.split(stream)
+    return [p for p in parts[1:]] if parts and parts[0].strip() == "" else parts
+
+
+@pytest.fixture(scope="session")
+def documents(render, yaml):
+    """The rendered objects of one scenario, parsed."""
+
+    def parse(values: Path | list[Path] | None, **kwargs: str) -> list[dict]:
+        docs = [d for d in yaml.safe_load_all(render(values, **kwargs)) if d is not None]
+        assert docs, "ecr-chart render printed no objects"
+        return docs
+
+    return parse
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """../shared beside the clone (override with ECR_SHARED_DIR)."""
+    path = Path(os.environ.get("ECR_SHARED_DIR", REPO.parent / "shared"))
+    if not path.is_dir():
+        pytest.fail(
+            f"shared reference directory not found at {path}: check out ../shared beside "
+            "the repository or set ECR_SHARED_DIR to it",
+            pytrace=False,
+        )
+    return path
+
+
+def pod_specs(doc: dict) -> list[tuple[str, dict]]:
+    """Every pod spec an object would create, with its path for messages."""
+    kind, spec = doc.get("kind"), doc.get("spec") or {}
+    if kind == "Pod":
+        return [("spec", spec)]
+    if kind == "CronJob":
+        return [("spec.jobTemplate.spec.template.spec", spec["jobTemplate"]["spec"]["template"]["spec"])]
+    if kind in {"Job", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"}:
+        return [("spec.template.spec", spec["template"]["spec"])]
+    return []

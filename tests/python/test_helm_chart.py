@@ -1,0 +1,199 @@
+"""The generated Helm chart, through the real Helm engine (helm-python-sdk):
+it renders exactly what `ecr-chart render` prints, lints clean, refuses values it
+was not generated with, and Helm's install order matches ours."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import (
+    CHART_NAME,
+    DEFAULT_NAMESPACE,
+    DEFAULT_RELEASE,
+    MANIFESTS,
+    REPO,
+    SEED_VALUES,
+    VALUES_FILES,
+    split_documents,
+    values_id,
+)
+
+RELEASES = [
+    (DEFAULT_RELEASE, DEFAULT_NAMESPACE),
+    ("ecr", "platform-tools"),
+    ("a-release-name-of-fifty-three-characters-for-helm-abc", "kube-system"),
+]
+REGENERATE = re.compile(r"regenerate.*ecr-chart chart", re.IGNORECASE | re.DOTALL)
+
+# A kubeconfig for a server that does not exist: a client-only dry run must not need it.
+UNREACHABLE_KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: none, cluster: {server: "https://127.0.0.1:1"}}]
+contexts: [{name: none, context: {cluster: none, user: none}}]
+users: [{name: none, user: {token: not-a-real-token}}]
+current-context: none
+"""
+
+
+def helm_values(helm, files: Path | list[Path] | None) -> dict | None:
+    """Values files parsed and merged as `helm -f a -f b` does (later wins)."""
+    if files is None:
+        return None
+    merged: dict = {}
+    for f in files if isinstance(files, list) else [files]:
+        merged = _merge(merged, helm.values_from_yaml(f.read_text(encoding="utf-8")))
+    return merged
+
+
+def _merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def helm_render(helm, chart: Path, values: dict | None, release: str, namespace: str) -> str:
+    with helm.Chart.load(chart) as loaded:
+        rendered = loaded.render(values, name=release, namespace=namespace)
+    assert MANIFESTS in rendered, f"Helm rendered no {MANIFESTS}: {sorted(rendered)}"
+    return rendered[MANIFESTS]
+
+
+@pytest.mark.parametrize("release,namespace", RELEASES)
+@pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
+def test_helm_renders_the_generated_chart_exactly_as_ecr_chart_render_prints(
+    helm, render, chart_dir, values, release, namespace
+):
+    expected = render(values, release=release, namespace=namespace)
+    assert expected.startswith("---\n"), "every document must start with a `---` line"
+
+    actual = helm_render(helm, chart_dir(values), None, release, namespace)
+
+    assert actual == expected
+
+
+def test_generated_chart_is_named_and_holds_the_contracted_files(helm, chart_dir):
+    chart = chart_dir(SEED_VALUES)
+    with helm.Chart.load(chart) as loaded:
+        assert loaded.name == CHART_NAME
+        assert loaded.schema is not None, "values.schema.json missing"
+    for name in ("Chart.yaml", "values.yaml", "values.schema.json", "templates/manifests.yaml", "templates/NOTES.txt"):
+        assert (chart / name).is_file(), f"{name} missing from the generated chart"
+
+
+def test_generated_chart_uses_only_release_name_and_namespace(chart_dir):
+    builtins = set()
+    for template in (chart_dir(VALUES_FILES[-1]) / "templates").iterdir():
+        builtins |= set(re.findall(r"\.(Release|Chart|Capabilities|Files|Template)\.(\w+)", template.read_text()))
+    assert builtins <= {("Release", "Name"), ("Release", "Namespace")}, builtins
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
+def test_helm_lint_strict_reports_no_warning_or_error(helm, chart_dir, values):
+    report = helm.lint(chart_dir(values), strict=True, namespace="platform-tools")
+
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert problems == [] and report["errors"] == [], report
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
+def test_passing_the_same_values_files_again_renders_the_same_manifests(
+    helm, render, chart_dir, values
+):
+    if values is None:
+        values = REPO / "values.example.yaml"
+    expected = render(values, release="again", namespace="ns")
+
+    actual = helm_render(helm, chart_dir(values), helm_values(helm, values), "again", "ns")
+
+    assert actual == expected
+
+
+def test_passing_the_same_values_split_over_two_files_renders_the_same_manifests(
+    helm, render, chart_dir, tmp_path
+):
+    first, second = tmp_path / "first.yaml", tmp_path / "second.yaml"
+    first.write_text(SEED_VALUES.read_text(encoding="utf-8"), encoding="utf-8")
+    second.write_text("cronJob:\n  suspend: true\npodAnnotations:\n  team: platform\n", encoding="utf-8")
+    files = [first, second]
+
+    actual = helm_render(helm, chart_dir(files), helm_values(helm, files), "two", "ns")
+
+    assert actual == render(files, release="two", namespace="ns")
+
+
+def _changed_values(helm, yaml) -> dict[str, dict]:
+    seed = helm_values(helm, SEED_VALUES)
+    assert seed is not None
+    new_schedule = yaml.safe_load(yaml.safe_dump(seed))
+    new_schedule["ecrRegistries"][0]["schedule"] = "0 */6 * * *"
+    extra_registry = yaml.safe_load(yaml.safe_dump(seed))
+    extra_registry["ecrRegistries"].append({"name": "third", "region": "us-east-1", "namespace": "apps"})
+    return {
+        "changed-schedule": new_schedule,
+        "added-registry": extra_registry,
+        "suspended-cronjobs": {"cronJob": {"suspend": True}},
+        "new-annotation": {"podAnnotations": {"example.com/new": "x"}},
+        "image-tag": {"image": {"tag": "9.9.9"}},
+    }
+
+
+@pytest.mark.parametrize(
+    "change", ["changed-schedule", "added-registry", "suspended-cronjobs", "new-annotation", "image-tag"]
+)
+def test_values_that_differ_from_the_generated_ones_fail_with_a_regenerate_message(
+    helm, yaml, chart_dir, change
+):
+    values = _changed_values(helm, yaml)[change]
+
+    with pytest.raises(helm.HelmError) as failure:
+        helm_render(helm, chart_dir(SEED_VALUES), values, DEFAULT_RELEASE, DEFAULT_NAMESPACE)
+
+    assert REGENERATE.search(str(failure.value)), str(failure.value)
+
+
+def test_a_knob_left_unset_at_generation_fails_with_a_regenerate_message(helm, chart_dir):
+    with pytest.raises(helm.HelmError) as failure:
+        helm_render(
+            helm, chart_dir(SEED_VALUES), {"cronJob": {"timeZone": "Europe/Berlin"}}, "r", "ns"
+        )
+
+    assert REGENERATE.search(str(failure.value)), str(failure.value)
+
+
+def test_an_unknown_values_key_fails_and_names_the_key(helm, chart_dir):
+    with pytest.raises(helm.HelmError) as failure:
+        helm_render(helm, chart_dir(SEED_VALUES), {"notAKey": 1}, "r", "ns")
+
+    assert "notAKey" in str(failure.value) or REGENERATE.search(str(failure.value)), str(failure.value)
+
+
+def _without_source_lines(stream: str) -> list[str]:
+    text = "\n".join(line for line in stream.split("\n") if not line.startswith("# Source: "))
+    return [doc.strip("\n") for doc in split_documents(text) if doc.strip()]
+
+
+def _is_hook(doc: str) -> bool:
+    return re.search(r"^\s+\"?helm\.sh/hook\"?:", doc, re.MULTILINE) is not None
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
+def test_helm_install_dry_run_orders_objects_as_ecr_chart_render_does(
+    helm, render, chart_dir, values
+):
+    """`helm install --dry-run=client` sorts by kind the way `helm template` does. Its
+    manifest leaves out hooks (the immediate Jobs), which ecr-chart prints last."""
+    ours = _without_source_lines(render(values, release="order", namespace="ns"))
+    hooks_at = next((i for i, doc in enumerate(ours) if _is_hook(doc)), len(ours))
+    assert all(_is_hook(doc) for doc in ours[hooks_at:]), "hooks must come after every other object"
+
+    with helm.Config(kubeconfig_content=UNREACHABLE_KUBECONFIG, storage_driver="memory") as cfg:
+        release = cfg.install(chart_dir(values), "order", None, namespace="ns", dry_run="client")
+
+    assert _without_source_lines(release["manifest"]) == ours[:hooks_at]
