@@ -1,8 +1,24 @@
 //! Values: load one or more YAML files, merge them like Helm, validate, and type them.
+//!
+//! The pipeline: each source is parsed on its own ([`load`](self::load) module: YAML syntax
+//! errors keep their file, line and column, and every field's location is indexed), the
+//! documents are merged ([`merge`]), the merged values are validated as a whole ([`validate`]),
+//! and only then typed into [`Values`]. Every problem is reported at once, pointing at the file
+//! and spot that last set the field.
 
+mod checks;
+mod load;
+mod merge;
 pub mod model;
+mod path;
+mod report;
+mod schema;
+mod validate;
 
 pub use model::Values;
+pub use path::FieldPath;
+
+use report::{Lines, Problem};
 
 /// One values document and the name it is reported under (a path, or `values.example.yaml`).
 #[derive(Debug, Clone)]
@@ -16,6 +32,8 @@ pub struct Source {
 pub struct ValuesError {
     /// Each problem rendered with file, line, column, field path and what is allowed.
     pub rendered: String,
+    /// How many problems were found.
+    pub count: usize,
 }
 
 impl std::fmt::Display for ValuesError {
@@ -29,14 +47,172 @@ impl std::error::Error for ValuesError {}
 /// Parse each source, merge them in order (maps deep-merge, lists replace, null deletes,
 /// later wins), validate the result and return the typed values.
 pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
-    // Placeholder until the loader lands: no merge, no validation.
-    let last = sources.last().map(|s| s.text.as_str()).unwrap_or("{}");
-    serde_yaml::from_str(last).map_err(|e| ValuesError {
-        rendered: e.to_string(),
+    let mut documents = Vec::with_capacity(sources.len());
+    let mut problems = Vec::new();
+    for (file, source) in sources.iter().enumerate() {
+        match load::parse(file, &source.text) {
+            Ok(document) => documents.push(document),
+            Err(found) => problems.extend(found),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(error(sources, problems));
+    }
+    let indexes: Vec<&load::PathIndex> = documents.iter().map(|d| &d.index).collect();
+    let mut merged = merge::merge_all(documents.iter().map(|d| d.value.clone()));
+    let mut problems = validate::validate(&merged);
+    if !problems.is_empty() {
+        for problem in &mut problems {
+            problem.spot = Some(merge::locate(&indexes, &problem.path, problem.on_key));
+        }
+        mention_related(sources, &indexes, &mut problems);
+        return Err(error(sources, problems));
+    }
+    quantities_as_strings(&mut merged);
+    load::to_typed(merged).map_err(|(path, message)| {
+        let mut problem = Problem::at_path(path, message, "here");
+        problem.spot = Some(merge::locate(&indexes, &problem.path, false));
+        error(sources, vec![problem])
     })
 }
 
-/// The JSON Schema of the values (`ecr-chart schema`, the chart's `values.schema.json`).
+/// Add "first set at file:line:column" to problems that mention another field.
+fn mention_related(sources: &[Source], indexes: &[&load::PathIndex], problems: &mut [Problem]) {
+    for problem in problems.iter_mut() {
+        let Some(see) = &problem.see else { continue };
+        let spot = merge::locate(indexes, see, false);
+        let Some(source) = sources.get(spot.file) else {
+            continue;
+        };
+        let (line, column) = Lines::new(&source.text).position(spot.span.offset);
+        let note = format!("the first `{see}` is at {}:{line}:{column}", source.name);
+        problem.help = Some(match problem.help.take() {
+            Some(help) => format!("{note}\n{help}"),
+            None => note,
+        });
+    }
+}
+
+/// Sort problems by file and position, drop repeats, and render them.
+fn error(sources: &[Source], mut problems: Vec<Problem>) -> ValuesError {
+    problems.sort_by(|a, b| {
+        let key = |p: &Problem| p.spot.map(|s| (s.file, s.span.offset));
+        key(a)
+            .cmp(&key(b))
+            .then_with(|| a.path.cmp(&b.path))
+            .then_with(|| a.message.cmp(&b.message))
+    });
+    problems.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+    ValuesError {
+        rendered: report::render(sources, &problems),
+        count: problems.len(),
+    }
+}
+
+/// YAML reads `cpu: 1.5` as a number; the typed values hold quantities as strings.
+fn quantities_as_strings(values: &mut serde_json::Value) {
+    for kind in ["requests", "limits"] {
+        let Some(serde_json::Value::Object(map)) =
+            values.get_mut("resources").and_then(|r| r.get_mut(kind))
+        else {
+            continue;
+        };
+        for quantity in map.values_mut() {
+            if let serde_json::Value::Number(n) = quantity {
+                *quantity = serde_json::Value::String(number_text(n));
+            }
+        }
+    }
+}
+
+/// A JSON number as a quantity: integers as they are, whole floats without `.0`.
+fn number_text(n: &serde_json::Number) -> String {
+    match n.as_f64() {
+        Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        _ => n.to_string(),
+    }
+}
+
+/// The JSON Schema of the values (`ecr-chart schema`, the chart's `values.schema.json`):
+/// draft-07, strict (no unknown keys), and accepting `null` wherever a key may be deleted to
+/// get its default.
 pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Values)).unwrap_or_default()
+    schema::public()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sources(texts: &[(&str, &str)]) -> Vec<Source> {
+        texts
+            .iter()
+            .map(|(name, text)| Source {
+                name: (*name).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn no_sources_give_the_defaults() {
+        assert_eq!(load(&[]).expect("defaults"), Values::default());
+    }
+
+    #[test]
+    fn later_files_override_and_null_restores_the_default() {
+        let values = load(&sources(&[
+            (
+                "a.yaml",
+                "image:\n  tag: '1.0'\n  pullPolicy: Always\ncronJob:\n  backoffLimit: 9\n",
+            ),
+            (
+                "b.yaml",
+                "image:\n  tag: '2.0'\ncronJob:\n  backoffLimit: null\n",
+            ),
+        ]))
+        .expect("valid");
+        assert_eq!(values.image.tag, "2.0");
+        assert_eq!(values.image.pull_policy, model::PullPolicy::Always);
+        assert_eq!(values.cron_job.backoff_limit, 3);
+    }
+
+    #[test]
+    fn numeric_quantities_become_strings() {
+        let values = load(&sources(&[(
+            "q.yaml",
+            "resources:\n  limits:\n    cpu: 1.5\n    memory: 2e3\n  requests:\n    cpu: 1\n",
+        )]))
+        .expect("valid");
+        assert_eq!(values.resources.limits["cpu"], "1.5");
+        assert_eq!(values.resources.limits["memory"], "2000");
+        assert_eq!(values.resources.requests["cpu"], "1");
+    }
+
+    #[test]
+    fn errors_point_at_the_file_that_set_the_field() {
+        let error = load(&sources(&[
+            (
+                "base.yaml",
+                "ecrRegistries:\n  - name: a\n    region: eu-central-1\n    namespace: n\n",
+            ),
+            ("over.yaml", "cronJob:\n  suspend: 'no'\n"),
+        ]))
+        .expect_err("invalid");
+        assert_eq!(error.count, 1);
+        assert!(
+            error.rendered.contains("[over.yaml:2:12]"),
+            "{}",
+            error.rendered
+        );
+    }
+
+    #[test]
+    fn syntax_errors_of_every_file_are_reported_together() {
+        let error = load(&sources(&[("one.yaml", "a: [1\n"), ("two.yaml", "b: {\n")]))
+            .expect_err("invalid");
+        assert_eq!(error.count, 2, "{}", error.rendered);
+        assert!(error.rendered.contains("one.yaml:"), "{}", error.rendered);
+        assert!(error.rendered.contains("two.yaml:"), "{}", error.rendered);
+    }
 }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::checks;
+
 /// The values of the ECR registry helper chart.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -77,13 +79,17 @@ pub struct Registry {
     /// Unique name of the registry: a DNS-1123 label (lowercase letters, digits and '-',
     /// starting and ending with a letter or digit) of at most 32 characters, so that every
     /// derived name fits its Kubernetes limit (`ecr-registry-helper-<name>` CronJob: 52).
+    #[schemars(length(max = 32), regex(pattern = checks::DNS_LABEL))]
     pub name: String,
     /// AWS region of the registry, e.g. `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
+    #[schemars(regex(pattern = checks::AWS_REGION))]
     pub region: String,
     /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label.
+    #[schemars(length(max = 63), regex(pattern = checks::DNS_LABEL))]
     pub namespace: String,
     /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week).
     #[serde(default = "default_schedule")]
+    #[schemars(regex(pattern = checks::CRON_SCHEDULE))]
     pub schedule: String,
 }
 
@@ -137,6 +143,7 @@ pub struct ServiceAccount {
     /// Create the ServiceAccount (`true`) or reuse an existing one of that name (`false`).
     pub create: bool,
     /// Name of the ServiceAccount: a DNS-1123 subdomain.
+    #[schemars(length(max = 253), regex(pattern = checks::DNS_SUBDOMAIN))]
     pub name: String,
     /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA.
     pub annotations: BTreeMap<String, String>,
@@ -161,6 +168,7 @@ pub struct ExternalSecret {
     /// API version of ExternalSecret; ESO 2.x serves only `external-secrets.io/v1`.
     pub api_version: String,
     /// How often ESO re-reads the store, as a Go duration (`1h`, `30m`, `90s`).
+    #[schemars(regex(pattern = checks::GO_DURATION))]
     pub refresh_interval: String,
     /// The SecretStore or ClusterSecretStore that holds the AWS credentials.
     pub secret_store_ref: SecretStoreRef,
@@ -200,6 +208,16 @@ impl Default for SecretStoreRef {
     }
 }
 
+impl SecretStoreRef {
+    /// The store's kind as Kubernetes spells it.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            SecretStoreKind::ClusterSecretStore => "ClusterSecretStore",
+            SecretStoreKind::SecretStore => "SecretStore",
+        }
+    }
+}
+
 /// Kind of an External Secrets store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 pub enum SecretStoreKind {
@@ -212,8 +230,10 @@ pub enum SecretStoreKind {
 #[serde(deny_unknown_fields, default)]
 pub struct Resources {
     /// Requested resources: `cpu`, `memory`, `ephemeral-storage` as Kubernetes quantities.
+    #[schemars(schema_with = "super::schema::quantities")]
     pub requests: BTreeMap<String, String>,
     /// Resource limits: `cpu`, `memory`, `ephemeral-storage` as Kubernetes quantities.
+    #[schemars(schema_with = "super::schema::quantities")]
     pub limits: BTreeMap<String, String>,
 }
 
@@ -252,6 +272,7 @@ pub struct CronJob {
     pub starting_deadline_seconds: Option<u32>,
     /// IANA time zone of the schedules (e.g. `Europe/Berlin`); null for the controller's zone.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
     pub time_zone: Option<String>,
 }
 

@@ -1,0 +1,705 @@
+//! Format checks of single fields (names, regions, schedules, quantities, durations): the
+//! patterns the JSON Schema carries, and checks that explain precisely what is wrong.
+
+use super::load::quote;
+
+/// DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit.
+pub const DNS_LABEL: &str = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
+/// DNS-1123 subdomain: DNS-1123 labels joined by '.'.
+pub const DNS_SUBDOMAIN: &str =
+    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
+/// AWS regions of the `aws`, `aws-cn` and `aws-us-gov` partitions.
+pub const AWS_REGION: &str = r"^((af|ap|ca|eu|il|me|mx|sa|us)-(central|north|northeast|northwest|south|southeast|southwest|east|west)-[1-9][0-9]?|cn-(north|northwest)-1|us-gov-(east|west)-1)$";
+/// The shape of a cron schedule: 5 fields, or a macro such as `@hourly`. (The fields
+/// themselves are checked by [`schedule`]; a regular expression cannot check ranges.)
+pub const CRON_SCHEDULE: &str = r"^\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+(\s+[0-9A-Za-z*/,?-]+){4})\s*$";
+/// A Kubernetes resource quantity (`100m`, `64Mi`, `1.5`, `2e3`), not negative.
+pub const QUANTITY: &str =
+    r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$";
+/// A Go duration (`1h`, `30m`, `1h30m`, `90s`, `0`), not negative.
+pub const GO_DURATION: &str = r"^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
+
+/// Longest registry name: `ecr-registry-helper-<name>` (a CronJob name) may have 52 characters.
+pub const MAX_REGISTRY_NAME: usize = 32;
+
+/// What is wrong with a value: a sentence, a short label under the caret, an optional hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub message: String,
+    pub label: String,
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    fn new(message: String, label: impl Into<String>) -> Self {
+        Self {
+            message,
+            label: label.into(),
+            hint: None,
+        }
+    }
+
+    fn hint(mut self, hint: Option<String>) -> Self {
+        self.hint = hint;
+        self
+    }
+}
+
+/// Why `s` is not a DNS-1123 label (ignoring length), if it is not.
+fn dns_label_fault(s: &str) -> Option<String> {
+    if s.is_empty() {
+        return Some("it is empty".to_owned());
+    }
+    if s.chars().any(|c| c.is_ascii_uppercase()) {
+        return Some("it has uppercase letters".to_owned());
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(format!("it has the character `{c}`"));
+    }
+    if s.starts_with('-') || s.ends_with('-') {
+        return Some("it starts or ends with `-`".to_owned());
+    }
+    None
+}
+
+fn dns_label_hint(s: &str) -> Option<String> {
+    let fixed: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    let fixed = fixed.trim_matches('-');
+    (!fixed.is_empty() && fixed != s).then(|| format!("did you mean `{fixed}`?"))
+}
+
+/// A registry name: a DNS-1123 label of at most 32 characters.
+pub fn registry_name(s: &str) -> Result<(), Finding> {
+    let count = s.chars().count();
+    if let Some(fault) = dns_label_fault(s) {
+        let label = format!("not a DNS-1123 label: {fault}");
+        let hint = dns_label_hint(s).map(|h| {
+            let h = h.trim_end_matches('?').to_owned();
+            if h.len() - "did you mean ``".len() > MAX_REGISTRY_NAME {
+                format!("{h} (shortened to at most {MAX_REGISTRY_NAME} characters)?")
+            } else {
+                format!("{h}?")
+            }
+        });
+        return Err(Finding::new(
+            format!("registry name {} is not a DNS-1123 label", quote(s)),
+            label,
+        )
+        .hint(hint));
+    }
+    if count > MAX_REGISTRY_NAME {
+        return Err(Finding::new(
+            format!(
+                "registry name {} is {count} characters long; at most {MAX_REGISTRY_NAME} are allowed",
+                quote(s)
+            ),
+            format!("{count} characters (at most {MAX_REGISTRY_NAME})"),
+        )
+        .hint(Some(format!(
+            "the CronJob `ecr-registry-helper-<name>` would be named with {} characters; \
+             Kubernetes allows at most 52 for a CronJob name",
+            count + "ecr-registry-helper-".len()
+        ))));
+    }
+    Ok(())
+}
+
+/// A namespace: a DNS-1123 label of at most 63 characters.
+pub fn namespace(s: &str) -> Result<(), Finding> {
+    if let Some(fault) = dns_label_fault(s) {
+        return Err(Finding::new(
+            format!("namespace {} is not a DNS-1123 label", quote(s)),
+            format!("not a DNS-1123 label: {fault}"),
+        )
+        .hint(dns_label_hint(s)));
+    }
+    let count = s.chars().count();
+    if count > 63 {
+        return Err(Finding::new(
+            format!(
+                "namespace {} is {count} characters long; at most 63 are allowed",
+                quote(s)
+            ),
+            format!("{count} characters (at most 63)"),
+        ));
+    }
+    Ok(())
+}
+
+/// A DNS-1123 subdomain (ServiceAccount names): labels joined by '.', at most 253 characters.
+pub fn dns_subdomain(s: &str) -> Result<(), Finding> {
+    let fault = if s.is_empty() {
+        Some("it is empty".to_owned())
+    } else {
+        s.split('.')
+            .find_map(dns_label_fault)
+            .map(|f| f.replace("it is empty", "it has an empty part between dots"))
+    };
+    if let Some(fault) = fault {
+        return Err(Finding::new(
+            format!("{} is not a DNS-1123 subdomain", quote(s)),
+            format!("not a DNS-1123 subdomain: {fault}"),
+        ));
+    }
+    let count = s.chars().count();
+    if count > 253 {
+        return Err(Finding::new(
+            format!(
+                "{} is {count} characters long; at most 253 are allowed",
+                quote(s)
+            ),
+            format!("{count} characters (at most 253)"),
+        ));
+    }
+    Ok(())
+}
+
+const AREAS: &[&str] = &["af", "ap", "ca", "eu", "il", "me", "mx", "sa", "us"];
+const DIRECTIONS: &[&str] = &[
+    "central",
+    "north",
+    "northeast",
+    "northwest",
+    "south",
+    "southeast",
+    "southwest",
+    "east",
+    "west",
+];
+
+/// Regions known today, for "did you mean" (any region of the partitions' form is accepted).
+pub const KNOWN_REGIONS: &[&str] = &[
+    "af-south-1",
+    "ap-east-1",
+    "ap-east-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-northeast-3",
+    "ap-south-1",
+    "ap-south-2",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-southeast-3",
+    "ap-southeast-4",
+    "ap-southeast-5",
+    "ap-southeast-6",
+    "ap-southeast-7",
+    "ca-central-1",
+    "ca-west-1",
+    "cn-north-1",
+    "cn-northwest-1",
+    "eu-central-1",
+    "eu-central-2",
+    "eu-north-1",
+    "eu-south-1",
+    "eu-south-2",
+    "eu-west-1",
+    "eu-west-2",
+    "eu-west-3",
+    "il-central-1",
+    "me-central-1",
+    "me-south-1",
+    "mx-central-1",
+    "sa-east-1",
+    "us-east-1",
+    "us-east-2",
+    "us-gov-east-1",
+    "us-gov-west-1",
+    "us-west-1",
+    "us-west-2",
+];
+
+fn is_region(s: &str) -> bool {
+    if let Some(rest) = s.strip_prefix("cn-") {
+        return matches!(rest, "north-1" | "northwest-1");
+    }
+    if let Some(rest) = s.strip_prefix("us-gov-") {
+        return matches!(rest, "east-1" | "west-1");
+    }
+    let mut parts = s.split('-');
+    let (Some(area), Some(direction), Some(number), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    AREAS.contains(&area)
+        && DIRECTIONS.contains(&direction)
+        && (1..=2).contains(&number.len())
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !number.starts_with('0')
+}
+
+/// An AWS region of a known partition.
+pub fn region(s: &str) -> Result<(), Finding> {
+    if is_region(s) {
+        return Ok(());
+    }
+    let lower = s.trim().to_ascii_lowercase();
+    let hint = if is_region(&lower) {
+        Some(lower)
+    } else {
+        suggest(&lower, KNOWN_REGIONS.iter().copied(), 0.85).map(str::to_owned)
+    };
+    Err(Finding::new(
+        format!("{} is not an AWS region of a known partition", quote(s)),
+        "unknown AWS region",
+    )
+    .hint(hint.map(|h| format!("did you mean `{h}`?"))))
+}
+
+const CRON_MACROS: &[&str] = &[
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+];
+const CRON_FIELDS: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
+const WEEKDAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
+
+/// A Kubernetes CronJob schedule: 5 fields (minute hour day-of-month month day-of-week) or a
+/// macro such as `@hourly`.
+pub fn schedule(s: &str) -> Result<(), Finding> {
+    let trimmed = s.trim();
+    let invalid = |label: String| {
+        Finding::new(
+            format!("{} is not a valid 5-field cron schedule", quote(s)),
+            label,
+        )
+        .hint(Some(
+            "expected `minute hour day-of-month month day-of-week`, e.g. `0 */10 * * *` \
+             (every 10 hours), or one of @hourly, @daily, @weekly, @monthly, @yearly"
+                .to_owned(),
+        ))
+    };
+    if trimmed.starts_with('@') {
+        return if CRON_MACROS.contains(&trimmed) {
+            Ok(())
+        } else {
+            Err(invalid(format!("unknown macro `{trimmed}`")))
+        };
+    }
+    let fields: Vec<&str> = trimmed.split_whitespace().collect();
+    match fields.len() {
+        0 => return Err(invalid("empty schedule".to_owned())),
+        5 => {}
+        6 | 7 => {
+            return Err(invalid(format!(
+                "{} fields; seconds and years are not supported",
+                fields.len()
+            )));
+        }
+        n => return Err(invalid(format!("{n} fields instead of 5"))),
+    }
+    for (n, field) in fields.iter().enumerate() {
+        let mut rest = field.to_ascii_lowercase();
+        let names = match n {
+            3 => MONTHS,
+            4 => WEEKDAYS,
+            _ => &[],
+        };
+        for name in names {
+            rest = rest.replace(name, "0");
+        }
+        if let Some(c) = rest
+            .chars()
+            .find(|c| !(c.is_ascii_digit() || matches!(c, '*' | '/' | ',' | '-' | '?')))
+        {
+            return Err(invalid(format!(
+                "the {} field `{field}` has the unsupported character `{c}`",
+                CRON_FIELDS[n]
+            )));
+        }
+    }
+    let parser = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .year(croner::parser::Year::Disallowed)
+        .build();
+    match parser.parse(trimmed) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(invalid(cron_error_label(&error))),
+    }
+}
+
+fn cron_error_label(error: &croner::errors::CronError) -> String {
+    use croner::errors::CronError as E;
+    match error {
+        E::ComponentError(message) | E::InvalidPattern(message) | E::IllegalCharacters(message) => {
+            message.trim_end_matches('.').to_owned()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A Kubernetes resource quantity, not negative.
+pub fn quantity(s: &str) -> Result<(), Finding> {
+    let body = s.strip_prefix('+').unwrap_or(s);
+    let digits_end = body
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(body.len());
+    let (number, suffix) = body.split_at(digits_end);
+    // Only digits and dots here: digits, `digits.`, `digits.digits` or `.digits`.
+    let number_ok = match number.split_once('.') {
+        None => !number.is_empty(),
+        Some((whole, frac)) => !(frac.contains('.') || whole.is_empty() && frac.is_empty()),
+    };
+    let suffix_ok = match suffix {
+        "" | "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" => true,
+        "n" | "u" | "m" | "k" | "M" | "G" | "T" | "P" | "E" => true,
+        _ => suffix
+            .strip_prefix(['e', 'E'])
+            .map(|exp| exp.strip_prefix(['+', '-']).unwrap_or(exp))
+            .is_some_and(|exp| !exp.is_empty() && exp.bytes().all(|b| b.is_ascii_digit())),
+    };
+    if number_ok && suffix_ok {
+        return Ok(());
+    }
+    let label = if !number_ok {
+        if s.starts_with('-') {
+            "negative quantity".to_owned()
+        } else {
+            "not a number followed by a unit".to_owned()
+        }
+    } else {
+        format!("unknown unit `{suffix}`")
+    };
+    let hint = match suffix.to_ascii_uppercase().as_str() {
+        "KB" | "MB" | "GB" | "TB" | "PB" | "EB" if number_ok => {
+            let si = suffix[..1].to_ascii_uppercase().replace('K', "k");
+            let bin = format!("{}i", suffix[..1].to_ascii_uppercase());
+            Some(format!(
+                "did you mean `{number}{bin}` (binary, 1024-based) or `{number}{si}` (decimal)?"
+            ))
+        }
+        "KI" | "MI" | "GI" | "TI" | "PI" | "EI" if number_ok => Some(format!(
+            "did you mean `{number}{}i`?",
+            suffix[..1].to_ascii_uppercase()
+        )),
+        _ => None,
+    };
+    Err(
+        Finding::new(format!("{} is not a Kubernetes quantity", quote(s)), label).hint(
+            hint.or_else(|| {
+                Some(
+            "a quantity is a number with an optional unit: `100m` (0.1 CPU), `1.5`, `2e3`, \
+             `64Mi`, `1Gi`, `500M`"
+                .to_owned(),
+        )
+            }),
+        ),
+    )
+}
+
+/// A Go duration (`1h`, `30m`, `1h30m`, `90s`, or `0`), not negative.
+pub fn go_duration(s: &str) -> Result<(), Finding> {
+    if s == "0" {
+        return Ok(());
+    }
+    let mut rest = s;
+    let mut ok = !rest.is_empty();
+    while ok && !rest.is_empty() {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .unwrap_or(rest.len());
+        let number = &rest[..end];
+        let valid_number = !number.is_empty()
+            && number != "."
+            && number.matches('.').count() <= 1
+            && !(number.starts_with('.') && number.len() == 1);
+        rest = &rest[end..];
+        let unit = ["ns", "us", "µs", "μs", "ms", "s", "m", "h"]
+            .into_iter()
+            .filter(|u| rest.starts_with(u))
+            .max_by_key(|u| u.len());
+        match (valid_number, unit) {
+            (true, Some(unit)) => rest = &rest[unit.len()..],
+            _ => ok = false,
+        }
+    }
+    if ok {
+        return Ok(());
+    }
+    Err(Finding::new(
+        format!("{} is not a Go duration", quote(s)),
+        "not a duration",
+    )
+    .hint(Some(
+        "a duration is numbers with units h, m, s, ms, us or ns: `1h`, `30m`, `1h30m`, `90s`"
+            .to_owned(),
+    )))
+}
+
+/// An IANA time zone name; only emptiness is refused here (the cluster knows its zones).
+pub fn time_zone(s: &str) -> Result<(), Finding> {
+    if s.trim().is_empty() {
+        return Err(
+            Finding::new("the time zone is empty".to_owned(), "empty time zone").hint(Some(
+                "leave `timeZone` out (or null) for the controller's zone, or name one such as \
+             `Europe/Berlin` or `Etc/UTC`"
+                    .to_owned(),
+            )),
+        );
+    }
+    Ok(())
+}
+
+/// The candidate most similar to `word` (case-insensitive Jaro-Winkler of at least `min`).
+pub fn suggest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+    min: f64,
+) -> Option<&'c str> {
+    let word = word.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&word, &c.to_ascii_lowercase()), c))
+        .filter(|(score, _)| *score >= min)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The schema's pattern and the check must agree, so Helm and ecr-chart accept the same.
+    fn agrees(pattern: &str, check: fn(&str) -> Result<(), Finding>, samples: &[&str]) {
+        let schema = serde_json::json!({"type": "string", "pattern": pattern});
+        let validator = jsonschema::validator_for(&schema).expect("pattern compiles");
+        for sample in samples {
+            assert_eq!(
+                validator.is_valid(&serde_json::json!(sample)),
+                check(sample).is_ok(),
+                "pattern and check disagree on {sample:?}: {:?}",
+                check(sample)
+            );
+        }
+    }
+
+    #[test]
+    fn registry_names_are_short_dns_labels() {
+        assert!(registry_name("primary").is_ok());
+        assert!(registry_name("a").is_ok());
+        assert!(registry_name(&"a".repeat(32)).is_ok());
+        let long = registry_name(&"a".repeat(33)).expect_err("33 characters");
+        assert!(
+            long.hint.as_deref().unwrap_or("").contains("52"),
+            "{long:?}"
+        );
+        assert!(registry_name("Primary").is_err());
+        assert!(registry_name("my_registry").is_err());
+        assert!(registry_name("-x").is_err());
+        assert!(registry_name("").is_err());
+        let hint = registry_name("My_Registry").expect_err("bad").hint;
+        assert_eq!(hint.as_deref(), Some("did you mean `my-registry`?"));
+        agrees(
+            DNS_LABEL,
+            |s| dns_label_fault(s).map_or(Ok(()), |f| Err(Finding::new(f, ""))),
+            &["a", "a-b", "0", "A", "a_b", "-a", "a-", "", "a.b", "é"],
+        );
+    }
+
+    #[test]
+    fn namespaces_and_subdomains_follow_dns_1123() {
+        assert!(namespace("argocd").is_ok());
+        assert!(namespace(&"n".repeat(63)).is_ok());
+        assert!(namespace(&"n".repeat(64)).is_err());
+        assert!(namespace("kube.system").is_err());
+        assert!(dns_subdomain("sa-argocd").is_ok());
+        assert!(dns_subdomain("a.b-c.d").is_ok());
+        assert!(dns_subdomain(&"s".repeat(254)).is_err());
+        agrees(
+            DNS_SUBDOMAIN,
+            |s| dns_subdomain(s).map(|_| ()),
+            &[
+                "a",
+                "a.b",
+                "a..b",
+                ".a",
+                "a.",
+                "A.b",
+                "a_b",
+                "sa-argocd",
+                "",
+            ],
+        );
+    }
+
+    #[test]
+    fn regions_of_every_partition_are_accepted() {
+        for region in KNOWN_REGIONS {
+            assert!(super::region(region).is_ok(), "{region}");
+        }
+        for good in [
+            "ap-southeast-2",
+            "me-south-1",
+            "af-south-1",
+            "il-central-1",
+            "mx-central-1",
+        ] {
+            assert!(region(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "eu-centrl-1",
+            "EU-CENTRAL-1",
+            "us-east-1a",
+            "cn-south-1",
+            "us-gov-central-1",
+            "mars-1",
+            "",
+        ] {
+            assert!(region(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            region("eu-centrl-1").expect_err("typo").hint.as_deref(),
+            Some("did you mean `eu-central-1`?")
+        );
+        assert_eq!(
+            region("EU-CENTRAL-1").expect_err("case").hint.as_deref(),
+            Some("did you mean `eu-central-1`?")
+        );
+        let mut samples: Vec<&str> = KNOWN_REGIONS.to_vec();
+        samples.extend([
+            "eu-centrl-1",
+            "us-east-01",
+            "us-east-0",
+            "us-east-10",
+            "cn-north-2",
+            "us-gov-west-2",
+            "x",
+        ]);
+        agrees(AWS_REGION, region, &samples);
+    }
+
+    #[test]
+    fn schedules_have_five_fields() {
+        for good in [
+            "0 */10 * * *",
+            "*/5 * * * *",
+            "0 0 * * MON-FRI",
+            "0 0 1 jan,jul *",
+            "@hourly",
+            " 0 1 * * 0 ",
+        ] {
+            assert!(schedule(good).is_ok(), "{good}: {:?}", schedule(good));
+        }
+        for bad in [
+            "0 0 */10 * * *",
+            "0 0 0 * * * 2025",
+            "* * * *",
+            "every hour",
+            "61 * * * *",
+            "0 25 * * *",
+            "0 0 L * *",
+            "@every 1h",
+            "",
+        ] {
+            assert!(schedule(bad).is_err(), "{bad}");
+        }
+        let six = schedule("0 0 */10 * * *").expect_err("6 fields");
+        assert!(six.label.contains("6 fields"), "{six:?}");
+        assert!(
+            six.hint
+                .as_deref()
+                .unwrap_or("")
+                .contains("minute hour day-of-month month day-of-week")
+        );
+        // The schema's shape pattern accepts every schedule the check accepts.
+        let schema = serde_json::json!({"type": "string", "pattern": CRON_SCHEDULE});
+        let validator = jsonschema::validator_for(&schema).expect("pattern compiles");
+        for good in ["0 */10 * * *", "0 0 * * MON-FRI", "@hourly", " 0 1 * * 0 "] {
+            assert!(validator.is_valid(&serde_json::json!(good)), "{good}");
+        }
+        for bad in ["0 0 */10 * * *", "* * * *", "@every 1h", ""] {
+            assert!(!validator.is_valid(&serde_json::json!(bad)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quantities_use_kubernetes_syntax() {
+        let samples = [
+            "100m",
+            "64Mi",
+            "1.5",
+            "2e3",
+            "1",
+            "0.5Gi",
+            ".5",
+            "1E3",
+            "1E",
+            "+1",
+            "128974848",
+            "1e-3",
+            "64MB",
+            "abc",
+            "-1",
+            "1e",
+            "1.2.3",
+            "Mi",
+            "",
+            "1 Gi",
+            "1mi",
+            "1Kb",
+            ".",
+        ];
+        for good in &samples[..12] {
+            assert!(quantity(good).is_ok(), "{good}: {:?}", quantity(good));
+        }
+        for bad in &samples[12..] {
+            assert!(quantity(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            quantity("64MB").expect_err("MB").hint.as_deref(),
+            Some("did you mean `64Mi` (binary, 1024-based) or `64M` (decimal)?")
+        );
+        agrees(QUANTITY, quantity, &samples);
+    }
+
+    #[test]
+    fn durations_use_go_syntax() {
+        let samples = [
+            "1h", "30m", "1h30m", "90s", "0", "1.5h", "100ms", "2us", "1d", "1", "", "h", "-1h",
+            "1h 30m", ".h",
+        ];
+        for good in &samples[..8] {
+            assert!(go_duration(good).is_ok(), "{good}");
+        }
+        for bad in &samples[8..] {
+            assert!(go_duration(bad).is_err(), "{bad}");
+        }
+        agrees(GO_DURATION, go_duration, &samples);
+    }
+
+    #[test]
+    fn time_zones_may_not_be_empty() {
+        assert!(time_zone("Europe/Berlin").is_ok());
+        assert!(time_zone("").is_err());
+        assert!(time_zone("  ").is_err());
+    }
+
+    #[test]
+    fn suggestions_pick_the_closest_candidate_or_none() {
+        let keys = ["name", "region", "namespace", "schedule"];
+        assert_eq!(suggest("shedule", keys, 0.8), Some("schedule"));
+        assert_eq!(suggest("Region", keys, 0.8), Some("region"));
+        assert_eq!(suggest("zzz", keys, 0.8), None);
+    }
+}

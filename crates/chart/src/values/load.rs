@@ -1,0 +1,559 @@
+//! Loading: every `serde_yaml` call of the crate, YAML → JSON values, and the per-file index
+//! from field path to the spot in the file that sets it.
+
+use std::collections::HashMap;
+
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+use super::path::FieldPath;
+use super::report::{Problem, Span, Spot};
+
+/// Where a field is written in one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    /// The key of the field (absent for list items and the document itself).
+    pub key: Option<Span>,
+    /// The value of the field (for a mapping or list: its first character).
+    pub value: Span,
+    /// 1-based line of the value.
+    pub line: usize,
+    /// 1-based column (in characters) of the value.
+    pub column: usize,
+    /// What the file holds there; a mapping deep-merges with earlier files, anything else
+    /// replaces what they set.
+    pub kind: NodeKind,
+}
+
+/// The kind of YAML node at a location.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Mapping,
+    Sequence,
+    Scalar,
+    Alias,
+}
+
+/// Field path → location, for one file.
+pub type PathIndex = HashMap<FieldPath, Location>;
+
+/// One parsed values file.
+#[derive(Debug)]
+pub struct Document {
+    /// The file's values as JSON (a mapping; an empty file is an empty mapping).
+    pub value: serde_json::Value,
+    pub index: PathIndex,
+}
+
+/// Parse one source into JSON values and its path index. Problems carry their spot.
+pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
+    let index = index(text);
+    let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
+        Ok(value) => value,
+        Err(error) => return Err(vec![syntax_problem(file, text, &error)]),
+    };
+    if let Err(error) = yaml.apply_merge() {
+        let mut problem = syntax_problem(file, text, &error);
+        problem.message = format!("invalid YAML merge key `<<`: {}", problem.message);
+        return Err(vec![problem]);
+    }
+    let mut problems = Vec::new();
+    let value = match to_json(yaml, &FieldPath::root(), &mut problems) {
+        serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
+        value => value,
+    };
+    if !value.is_object() {
+        problems.push(Problem::at_path(
+            FieldPath::root(),
+            format!(
+                "the values must be a mapping of keys, found {}",
+                describe(&value)
+            ),
+            "expected `key: value` lines here",
+        ));
+    }
+    // Problems found while converting have no spot yet: point them into this file.
+    for problem in &mut problems {
+        if problem.spot.is_none() {
+            problem.spot = Some(spot_in(file, &index, &problem.path, problem.on_key));
+        }
+    }
+    if problems.is_empty() {
+        Ok(Document { value, index })
+    } else {
+        Err(problems)
+    }
+}
+
+/// The best spot for `path` in one file: the path itself, or else its nearest indexed parent.
+pub fn spot_in(file: usize, index: &PathIndex, path: &FieldPath, on_key: bool) -> Spot {
+    let found = path.prefixes().rev().find_map(|prefix| {
+        index
+            .get(&prefix)
+            .map(|location| (prefix == *path, location))
+    });
+    match found {
+        Some((exact, location)) => {
+            let span = match location.key {
+                Some(key) if on_key && exact => key,
+                _ => location.value,
+            };
+            Spot { file, span }
+        }
+        None => Spot {
+            file,
+            span: Span { offset: 0, len: 0 },
+        },
+    }
+}
+
+fn syntax_problem(file: usize, text: &str, error: &serde_yaml::Error) -> Problem {
+    let full = error.to_string();
+    let offset = error
+        .location()
+        .map(|l| byte_offset_of(text, l.line(), l.column()))
+        .unwrap_or(0);
+    // The location is shown by the report; drop serde_yaml's own " at line L column C".
+    let message = match full.find(" at line ") {
+        Some(at) => full[..at].to_owned(),
+        None => full,
+    };
+    let len = usize::from(offset < text.len());
+    Problem {
+        spot: Some(Spot {
+            file,
+            span: Span { offset, len },
+        }),
+        ..Problem::at_path(
+            FieldPath::root(),
+            format!("invalid YAML: {message}"),
+            "the YAML parser stopped here",
+        )
+    }
+}
+
+/// Byte offset of a 1-based line and 1-based column (in characters).
+fn byte_offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for _ in 1..line {
+        match text[offset..].find('\n') {
+            Some(n) => offset += n + 1,
+            None => return text.len(),
+        }
+    }
+    let rest = &text[offset..];
+    offset
+        + rest
+            .char_indices()
+            .nth(column.saturating_sub(1))
+            .map_or(rest.len(), |(n, _)| n)
+}
+
+/// A short description of a value for messages: scalars quoted (and cut), containers by kind.
+pub fn describe(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::Null => "null".to_owned(),
+        serde_json::Value::Bool(b) => format!("the boolean `{b}`"),
+        serde_json::Value::Number(n) => format!("the number `{n}`"),
+        serde_json::Value::String(s) => format!("the string {}", quote(s)),
+        serde_json::Value::Array(_) => "a list".to_owned(),
+        serde_json::Value::Object(_) => "a mapping".to_owned(),
+    }
+}
+
+/// A string as shown in messages: in backticks, at most 60 characters.
+pub fn quote(s: &str) -> String {
+    const MAX: usize = 60;
+    if s.chars().count() > MAX {
+        let cut: String = s.chars().take(MAX).collect();
+        format!("`{cut}…`")
+    } else {
+        format!("`{s}`")
+    }
+}
+
+fn to_json(
+    value: serde_yaml::Value,
+    path: &FieldPath,
+    problems: &mut Vec<Problem>,
+) -> serde_json::Value {
+    use serde_yaml::Value as Y;
+    match value {
+        Y::Null => serde_json::Value::Null,
+        Y::Bool(b) => serde_json::Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(u) = n.as_u64() {
+                u.into()
+            } else if let Some(i) = n.as_i64() {
+                i.into()
+            } else {
+                let f = n.as_f64().unwrap_or(f64::NAN);
+                serde_json::Number::from_f64(f).map_or_else(
+                    || {
+                        problems.push(Problem::at_path(
+                            path.clone(),
+                            format!("`{n}` is not a finite number"),
+                            "infinity and NaN are not allowed",
+                        ));
+                        serde_json::Value::Null
+                    },
+                    serde_json::Value::Number,
+                )
+            }
+        }
+        Y::String(s) => serde_json::Value::String(s),
+        Y::Sequence(items) => items
+            .into_iter()
+            .enumerate()
+            .map(|(n, item)| to_json(item, &path.index(n), problems))
+            .collect(),
+        Y::Mapping(mapping) => {
+            let mut object = serde_json::Map::new();
+            for (key, item) in mapping {
+                let key = match key {
+                    Y::String(s) => s,
+                    Y::Bool(b) => b.to_string(),
+                    Y::Number(n) => n.to_string(),
+                    Y::Null => "null".to_owned(),
+                    Y::Sequence(_) | Y::Mapping(_) | Y::Tagged(_) => {
+                        problems.push(Problem::at_path(
+                            path.clone(),
+                            "a mapping key must be a plain value, not a list or mapping".to_owned(),
+                            "this mapping has a complex key",
+                        ));
+                        continue;
+                    }
+                };
+                let item = to_json(item, &path.key(&key), problems);
+                object.insert(key, item);
+            }
+            serde_json::Value::Object(object)
+        }
+        // Tags such as `!!str` carry no meaning for the values: keep the tagged value.
+        Y::Tagged(tagged) => to_json(tagged.value, path, problems),
+    }
+}
+
+/// Build the path index of a YAML text. If the text does not parse, the index holds what was
+/// seen before the error (serde_yaml reports the error itself).
+pub fn index(text: &str) -> PathIndex {
+    let mut builder = IndexBuilder {
+        text,
+        bytes: ByteCursor::default(),
+        stack: Vec::new(),
+        index: PathIndex::new(),
+        skip_depth: 0,
+    };
+    let mut parser = Parser::new_from_str(text);
+    // On a syntax error the partial index is still useful.
+    let _ = parser.load(&mut builder, false);
+    builder.index
+}
+
+/// Converts the parser's character indices to byte offsets, moving forward in one pass.
+#[derive(Debug, Default)]
+struct ByteCursor {
+    chars: usize,
+    bytes: usize,
+}
+
+impl ByteCursor {
+    fn byte_offset(&mut self, text: &str, char_index: usize) -> usize {
+        if char_index < self.chars {
+            *self = Self::default();
+        }
+        let rest = &text[self.bytes..];
+        let step = char_index - self.chars;
+        let advance = rest.char_indices().nth(step).map_or(rest.len(), |(n, _)| n);
+        self.chars = char_index;
+        self.bytes += advance;
+        self.bytes
+    }
+}
+
+#[derive(Debug)]
+enum Frame {
+    Mapping {
+        path: FieldPath,
+        /// The key just read and where it is, waiting for its value.
+        key: Option<(String, Span)>,
+        /// A complex key (a mapping or list used as key) is being skipped; skip its value too.
+        skip_value: bool,
+        /// No key read yet: the parser marks a block mapping after its first key, so the
+        /// mapping's location is moved to that key when it comes.
+        first: bool,
+    },
+    Sequence {
+        path: FieldPath,
+        next: usize,
+    },
+}
+
+struct IndexBuilder<'t> {
+    text: &'t str,
+    bytes: ByteCursor,
+    stack: Vec<Frame>,
+    index: PathIndex,
+    /// Depth inside a complex key (or the value of one) being skipped.
+    skip_depth: usize,
+}
+
+impl IndexBuilder<'_> {
+    fn span_of_scalar(&self, offset: usize, value: &str, style: TScalarStyle) -> Span {
+        let rest = &self.text[offset.min(self.text.len())..];
+        let line = rest.split('\n').next().unwrap_or("");
+        let len = match style {
+            TScalarStyle::Plain if rest.starts_with(value) => value.len(),
+            TScalarStyle::Plain => line.find(" #").unwrap_or(line.len()),
+            TScalarStyle::SingleQuoted => closing_quote(line, '\''),
+            TScalarStyle::DoubleQuoted => closing_quote(line, '"'),
+            TScalarStyle::Literal | TScalarStyle::Folded => 1,
+        };
+        Span {
+            offset,
+            len: len.min(line.trim_end().len()),
+        }
+    }
+
+    /// A node starts: record it under the path it is the value of (or take it as a key).
+    fn node(&mut self, kind: NodeKind, mark: Marker, scalar: Option<(&str, TScalarStyle)>) {
+        let offset = self.bytes.byte_offset(self.text, mark.index());
+        let container = matches!(kind, NodeKind::Mapping | NodeKind::Sequence);
+        if self.skip_depth > 0 {
+            if container {
+                self.skip_depth += 1;
+            }
+            return;
+        }
+        let span = match scalar {
+            Some((value, style)) => self.span_of_scalar(offset, value, style),
+            None => Span {
+                offset,
+                len: usize::from(offset < self.text.len()),
+            },
+        };
+        let (path, key) = match self.stack.last_mut() {
+            None => (FieldPath::root(), None),
+            Some(Frame::Sequence { path, next }) => {
+                *next += 1;
+                (path.index(*next - 1), None)
+            }
+            Some(Frame::Mapping {
+                path,
+                key,
+                skip_value,
+                first,
+            }) => match key.take() {
+                None if *skip_value => {
+                    *skip_value = false;
+                    if container {
+                        self.skip_depth = 1;
+                    }
+                    return;
+                }
+                None => {
+                    if std::mem::take(first)
+                        && let Some(location) = self.index.get_mut(path)
+                    {
+                        location.value = span;
+                        location.line = mark.line();
+                        location.column = mark.col() + 1;
+                    }
+                    match scalar {
+                        Some((value, _)) => *key = Some((value.to_owned(), span)),
+                        None => {
+                            // A complex key: neither it nor its value can be indexed.
+                            *skip_value = true;
+                            if container {
+                                self.skip_depth = 1;
+                            }
+                        }
+                    }
+                    return;
+                }
+                Some((name, key_span)) => (path.key(&name), Some(key_span)),
+            },
+        };
+        self.index.insert(
+            path.clone(),
+            Location {
+                key,
+                value: span,
+                line: mark.line(),
+                column: mark.col() + 1,
+                kind,
+            },
+        );
+        match kind {
+            NodeKind::Mapping => self.stack.push(Frame::Mapping {
+                path,
+                key: None,
+                skip_value: false,
+                first: true,
+            }),
+            NodeKind::Sequence => self.stack.push(Frame::Sequence { path, next: 0 }),
+            NodeKind::Scalar | NodeKind::Alias => {}
+        }
+    }
+}
+
+/// Length of a quoted scalar on its first line, quotes included (to the line end if it spans lines).
+fn closing_quote(line: &str, quote: char) -> usize {
+    let mut chars = line.char_indices().skip(1).peekable();
+    while let Some((n, c)) = chars.next() {
+        if quote == '"' && c == '\\' {
+            chars.next();
+        } else if c == quote {
+            if quote == '\'' && chars.peek().is_some_and(|&(_, next)| next == '\'') {
+                chars.next();
+            } else {
+                return n + 1;
+            }
+        }
+    }
+    line.len()
+}
+
+impl MarkedEventReceiver for IndexBuilder<'_> {
+    fn on_event(&mut self, event: Event, mark: Marker) {
+        match event {
+            Event::Scalar(value, style, _, _) => {
+                self.node(NodeKind::Scalar, mark, Some((&value, style)));
+            }
+            Event::Alias(_) => self.node(NodeKind::Alias, mark, None),
+            Event::MappingStart(..) => self.node(NodeKind::Mapping, mark, None),
+            Event::SequenceStart(..) => self.node(NodeKind::Sequence, mark, None),
+            Event::MappingEnd | Event::SequenceEnd => {
+                if self.skip_depth > 0 {
+                    self.skip_depth -= 1;
+                } else {
+                    self.stack.pop();
+                }
+            }
+            Event::Nothing
+            | Event::StreamStart
+            | Event::StreamEnd
+            | Event::DocumentStart
+            | Event::DocumentEnd => {}
+        }
+    }
+}
+
+/// Deserialize validated values into the typed model. Any error here means validation missed
+/// something; it is still reported with the field's path.
+pub fn to_typed<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+) -> Result<T, (FieldPath, String)> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let mut path = FieldPath::root();
+        for segment in error.path().iter() {
+            path = match segment {
+                serde_path_to_error::Segment::Seq { index } => path.index(*index),
+                serde_path_to_error::Segment::Map { key } => path.key(key),
+                serde_path_to_error::Segment::Enum { variant } => path.key(variant),
+                serde_path_to_error::Segment::Unknown => path,
+            };
+        }
+        (path, error.into_inner().to_string())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at<'i>(index: &'i PathIndex, path: &str) -> &'i Location {
+        index
+            .iter()
+            .find(|(p, _)| p.to_string() == path)
+            .map(|(_, l)| l)
+            .unwrap_or_else(|| panic!("{path} not indexed"))
+    }
+
+    const TEXT: &str = "\
+image:
+  tag: \"1.2\"   # pinned
+ecrRegistries:
+  - name: primary
+    region: eu-central-1
+  - name: 'sécond'
+    schedule: 0 */10 * * *
+nodeSelector: {kubernetes.io/os: linux}
+";
+
+    #[test]
+    fn index_points_at_each_key_and_value() {
+        let index = index(TEXT);
+        let schedule = at(&index, "ecrRegistries[1].schedule");
+        assert_eq!((schedule.line, schedule.column), (7, 15));
+        assert_eq!(
+            &TEXT[schedule.value.offset..schedule.value.offset + schedule.value.len],
+            "0 */10 * * *"
+        );
+        let key = schedule.key.expect("key span");
+        assert_eq!(&TEXT[key.offset..key.offset + key.len], "schedule");
+        let tag = at(&index, "image.tag");
+        assert_eq!(
+            &TEXT[tag.value.offset..tag.value.offset + tag.value.len],
+            "\"1.2\""
+        );
+        let name = at(&index, "ecrRegistries[1].name");
+        assert_eq!(
+            &TEXT[name.value.offset..name.value.offset + name.value.len],
+            "'sécond'"
+        );
+        assert_eq!(at(&index, "ecrRegistries").kind, NodeKind::Sequence);
+        assert_eq!(at(&index, "ecrRegistries[0]").kind, NodeKind::Mapping);
+        let os = at(&index, r#"nodeSelector["kubernetes.io/os"]"#);
+        assert_eq!(
+            &TEXT[os.value.offset..os.value.offset + os.value.len],
+            "linux"
+        );
+    }
+
+    #[test]
+    fn byte_offsets_survive_multibyte_characters() {
+        let text = "a: 'ü'\nb: x\n";
+        let index = index(text);
+        let b = at(&index, "b");
+        assert_eq!(&text[b.value.offset..b.value.offset + b.value.len], "x");
+        assert_eq!((b.line, b.column), (2, 4));
+    }
+
+    #[test]
+    fn complex_keys_are_skipped_without_losing_the_rest() {
+        let text = "? [a, b]\n: {c: 1}\nd: 2\n";
+        let index = index(text);
+        assert_eq!(at(&index, "d").line, 3);
+        assert_eq!(index.len(), 2, "{index:?}");
+    }
+
+    #[test]
+    fn syntax_errors_keep_line_and_column() {
+        let text = "a: 1\nb: [1, 2\nc: 3\n";
+        let problems = parse(0, text).expect_err("broken YAML");
+        assert_eq!(problems.len(), 1);
+        let spot = problems[0].spot.expect("spot");
+        assert!(spot.span.offset > 5, "{spot:?}");
+        assert!(problems[0].message.starts_with("invalid YAML: "));
+        assert!(!problems[0].message.contains(" at line "));
+    }
+
+    #[test]
+    fn empty_files_are_empty_mappings_and_lists_at_the_top_are_refused() {
+        assert_eq!(parse(0, "").expect("empty").value, serde_json::json!({}));
+        assert_eq!(
+            parse(0, "# only\n").expect("comment").value,
+            serde_json::json!({})
+        );
+        let problems = parse(0, "- a\n").expect_err("a list");
+        assert!(problems[0].message.contains("must be a mapping"));
+    }
+
+    #[test]
+    fn merge_keys_and_tags_are_resolved() {
+        let text = "base: &b {x: 1}\nmore:\n  <<: *b\n  y: !!str 2\n";
+        let value = parse(0, text).expect("merge").value;
+        assert_eq!(value["more"], serde_json::json!({"x": 1, "y": "2"}));
+    }
+}

@@ -1,0 +1,263 @@
+//! Problems with the values and how they are shown: one miette report per problem, with the
+//! file, line, column and a caret under the spot, in a fixed layout (no colour, fixed width).
+
+use std::fmt;
+
+use miette::{
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, NamedSource, SourceCode, SourceSpan, SpanContents,
+};
+
+use super::Source;
+use super::path::FieldPath;
+
+/// A byte range in one source text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub offset: usize,
+    pub len: usize,
+}
+
+/// A span in one of the sources (by position in the list of sources).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spot {
+    pub file: usize,
+    pub span: Span,
+}
+
+/// One problem with the values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The field the problem is about.
+    pub path: FieldPath,
+    /// Point at the key of the field rather than its value (unknown keys).
+    pub on_key: bool,
+    /// What is wrong, one sentence.
+    pub message: String,
+    /// A few words shown under the caret.
+    pub label: String,
+    /// What is allowed, and hints.
+    pub help: Option<String>,
+    /// Another field to mention with its location (the first of two duplicates).
+    pub see: Option<FieldPath>,
+    /// Where the problem is; found from `path` when not known up front.
+    pub spot: Option<Spot>,
+}
+
+impl Problem {
+    pub fn at_path(path: FieldPath, message: String, label: impl Into<String>) -> Self {
+        Self {
+            path,
+            on_key: false,
+            message,
+            label: label.into(),
+            help: None,
+            see: None,
+            spot: None,
+        }
+    }
+
+    pub fn with_help(mut self, help: Option<String>) -> Self {
+        self.help = help;
+        self
+    }
+}
+
+/// Line starts of one source, to turn byte offsets into lines and cut snippets.
+#[derive(Debug)]
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(n, _)| n + 1))
+            .collect();
+        Self { text, starts }
+    }
+
+    /// 0-based line of a byte offset.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset) - 1
+    }
+
+    fn line_end(&self, line: usize) -> usize {
+        self.starts
+            .get(line + 1)
+            .map_or(self.text.len(), |next| next - 1)
+    }
+
+    /// `file:line:column` of a byte offset (1-based, column in characters).
+    pub fn position(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let line = self.line_of(offset);
+        let column = self.text[self.starts[line]..offset].chars().count() + 1;
+        (line + 1, column)
+    }
+}
+
+/// The lines around one spot, standing in for the whole file so that rendering a report
+/// costs the size of the snippet, not of the file.
+#[derive(Debug)]
+struct Window {
+    text: String,
+    first_line: usize,
+}
+
+impl SourceCode for Window {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.as_str().read_span(span, before, after)?;
+        Ok(Box::new(MietteSpanContents::new(
+            inner.data(),
+            *inner.span(),
+            inner.line() + self.first_line,
+            inner.column(),
+            inner.line_count(),
+        )))
+    }
+}
+
+/// One problem, ready for miette.
+#[derive(Debug)]
+struct Shown {
+    message: String,
+    help: Option<String>,
+    label: String,
+    span: SourceSpan,
+    source: NamedSource<Window>,
+}
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Shown {}
+
+impl Diagnostic for Shown {
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        Some(&self.source)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(Some(self.label.clone()), self.span),
+        )))
+    }
+}
+
+/// Lines of context shown above and below the spot.
+const CONTEXT_LINES: usize = 1;
+/// Width the reports are wrapped to, whatever the terminal.
+const WIDTH: usize = 100;
+
+/// Render located problems (every `spot` set), in the order given.
+pub fn render(sources: &[Source], problems: &[Problem]) -> String {
+    let lines: Vec<Lines<'_>> = sources.iter().map(|s| Lines::new(&s.text)).collect();
+    let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
+        .with_width(WIDTH)
+        .with_context_lines(CONTEXT_LINES)
+        .with_links(false);
+    let mut out = String::new();
+    for problem in problems {
+        let spot = problem.spot.unwrap_or(Spot {
+            file: 0,
+            span: Span { offset: 0, len: 0 },
+        });
+        let (Some(source), Some(lines)) = (sources.get(spot.file), lines.get(spot.file)) else {
+            continue;
+        };
+        let shown = shown(source, lines, problem, spot.span);
+        if handler.render_report(&mut out, &shown).is_err() {
+            // Rendering into a String cannot fail; keep the message if it somehow does.
+            out.push_str(&shown.message);
+            out.push('\n');
+        }
+    }
+    let count = problems.len();
+    out.push_str(&format!(
+        "found {count} problem{} in the values\n",
+        if count == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+fn shown(source: &Source, lines: &Lines<'_>, problem: &Problem, span: Span) -> Shown {
+    let text = &source.text;
+    let offset = span.offset.min(text.len());
+    let line = lines.line_of(offset);
+    let line_end = lines.line_end(line);
+    // One line of the value at most, and at least one character when there is one.
+    let mut len = span.len.min(line_end - offset);
+    if len == 0 && offset < line_end {
+        len = text[offset..].chars().next().map_or(0, char::len_utf8);
+    }
+    let first = line.saturating_sub(CONTEXT_LINES);
+    let last = (line + CONTEXT_LINES).min(lines.starts.len() - 1);
+    let start = lines.starts[first];
+    let end = lines.line_end(last);
+    let window = Window {
+        text: text[start..end].to_owned(),
+        first_line: first,
+    };
+    Shown {
+        message: format!("{}: {}", problem.path, problem.message),
+        help: problem.help.clone(),
+        label: problem.label.clone(),
+        span: SourceSpan::new((offset - start).into(), len),
+        source: NamedSource::new(source.name.clone(), window),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_show_file_line_column_path_and_a_caret() {
+        let sources = [Source {
+            name: "values.yaml".to_owned(),
+            text: "a: 1\nb:\n  c: nope\nd: 4\ne: 5\n".to_owned(),
+        }];
+        let problem = Problem {
+            spot: Some(Spot {
+                file: 0,
+                span: Span { offset: 13, len: 4 },
+            }),
+            ..Problem::at_path(
+                FieldPath::root().key("b").key("c"),
+                "expected a number, found the string `nope`".to_owned(),
+                "not a number",
+            )
+            .with_help(Some("allowed: a number".to_owned()))
+        };
+        let out = render(&sources, &[problem]);
+        assert!(out.contains("b.c: expected a number"), "{out}");
+        assert!(out.contains("[values.yaml:3:6]"), "{out}");
+        assert!(out.contains(" 3 │   c: nope"), "{out}");
+        assert!(!out.contains("a: 1"), "context is one line: {out}");
+        assert!(out.contains("help: allowed: a number"), "{out}");
+        assert!(out.ends_with("found 1 problem in the values\n"), "{out}");
+    }
+
+    #[test]
+    fn positions_count_characters() {
+        let lines = Lines::new("é: x\nab: y\n");
+        assert_eq!(lines.position(4), (1, 4));
+        assert_eq!(lines.position(7), (2, 2));
+    }
+}

@@ -1,0 +1,290 @@
+//! The JSON Schema of the values: the strict one `load` validates with, the public one
+//! (`ecr-chart schema`, the chart's values.schema.json) that also accepts `null` wherever a
+//! key may be deleted to get its default, and lookups of a field's schema by path.
+
+use std::sync::OnceLock;
+
+use schemars::generate::SchemaSettings;
+use schemars::{Schema, SchemaGenerator, json_schema};
+use serde_json::{Map, Value, json};
+
+use super::checks;
+use super::model::Values;
+use super::path::{FieldPath, Segment};
+
+/// Schema of `resources.requests|limits`: names to quantities. YAML reads `1.5` or `2e3` as
+/// numbers, so non-negative numbers are quantities too.
+pub fn quantities(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "additionalProperties": {
+            "type": ["string", "number"],
+            "pattern": checks::QUANTITY,
+            "minimum": 0
+        }
+    })
+}
+
+/// The schema `load` validates the merged values with (after null keys are deleted).
+pub fn strict() -> &'static Value {
+    static STRICT: OnceLock<Value> = OnceLock::new();
+    STRICT.get_or_init(|| {
+        let generator = SchemaSettings::draft07().into_generator();
+        let mut schema = generator.into_root_schema_for::<Values>().to_value();
+        walk(&mut schema, &mut |node| {
+            // Values above u32::MAX would pass `"format": "uint32"`, which validators ignore.
+            if node.get("format").and_then(Value::as_str) == Some("uint32") {
+                node.insert("maximum".to_owned(), json!(u32::MAX));
+            }
+        });
+        schema
+    })
+}
+
+/// The public schema: the strict one, where every optional key and every map entry may also be
+/// `null` (Helm and `load` both delete such keys, so the default applies).
+pub fn public() -> Value {
+    let mut schema = strict().clone();
+    walk(&mut schema, &mut |node| {
+        let required: Vec<String> = node
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| {
+                r.iter()
+                    .filter_map(|v| v.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if let Some(Value::Object(properties)) = node.get_mut("properties") {
+            for (name, property) in properties.iter_mut() {
+                if !required.contains(name) {
+                    make_nullable(property);
+                }
+            }
+        }
+        if let Some(additional @ Value::Object(_)) = node.get_mut("additionalProperties") {
+            make_nullable(additional);
+        }
+    });
+    schema
+}
+
+/// Apply `f` to every schema object in `schema`, depth first.
+fn walk(schema: &mut Value, f: &mut impl FnMut(&mut Map<String, Value>)) {
+    match schema {
+        Value::Object(map) => {
+            f(map);
+            for value in map.values_mut() {
+                walk(value, f);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| walk(v, f)),
+        _ => {}
+    }
+}
+
+fn make_nullable(schema: &mut Value) {
+    let Value::Object(map) = schema else { return };
+    match map.get_mut("type") {
+        Some(Value::String(kind)) if kind != "null" => {
+            let kind = std::mem::take(kind);
+            map.insert("type".to_owned(), json!([kind, "null"]));
+        }
+        Some(Value::Array(kinds)) if !kinds.contains(&json!("null")) => kinds.push(json!("null")),
+        Some(_) => {}
+        None => {
+            // A `$ref` (or an `allOf` around one): offer null as an alternative, keeping the
+            // annotations outside.
+            let mut inner = Map::new();
+            for key in ["$ref", "allOf", "anyOf", "oneOf", "enum", "const"] {
+                if let Some(value) = map.remove(key) {
+                    inner.insert(key.to_owned(), value);
+                }
+            }
+            if !inner.is_empty() {
+                map.insert(
+                    "anyOf".to_owned(),
+                    json!([Value::Object(inner), {"type": "null"}]),
+                );
+            }
+            return;
+        }
+    }
+    if let Some(Value::Array(options)) = map.get_mut("enum")
+        && !options.contains(&Value::Null)
+    {
+        options.push(Value::Null);
+    }
+}
+
+/// The validator for [`strict`], built once.
+pub fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        #[allow(clippy::expect_used)]
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft7)
+            .build(strict())
+            .expect("the generated values schema is a valid JSON Schema")
+    })
+}
+
+/// The schema of one field and the nearest description on the way to it.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'s> {
+    pub schema: &'s Map<String, Value>,
+    pub description: Option<&'s str>,
+}
+
+impl<'s> Field<'s> {
+    /// Names of the keys this (object) field allows, in schema order.
+    pub fn keys(&self) -> Vec<&'s str> {
+        self.schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default()
+    }
+
+    /// The description of one property of this (object) field.
+    pub fn property_description(&self, name: &str) -> Option<&'s str> {
+        let root = strict();
+        let property = self.schema.get("properties")?.get(name)?;
+        resolve(root, property).1
+    }
+
+    /// The JSON types the field allows.
+    pub fn types(&self) -> Vec<&'s str> {
+        match self.schema.get("type") {
+            Some(Value::String(kind)) => vec![kind.as_str()],
+            Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The values an enum field allows.
+    pub fn options(&self) -> Vec<&'s str> {
+        self.schema
+            .get("enum")
+            .and_then(Value::as_array)
+            .map(|o| o.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Follow `$ref` and single-entry `allOf` to the schema that holds the keywords, keeping the
+/// first description seen.
+fn resolve<'s>(root: &'s Value, mut schema: &'s Value) -> (&'s Value, Option<&'s str>) {
+    let mut description = None;
+    for _ in 0..32 {
+        if description.is_none() {
+            description = schema.get("description").and_then(Value::as_str);
+        }
+        if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+            match reference
+                .strip_prefix('#')
+                .and_then(|pointer| root.pointer(pointer))
+            {
+                Some(target) => schema = target,
+                None => break,
+            }
+        } else if let Some([only]) = schema
+            .get("allOf")
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+        {
+            schema = only;
+        } else {
+            break;
+        }
+    }
+    (schema, description)
+}
+
+/// The schema of the field at `path` in the strict schema.
+pub fn field(path: &FieldPath) -> Option<Field<'static>> {
+    let root = strict();
+    let (mut schema, mut description) = resolve(root, root);
+    for segment in path.segments() {
+        let next = match segment {
+            Segment::Key(key) => schema
+                .get("properties")
+                .and_then(|p| p.get(key))
+                .or_else(|| schema.get("additionalProperties").filter(|a| a.is_object())),
+            Segment::Index(_) => schema.get("items"),
+        }?;
+        let (resolved, own) = resolve(root, next);
+        schema = resolved;
+        description = own.or(description);
+    }
+    Some(Field {
+        schema: schema.as_object()?,
+        description,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(keys: &[&str]) -> FieldPath {
+        keys.iter().fold(FieldPath::root(), |p, k| match k.parse() {
+            Ok(n) => p.index(n),
+            Err(_) => p.key(k),
+        })
+    }
+
+    #[test]
+    fn the_schema_is_draft_07_and_strict() {
+        let schema = strict();
+        assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
+        assert_eq!(schema["additionalProperties"], false);
+        let registry = field(&path(&["ecrRegistries", "0"])).expect("registry");
+        assert_eq!(registry.schema["additionalProperties"], false);
+        assert_eq!(registry.keys(), ["name", "namespace", "region", "schedule"]);
+        assert_eq!(
+            registry.schema["required"],
+            json!(["name", "region", "namespace"])
+        );
+    }
+
+    #[test]
+    fn fields_are_found_by_path_with_their_description() {
+        let name = field(&path(&["ecrRegistries", "3", "name"])).expect("name");
+        assert_eq!(name.schema["maxLength"], 32);
+        assert!(name.description.unwrap_or("").contains("DNS-1123 label"));
+        let policy = field(&path(&["image", "pullPolicy"])).expect("pullPolicy");
+        assert_eq!(policy.options(), ["Always", "IfNotPresent", "Never"]);
+        assert!(
+            policy
+                .description
+                .unwrap_or("")
+                .starts_with("Image pull policy")
+        );
+        let cpu = field(&path(&["resources", "limits", "cpu"])).expect("cpu");
+        assert_eq!(cpu.types(), ["string", "number"]);
+        assert!(cpu.description.unwrap_or("").contains("quantities"));
+        assert!(field(&path(&["nope"])).is_none());
+    }
+
+    #[test]
+    fn the_public_schema_accepts_null_for_optional_keys_only() {
+        let public = public();
+        let validator = jsonschema::validator_for(&public).expect("valid schema");
+        let ok = json!({
+            "image": {"tag": null, "pullPolicy": null},
+            "cronJob": {"startingDeadlineSeconds": null, "timeZone": null},
+            "nodeSelector": {"a": null},
+            "resources": {"limits": {"cpu": null, "memory": 1.5}},
+            "ecrRegistries": [{"name": "a", "region": "eu-central-1", "namespace": "n", "schedule": null}],
+            "serviceAccount": null
+        });
+        let errors: Vec<String> = validator.iter_errors(&ok).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        let bad =
+            json!({"ecrRegistries": [{"name": null, "region": "eu-central-1", "namespace": "n"}]});
+        assert!(!validator.is_valid(&bad));
+        let bad = json!({"image": {"pullPolicy": "Sometimes"}});
+        assert!(!validator.is_valid(&bad));
+    }
+}
