@@ -41,7 +41,7 @@ def values_id(path: Path | None) -> str:
     return "embedded-example" if path is None else path.stem
 
 
-def _module(name: str) -> ModuleType:
+def require_module(name: str) -> ModuleType:
     try:
         return importlib.import_module(name)
     except ImportError as err:
@@ -51,12 +51,12 @@ def _module(name: str) -> ModuleType:
 @pytest.fixture(scope="session")
 def helm() -> ModuleType:
     """The real Helm engine: `helm_python` from PyPI helm-python-sdk."""
-    return _module("helm_python")
+    return require_module("helm_python")
 
 
 @pytest.fixture(scope="session")
 def yaml() -> ModuleType:
-    return _module("yaml")
+    return require_module("yaml")
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +145,7 @@ _DOC_START = re.compile(r"^---[ \t]*$", re.MULTILINE)
 def split_documents(stream: str) -> list[str]:
     """Split a YAML stream on its `---` lines (indented `---` in block scalars stay)."""
     parts = _DOC_START.split(stream)
-    return [p for p in parts[1:]] if parts and parts[0].strip() == "" else parts
+    return parts[1:] if parts[0].strip() == "" else parts
 
 
 @pytest.fixture(scope="session")

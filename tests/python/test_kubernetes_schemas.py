@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import VALUES_FILES, _module, values_id
+from conftest import VALUES_FILES, require_module, values_id
 
 # The oldest Kubernetes the generated chart allows (Chart.yaml kubeVersion) and the
 # version the refresher is built against (k8s-openapi v1_33).
@@ -28,12 +28,12 @@ NAME_LIMITS = {"CronJob": 52, "Job": 63, "ServiceAccount": 253, "ConfigMap": 253
 
 @pytest.fixture(scope="session")
 def kubernetes_validate():
-    return _module("kubernetes_validate")
+    return require_module("kubernetes_validate")
 
 
 @pytest.fixture(scope="session")
 def external_secret_validator(shared_dir: Path, yaml):
-    jsonschema = _module("jsonschema")
+    jsonschema = require_module("jsonschema")
     crd_path = shared_dir / ESO_CRD
     if not crd_path.is_file():
         pytest.fail(f"ExternalSecret CRD not found at {crd_path} (set ECR_SHARED_DIR)", pytrace=False)
