@@ -310,33 +310,103 @@ pub fn schedule(s: &str) -> Result<(), Finding> {
         n => return Err(invalid(format!("{n} fields instead of 5"))),
     }
     for (n, field) in fields.iter().enumerate() {
-        let mut rest = field.to_ascii_lowercase();
-        let names = match n {
-            3 => MONTHS,
-            4 => WEEKDAYS,
-            _ => &[],
-        };
-        for name in names {
-            rest = rest.replace(name, "0");
-        }
-        if let Some(c) = rest
-            .chars()
-            .find(|c| !(c.is_ascii_digit() || matches!(c, '*' | '/' | ',' | '-' | '?')))
-        {
-            return Err(invalid(format!(
-                "the {} field `{field}` has the unsupported character `{c}`",
-                CRON_FIELDS[n]
-            )));
+        if let Err(label) = cron_field(n, field) {
+            return Err(invalid(label));
         }
     }
     let parser = croner::parser::CronParser::builder()
         .seconds(croner::parser::Seconds::Disallowed)
         .year(croner::parser::Year::Disallowed)
+        // Kubernetes (robfig/cron) reads `5/15` as `5-59/15`.
+        .sloppy_ranges(true)
         .build();
     match parser.parse(trimmed) {
         Ok(_) => Ok(()),
         Err(error) => Err(invalid(cron_error_label(&error))),
     }
+}
+
+/// Bounds of the five fields as Kubernetes (robfig/cron) has them.
+const CRON_BOUNDS: [(u32, u32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 6)];
+
+/// Check one field of a schedule: comma-separated `*`, `?`, `N` or `N-M`, each with an
+/// optional `/step`; numbers within the field's bounds; month and weekday names allowed.
+fn cron_field(n: usize, field: &str) -> Result<(), String> {
+    let name = CRON_FIELDS[n];
+    let (low, high) = CRON_BOUNDS[n];
+    let value = |token: &str| -> Result<u32, String> {
+        let lower = token.to_ascii_lowercase();
+        let named = match n {
+            3 => MONTHS
+                .iter()
+                .position(|m| *m == lower)
+                .map(|i| i as u32 + 1),
+            4 => WEEKDAYS.iter().position(|d| *d == lower).map(|i| i as u32),
+            _ => None,
+        };
+        let number = match named {
+            Some(number) => number,
+            None if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) => token
+                .parse()
+                .map_err(|_| format!("the {name} field has `{token}`, too large"))?,
+            None => {
+                return Err(match token.chars().find(|c| !c.is_ascii_digit()) {
+                    Some(_) if token.chars().all(|c| c.is_ascii_alphabetic()) && n >= 3 => {
+                        format!(
+                            "the {name} field has `{token}`, not a {} name",
+                            if n == 3 { "month" } else { "weekday" }
+                        )
+                    }
+                    Some(c) => {
+                        format!(
+                            "the {name} field `{field}` has `{c}`, which Kubernetes does not support"
+                        )
+                    }
+                    None => format!("the {name} field `{field}` has an empty part"),
+                });
+            }
+        };
+        if (low..=high).contains(&number) {
+            Ok(number)
+        } else {
+            Err(format!(
+                "the {name} field has `{token}`, outside {low}-{high}"
+            ))
+        }
+    };
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((range, step)) => (range, Some(step)),
+            None => (part, None),
+        };
+        if let Some(step) = step {
+            let ok = !step.is_empty()
+                && step.bytes().all(|b| b.is_ascii_digit())
+                && step.parse::<u32>().is_ok_and(|s| s > 0);
+            if !ok {
+                return Err(format!(
+                    "the {name} field `{field}` has the step `/{step}`; a step is a number from 1"
+                ));
+            }
+        }
+        if range == "*" || range == "?" {
+            continue;
+        }
+        match range.split_once('-') {
+            Some((from, to)) => {
+                let (from, to) = (value(from)?, value(to)?);
+                if from > to {
+                    return Err(format!(
+                        "the {name} field `{field}` has a range that runs backwards"
+                    ));
+                }
+            }
+            None => {
+                value(range)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn cron_error_label(error: &croner::errors::CronError) -> String {
@@ -598,6 +668,8 @@ mod tests {
             "0 0 1 jan,jul *",
             "@hourly",
             " 0 1 * * 0 ",
+            "5/15 * * * *",
+            "0 0 ? * SUN",
         ] {
             assert!(schedule(good).is_ok(), "{good}: {:?}", schedule(good));
         }
@@ -610,6 +682,10 @@ mod tests {
             "0 25 * * *",
             "0 0 L * *",
             "@every 1h",
+            "0 0 * * 7",
+            "*/0 * * * *",
+            "0 5-2 * * *",
+            "0 0 * foo *",
             "",
         ] {
             assert!(schedule(bad).is_err(), "{bad}");

@@ -113,22 +113,34 @@ fn syntax_problem(file: usize, text: &str, error: &serde_yaml::Error) -> Problem
         .location()
         .map(|l| byte_offset_of(text, l.line(), l.column()))
         .unwrap_or(0);
-    // The location is shown by the report; drop serde_yaml's own " at line L column C".
-    let message = match full.find(" at line ") {
-        Some(at) => full[..at].to_owned(),
-        None => full,
-    };
+    let message = syntax_message(&full);
     let len = usize::from(offset < text.len());
+    let label = if text[offset..].starts_with('\t') {
+        "a tab: YAML is indented with spaces only"
+    } else {
+        "the YAML parser stopped here"
+    };
     Problem {
         spot: Some(Spot {
             file,
             span: Span { offset, len },
         }),
-        ..Problem::at_path(
-            FieldPath::root(),
-            format!("invalid YAML: {message}"),
-            "the YAML parser stopped here",
-        )
+        ..Problem::at_path(FieldPath::root(), format!("invalid YAML: {message}"), label)
+    }
+}
+
+/// serde_yaml says `<problem> at line L column C, while parsing <what> at line L column C`;
+/// the report shows the first location itself, so keep the problem and what it was parsing.
+fn syntax_message(full: &str) -> String {
+    let Some((problem, rest)) = full.split_once(" at line ") else {
+        return full.to_owned();
+    };
+    match rest.split_once(", ") {
+        Some((_, context)) => format!(
+            "{problem} ({})",
+            context.replacen(" at line ", " that starts at line ", 1)
+        ),
+        None => problem.to_owned(),
     }
 }
 
@@ -258,15 +270,26 @@ struct ByteCursor {
 }
 
 impl ByteCursor {
+    /// The parser's marks go mostly forward (a block mapping is marked after its first key,
+    /// so sometimes a little back): step from the last position either way, never from the
+    /// start, so the whole pass stays linear.
     fn byte_offset(&mut self, text: &str, char_index: usize) -> usize {
-        if char_index < self.chars {
-            *self = Self::default();
+        if char_index >= self.chars {
+            let rest = &text[self.bytes..];
+            let advance = rest
+                .char_indices()
+                .nth(char_index - self.chars)
+                .map_or(rest.len(), |(n, _)| n);
+            self.bytes += advance;
+        } else {
+            let back = self.chars - char_index;
+            self.bytes = text[..self.bytes]
+                .char_indices()
+                .rev()
+                .nth(back - 1)
+                .map_or(0, |(n, _)| n);
         }
-        let rest = &text[self.bytes..];
-        let step = char_index - self.chars;
-        let advance = rest.char_indices().nth(step).map_or(rest.len(), |(n, _)| n);
         self.chars = char_index;
-        self.bytes += advance;
         self.bytes
     }
 }
@@ -536,7 +559,14 @@ nodeSelector: {kubernetes.io/os: linux}
         let spot = problems[0].spot.expect("spot");
         assert!(spot.span.offset > 5, "{spot:?}");
         assert!(problems[0].message.starts_with("invalid YAML: "));
-        assert!(!problems[0].message.contains(" at line "));
+        // The report shows where the parser stopped; the message keeps where the list began.
+        assert!(
+            problems[0]
+                .message
+                .ends_with("that starts at line 2 column 4)"),
+            "{}",
+            problems[0].message
+        );
     }
 
     #[test]

@@ -78,13 +78,14 @@ pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
 
 /// Add "first set at file:line:column" to problems that mention another field.
 fn mention_related(sources: &[Source], indexes: &[&load::PathIndex], problems: &mut [Problem]) {
+    let lines: Vec<Lines<'_>> = sources.iter().map(|s| Lines::new(&s.text)).collect();
     for problem in problems.iter_mut() {
         let Some(see) = &problem.see else { continue };
         let spot = merge::locate(indexes, see, false);
-        let Some(source) = sources.get(spot.file) else {
+        let (Some(source), Some(lines)) = (sources.get(spot.file), lines.get(spot.file)) else {
             continue;
         };
-        let (line, column) = Lines::new(&source.text).position(spot.span.offset);
+        let (line, column) = lines.position(spot.span.offset);
         let note = format!("the first `{see}` is at {}:{line}:{column}", source.name);
         problem.help = Some(match problem.help.take() {
             Some(help) => format!("{note}\n{help}"),
@@ -214,5 +215,73 @@ mod tests {
         assert_eq!(error.count, 2, "{}", error.rendered);
         assert!(error.rendered.contains("one.yaml:"), "{}", error.rendered);
         assert!(error.rendered.contains("two.yaml:"), "{}", error.rendered);
+    }
+
+    /// The merged values of a bad-values fixture (a file, or a directory of `-f` files), or
+    /// None when it does not parse.
+    fn fixture_values(path: &std::path::Path) -> Option<serde_json::Value> {
+        let mut files: Vec<std::path::PathBuf> = if path.is_dir() {
+            std::fs::read_dir(path)
+                .expect("case directory")
+                .map(|e| e.expect("entry").path())
+                .collect()
+        } else {
+            vec![path.to_path_buf()]
+        };
+        files.sort();
+        let mut documents = Vec::new();
+        for (n, file) in files.iter().enumerate() {
+            let text = std::fs::read_to_string(file).expect("fixture");
+            documents.push(load::parse(n, &text).ok()?.value);
+        }
+        Some(merge::merge_all(documents))
+    }
+
+    #[test]
+    fn helm_and_load_refuse_the_same_bad_values() {
+        // Only what a JSON Schema cannot express gets past Helm's schema check.
+        const SCHEMA_CANNOT_TELL: &[&str] = &["07-duplicate-names.yaml"];
+        let public = schema::public();
+        let helm = jsonschema::validator_for(&public).expect("public schema");
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/bad-values");
+        let mut cases: Vec<_> = std::fs::read_dir(&dir)
+            .expect("fixtures")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        cases.sort();
+        assert!(cases.len() >= 15, "{cases:?}");
+        for case in cases {
+            let name = case
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            let Some(values) = fixture_values(&case) else {
+                continue; // a YAML syntax error: Helm refuses it before any schema
+            };
+            assert!(
+                !validate::validate(&values).is_empty(),
+                "{name}: load accepts it"
+            );
+            assert_eq!(
+                helm.is_valid(&values),
+                SCHEMA_CANNOT_TELL.contains(&name.as_str()),
+                "{name}: the public schema disagrees with load"
+            );
+        }
+    }
+
+    #[test]
+    fn helm_accepts_what_load_accepts_including_nulls() {
+        let public = schema::public();
+        let helm = jsonschema::validator_for(&public).expect("public schema");
+        let example = include_str!("../../../../values.example.yaml");
+        let with_nulls = "image:\n  tag: null\ncronJob:\n  timeZone: null\n  startingDeadlineSeconds: null\nresources:\n  limits:\n    cpu: 1.5\n    memory: null\necrRegistries:\n  - name: a\n    region: cn-north-1\n    namespace: n\n    schedule: null\n";
+        for text in [example, with_nulls] {
+            let document = load::parse(0, text).expect("parses");
+            assert!(helm.is_valid(&document.value), "{text}");
+            load(&sources(&[("v.yaml", text)])).expect("load accepts it");
+        }
     }
 }

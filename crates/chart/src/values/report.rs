@@ -171,7 +171,11 @@ pub fn render(sources: &[Source], problems: &[Problem]) -> String {
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(WIDTH)
         .with_context_lines(CONTEXT_LINES)
-        .with_links(false);
+        .with_links(false)
+        // Break lines at spaces only, never inside `ecr-registry-helper-<name>` or a path.
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+        .with_break_words(false);
     let mut out = String::new();
     for problem in problems {
         let spot = problem.spot.unwrap_or(Spot {
@@ -215,7 +219,11 @@ fn shown(source: &Source, lines: &Lines<'_>, problem: &Problem, span: Span) -> S
         first_line: first,
     };
     Shown {
-        message: format!("{}: {}", problem.path, problem.message),
+        message: if problem.path.is_root() {
+            problem.message.clone()
+        } else {
+            format!("{}: {}", problem.path, problem.message)
+        },
         help: problem.help.clone(),
         label: problem.label.clone(),
         span: SourceSpan::new((offset - start).into(), len),
