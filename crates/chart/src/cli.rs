@@ -36,6 +36,31 @@ pub enum Command {
     },
     /// Print the JSON Schema of the values (the generated chart's values.schema.json).
     Schema,
+    /// Print what to add to the values, where to store the credentials, and the IAM policy
+    /// for a new registry.
+    Onboard {
+        /// Name of the new registry (a DNS-1123 label of at most 32 characters).
+        name: String,
+        /// AWS region of the registry.
+        #[arg(long)]
+        region: String,
+        /// Namespace `regcred-<name>` is written to.
+        #[arg(short = 'n', long)]
+        namespace: String,
+        /// Cron schedule of the refresh.
+        #[arg(long, default_value = "0 */10 * * *")]
+        schedule: String,
+        /// Your current values files: their store settings are used and the name must be new.
+        #[command(flatten)]
+        values: ExistingValuesArgs,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ExistingValuesArgs {
+    /// Values file; repeat to merge several. Without any, the defaults are used.
+    #[arg(short = 'f', long = "values", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

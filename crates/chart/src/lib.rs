@@ -4,6 +4,7 @@
 pub mod chart;
 pub mod cli;
 pub mod error;
+pub mod onboard;
 pub mod render;
 pub mod run;
 pub mod values;

@@ -4,6 +4,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::cli::{Cli, Command, ReleaseArgs, ValuesArgs};
+use crate::onboard::{NewRegistry, onboard};
 use crate::render::{Release, Renderer};
 use crate::values::{self, Source, Values};
 use crate::{Error, chart};
@@ -36,6 +37,29 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
             .map_err(Error::Output)
         }
         Command::Validate { values } => load(&values).map(drop),
+        Command::Onboard {
+            name,
+            region,
+            namespace,
+            schedule,
+            values,
+        } => {
+            let existing = if values.files.is_empty() {
+                Values::default()
+            } else {
+                load(&ValuesArgs {
+                    files: values.files,
+                })?
+            };
+            let new = NewRegistry {
+                name,
+                region,
+                namespace,
+                schedule,
+            };
+            out.write_all(onboard(&new, &existing)?.as_bytes())
+                .map_err(Error::Output)
+        }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&values::schema())
                 .expect("a serde_json::Value always serialises");
