@@ -23,8 +23,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         }
         Command::Chart { values, output } => {
             let sources = sources(&values)?;
-            let typed = values::load(&sources)?;
-            let baked = serde_json::to_value(&typed).expect("values always serialise");
+            let (baked, typed) = values::load_merged(&sources)?;
             let yaml = chart::values_yaml(&baked, &sources);
             let files = chart::chart_files(&typed, &baked, yaml)?;
             chart::write_chart(&output, &files)?;

@@ -47,6 +47,12 @@ impl std::error::Error for ValuesError {}
 /// Parse each source, merge them in order (maps deep-merge, lists replace, null deletes,
 /// later wins), validate the result and return the typed values.
 pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
+    load_merged(sources).map(|(_, values)| values)
+}
+
+/// Like [`load`], and also return the merged values as written, before defaults: what Helm
+/// sees when the same files are given to it, so a generated chart can bake them in.
+pub fn load_merged(sources: &[Source]) -> Result<(serde_json::Value, Values), ValuesError> {
     let mut documents = Vec::with_capacity(sources.len());
     let mut problems = Vec::new();
     for (file, source) in sources.iter().enumerate() {
@@ -68,12 +74,14 @@ pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
         mention_related(sources, &indexes, &mut problems);
         return Err(error(sources, problems));
     }
+    let as_written = merged.clone();
     quantities_as_strings(&mut merged);
-    load::to_typed(merged).map_err(|(path, message)| {
+    let typed = load::to_typed(merged).map_err(|(path, message)| {
         let mut problem = Problem::at_path(path, message, "here");
         problem.spot = Some(merge::locate(&indexes, &problem.path, false));
         error(sources, vec![problem])
-    })
+    })?;
+    Ok((as_written, typed))
 }
 
 /// Add "first set at file:line:column" to problems that mention another field.
