@@ -269,9 +269,19 @@ pub fn describe(err: &SdkError<GetAuthorizationTokenError>) -> String {
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
-            let code = e.code().unwrap_or("unknown error");
-            let message = e.message().unwrap_or_default();
             let status = service.raw().status().as_u16();
+            // Some endpoints (moto, proxies) answer in XML that the JSON protocol cannot parse:
+            // take code and message from the body then.
+            let body = std::str::from_utf8(service.raw().body().bytes().unwrap_or_default())
+                .unwrap_or_default();
+            let code = e
+                .code()
+                .or_else(|| xml_element(body, "Code"))
+                .unwrap_or("unknown error");
+            let message = e
+                .message()
+                .or_else(|| xml_element(body, "Message"))
+                .unwrap_or_default();
             let detail = if message.is_empty() {
                 format!("{code}, HTTP {status}")
             } else {
@@ -292,11 +302,12 @@ pub fn describe(err: &SdkError<GetAuthorizationTokenError>) -> String {
                     "expired AWS credentials ({detail}) — renew the session credentials (AWS_SESSION_TOKEN)"
                 ),
                 _ if code.contains("Throttl") || status == 429 => {
-                    format!("throttled by AWS ({detail}), still failing after retries")
+                    format!("throttled by AWS ({detail})")
                 }
-                _ if status >= 500 => {
-                    format!("AWS server error ({detail}), still failing after retries")
-                }
+                _ if status >= 500 => format!("AWS server error ({detail})"),
+                _ if status == 401 || status == 403 => format!(
+                    "rejected by AWS ({detail}) — check the credentials and that the IAM principal has ecr:GetAuthorizationToken"
+                ),
                 _ => format!("rejected by AWS ({detail})"),
             }
         }
@@ -309,22 +320,28 @@ pub fn describe(err: &SdkError<GetAuthorizationTokenError>) -> String {
                 "loading AWS credentials failed: {}",
                 crate::error::chain(err)
             ),
-            None if failure.is_io() => format!(
-                "AWS endpoint unreachable, still failing after retries: {}",
-                crate::error::chain(err)
-            ),
-            None if failure.is_timeout() => format!(
-                "AWS request timed out, still failing after retries: {}",
-                crate::error::chain(err)
-            ),
+            None if failure.is_io() => {
+                format!("AWS endpoint unreachable: {}", crate::error::chain(err))
+            }
+            None if failure.is_timeout() => {
+                format!("AWS request timed out: {}", crate::error::chain(err))
+            }
             None => crate::error::chain(err),
         },
         SdkError::TimeoutError(_) => format!(
-            "AWS request timed out (REQUEST_TIMEOUT), still failing after retries: {}",
+            "AWS request timed out (REQUEST_TIMEOUT): {}",
             crate::error::chain(err)
         ),
         _ => crate::error::chain(err),
     }
+}
+
+/// The text of the first `<name>…</name>` element in an XML error body, if any.
+fn xml_element<'a>(body: &'a str, name: &str) -> Option<&'a str> {
+    let open = format!("<{name}>");
+    let start = body.find(&open)? + open.len();
+    let len = body[start..].find(&format!("</{name}>"))?;
+    Some(body[start..start + len].trim()).filter(|text| !text.is_empty())
 }
 
 #[cfg(test)]
@@ -346,6 +363,18 @@ mod tests {
             request_timeout: std::time::Duration::from_secs(1),
             retry_timeout: std::time::Duration::ZERO,
         }
+    }
+
+    #[test]
+    fn an_xml_error_body_yields_its_code_and_message() {
+        let body = "<ErrorResponse><Errors><Error><Code>InvalidClientTokenId</Code>\
+                    <Message>The security token is invalid.</Message></Error></Errors></ErrorResponse>";
+        assert_eq!(xml_element(body, "Code"), Some("InvalidClientTokenId"));
+        assert_eq!(
+            xml_element(body, "Message"),
+            Some("The security token is invalid.")
+        );
+        assert_eq!(xml_element("{}", "Code"), None);
     }
 
     #[test]

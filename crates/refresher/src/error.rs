@@ -196,11 +196,12 @@ impl Error {
 
 /// An error and its sources as one line, `a: b: c`, skipping a source whose text its parent
 /// already contains (many errors repeat their source in their own message).
+/// Line breaks inside a message become `; ` so the result stays one line.
 pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut line = err.to_string();
+    let mut line = one_line(&err.to_string());
     let mut next = err.source();
     while let Some(source) = next {
-        let text = source.to_string();
+        let text = one_line(&source.to_string());
         if !text.is_empty() && !line.contains(&text) {
             line.push_str(": ");
             line.push_str(&text);
@@ -208,6 +209,14 @@ pub(crate) fn chain(err: &(dyn std::error::Error + 'static)) -> String {
         next = source.source();
     }
     line
+}
+
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -225,6 +234,17 @@ mod tests {
     fn a_chain_joins_sources_without_repeating_them() {
         let err = Outer(Inner(std::io::Error::other("refused")));
         assert_eq!(chain(&err), "outer: inner: refused");
+    }
+
+    #[test]
+    fn a_chain_is_one_line() {
+        let err = Outer(Inner(std::io::Error::other(
+            "no credentials. Attempted:\n  Env: unset\n  IMDS: off",
+        )));
+        assert_eq!(
+            chain(&err),
+            "outer: inner: no credentials. Attempted:; Env: unset; IMDS: off"
+        );
     }
 
     #[test]

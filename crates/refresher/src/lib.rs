@@ -67,18 +67,28 @@ pub async fn run(args: &Args) -> Result<(), Error> {
     refresh(&settings, &Context { kube, ecr }).await
 }
 
-/// A Kubernetes client from in-cluster config or `KUBECONFIG`, with `REQUEST_TIMEOUT` as its
-/// connect, read and write timeouts.
+/// A Kubernetes client from in-cluster config or `KUBECONFIG`; see [`kube_client_with`].
 pub async fn kube_client(settings: &Settings) -> Result<kube::Client, Error> {
-    let mut config = kube::Config::infer()
+    let config = kube::Config::infer()
         .await
         .map_err(|source| Error::KubeConfig {
             registry: settings.registry.clone(),
             source,
         })?;
+    kube_client_with(config, settings)
+}
+
+/// A Kubernetes client from `config` with `REQUEST_TIMEOUT` as connect, read and write timeout,
+/// and kube's own retry layer off: it retries 429/503/504 up to 15 times with delays growing
+/// to 1000 s, which would break the bounded retry budget; [`retry`] retries instead.
+pub fn kube_client_with(
+    mut config: kube::Config,
+    settings: &Settings,
+) -> Result<kube::Client, Error> {
     config.connect_timeout = Some(settings.request_timeout);
     config.read_timeout = Some(settings.request_timeout);
     config.write_timeout = Some(settings.request_timeout);
+    config.default_retry = false;
     kube::Client::try_from(config).map_err(|source| Error::KubeClient {
         registry: settings.registry.clone(),
         source,
@@ -251,7 +261,7 @@ async fn fetch_docker_config(
         Some(at) if at <= Timestamp::now() => tracing::warn!(
             registry = %settings.registry,
             expires_at = %at,
-            "the ECR token is already expired (local test server?); writing it anyway"
+            "the ECR token is already expired (a local test server?); using it anyway"
         ),
         None => tracing::warn!(
             registry = %settings.registry,

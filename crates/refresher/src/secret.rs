@@ -233,18 +233,17 @@ pub fn describe(err: &kube::Error, namespace: &str) -> String {
                     "forbidden ({message}) — the ServiceAccount needs get and patch on secrets in namespace {namespace}"
                 ),
                 404 => format!("not found ({message}) — does namespace {namespace} exist?"),
-                409 => format!("conflict ({message}), still failing after retries"),
+                409 => format!("conflict ({message})"),
                 422 => format!("rejected as invalid ({message})"),
                 code if code == 429 || code >= 500 => {
-                    format!("API server error {code} ({message}), still failing after retries")
+                    format!("API server error {code} ({message})")
                 }
                 code => format!("API error {code} ({message})"),
             }
         }
-        kube::Error::HyperError(_) | kube::Error::Service(_) => format!(
-            "Kubernetes API unreachable, still failing after retries: {}",
-            crate::error::chain(err)
-        ),
+        kube::Error::HyperError(_) | kube::Error::Service(_) => {
+            format!("Kubernetes API unreachable: {}", crate::error::chain(err))
+        }
         other => crate::error::chain(other),
     }
 }

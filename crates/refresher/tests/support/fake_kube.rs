@@ -1,0 +1,678 @@
+//! An in-process fake of the Kubernetes API for Secrets, following the real server's rules where
+//! the refresher depends on them:
+//!
+//! - `GET /api/v1/namespaces/{ns}/secrets/{name}`: the object, or 404 `NotFound` Status.
+//! - `PATCH` with `application/apply-patch+yaml` (server-side apply): `fieldManager` is required;
+//!   a missing object is created, an existing one is updated by merging only the applier's
+//!   fields. Each manager's owned fields are tracked (shown as `metadata.managedFields`); fields a
+//!   manager stops applying are removed unless another manager owns them; a field owned by another
+//!   manager with a different value is a 409 conflict unless `force=true`, which moves ownership.
+//!   Changing the `type` of an existing Secret is 422 "field is immutable".
+//! - Injected faults (status N times, per method), forbidden namespaces (403) and a fixed set of
+//!   existing namespaces (404 on create elsewhere).
+//!
+//! Other verbs (POST, PUT, DELETE, JSON/merge patches) answer 405/415 and are recorded, so a test
+//! can assert they were never used.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path as UrlPath, RawQuery, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use serde_json::{Value, json};
+
+/// One owned field: `["type"]`, `["data", key]`, `["metadata", "labels", key]`,
+/// `["metadata", "annotations", key]` or `["metadata", "ownerReferences", uid]`.
+type Field = Vec<String>;
+
+/// A request the fake received.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: Method,
+    pub path: String,
+    pub query: String,
+    pub content_type: Option<String>,
+}
+
+impl Request {
+    /// The value of a query parameter.
+    pub fn param(&self, key: &str) -> Option<String> {
+        self.query.split('&').find_map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (k == key).then(|| v.to_owned())
+        })
+    }
+}
+
+#[derive(Debug)]
+struct Fault {
+    method: Method,
+    status: u16,
+    remaining: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Ownership {
+    operation: &'static str,
+    fields: BTreeSet<Field>,
+}
+
+#[derive(Debug)]
+struct Stored {
+    object: Value,
+    managers: BTreeMap<String, Ownership>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    objects: BTreeMap<(String, String), Stored>,
+    faults: Vec<Fault>,
+    requests: Vec<Request>,
+    forbidden: BTreeSet<String>,
+    namespaces: Option<BTreeSet<String>>,
+    next_version: u64,
+}
+
+type Shared = Arc<Mutex<Inner>>;
+
+/// A running fake API server on 127.0.0.1. It runs on its own thread and runtime, so tests may
+/// use it from async tests or point a child process at it; it ends with the test process.
+#[derive(Debug, Clone)]
+pub struct FakeKube {
+    pub port: u16,
+    state: Shared,
+}
+
+impl FakeKube {
+    /// Starts the server on a free port.
+    pub fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        listener.set_nonblocking(true).expect("non-blocking");
+        let state: Shared = Arc::default();
+        let app = Router::new()
+            .route("/api/v1/namespaces/{ns}/secrets/{name}", any(secret))
+            .fallback(unknown)
+            .with_state(Arc::clone(&state));
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("fake kube runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+                axum::serve(listener, app).await.expect("fake kube serves");
+            });
+        });
+        Self { port, state }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A client for this server, configured like the binary's (call inside a tokio runtime).
+    pub fn client(&self, settings: &ecr_refresher::Settings) -> kube::Client {
+        let config = kube::Config::new(self.url().parse().expect("valid url"));
+        ecr_refresher::kube_client_with(config, settings).expect("kube client")
+    }
+
+    /// Writes a kubeconfig pointing at this server into `dir` and returns its path.
+    pub fn kubeconfig(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("kubeconfig");
+        let text = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n\
+             contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\n\
+             current-context: fake\nusers:\n- name: fake\n  user:\n    token: fake-token\n",
+            self.url()
+        );
+        std::fs::write(&path, text).expect("write kubeconfig");
+        path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.state.lock().expect("fake kube state")
+    }
+
+    /// Stores an object as if `manager` had created it with a non-apply write (like `kubectl
+    /// create`): the manager owns every field it set.
+    pub fn seed(&self, namespace: &str, object: Value, manager: &str) {
+        let mut inner = self.lock();
+        let name = object["metadata"]["name"]
+            .as_str()
+            .expect("seeded object has a name")
+            .to_owned();
+        let fields = fields_of(&object).into_keys().collect();
+        let mut stored = object;
+        inner.next_version += 1;
+        let version = inner.next_version;
+        let meta = stored["metadata"].as_object_mut().expect("metadata");
+        meta.insert("namespace".into(), json!(namespace));
+        meta.insert("uid".into(), json!(format!("uid-{namespace}-{name}")));
+        meta.insert("resourceVersion".into(), json!(version.to_string()));
+        meta.insert("creationTimestamp".into(), json!(now()));
+        let managers = BTreeMap::from([(
+            manager.to_owned(),
+            Ownership {
+                operation: "Update",
+                fields,
+            },
+        )]);
+        inner.objects.insert(
+            (namespace.to_owned(), name),
+            Stored {
+                object: stored,
+                managers,
+            },
+        );
+    }
+
+    /// The stored object, with `metadata.managedFields`, or None.
+    pub fn get(&self, namespace: &str, name: &str) -> Option<Value> {
+        let inner = self.lock();
+        inner
+            .objects
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .map(rendered)
+    }
+
+    /// Field paths owned by each manager, as `type`, `data..dockerconfigjson`,
+    /// `metadata.labels.<key>`, ….
+    pub fn owners(&self, namespace: &str, name: &str) -> BTreeMap<String, BTreeSet<String>> {
+        let inner = self.lock();
+        inner
+            .objects
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .map(|stored| {
+                stored
+                    .managers
+                    .iter()
+                    .map(|(m, o)| (m.clone(), o.fields.iter().map(|f| f.join(".")).collect()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The next `times` requests with `method` answer `status` (faults queue in order).
+    pub fn fail_next(&self, method: Method, status: u16, times: usize) {
+        self.lock().faults.push(Fault {
+            method,
+            status,
+            remaining: times,
+        });
+    }
+
+    /// Every request into `namespace` answers 403 Forbidden.
+    pub fn forbid_namespace(&self, namespace: &str) {
+        self.lock().forbidden.insert(namespace.to_owned());
+    }
+
+    /// Only these namespaces exist; creating a Secret elsewhere answers 404.
+    pub fn only_namespaces(&self, namespaces: &[&str]) {
+        self.lock().namespaces = Some(namespaces.iter().map(|s| (*s).to_owned()).collect());
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Request> {
+        self.lock().requests.clone()
+    }
+}
+
+fn now() -> String {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+        .expect("now")
+        .to_string()
+}
+
+fn status(code: u16, reason: &str, message: String, details: Option<Value>) -> Response {
+    let mut body = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    });
+    if let Some(details) = details {
+        body["details"] = details;
+    }
+    let code = StatusCode::from_u16(code).expect("valid status");
+    (code, axum::Json(body)).into_response()
+}
+
+fn reason_for(code: u16) -> &'static str {
+    match code {
+        400 => "BadRequest",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "NotFound",
+        409 => "Conflict",
+        422 => "Invalid",
+        429 => "TooManyRequests",
+        500 => "InternalError",
+        503 => "ServiceUnavailable",
+        504 => "Timeout",
+        _ => "Unknown",
+    }
+}
+
+async fn unknown(State(state): State<Shared>, method: Method, uri: axum::http::Uri) -> Response {
+    state.lock().expect("state").requests.push(Request {
+        method,
+        path: uri.path().to_owned(),
+        query: uri.query().unwrap_or_default().to_owned(),
+        content_type: None,
+    });
+    status(
+        404,
+        "NotFound",
+        format!(
+            "the server could not find the requested resource {}",
+            uri.path()
+        ),
+        None,
+    )
+}
+
+async fn secret(
+    State(state): State<Shared>,
+    method: Method,
+    UrlPath((namespace, name)): UrlPath<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut inner = state.lock().expect("state");
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let request = Request {
+        method: method.clone(),
+        path: format!("/api/v1/namespaces/{namespace}/secrets/{name}"),
+        query: query.unwrap_or_default(),
+        content_type: content_type.clone(),
+    };
+    inner.requests.push(request.clone());
+
+    if inner.forbidden.contains(&namespace) {
+        let verb = if method == Method::GET {
+            "get"
+        } else {
+            "patch"
+        };
+        return status(
+            403,
+            "Forbidden",
+            format!(
+                "secrets \"{name}\" is forbidden: User \"system:serviceaccount:default:test\" cannot {verb} resource \"secrets\" in API group \"\" in the namespace \"{namespace}\""
+            ),
+            None,
+        );
+    }
+    if let Some(fault) = inner
+        .faults
+        .iter_mut()
+        .find(|f| f.method == method && f.remaining > 0)
+    {
+        fault.remaining -= 1;
+        let code = fault.status;
+        let message = match code {
+            409 => format!(
+                "Operation cannot be fulfilled on secrets \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+            ),
+            other => format!("injected fault {other}"),
+        };
+        return status(code, reason_for(code), message, None);
+    }
+
+    let key = (namespace.clone(), name.clone());
+    match method {
+        Method::GET => match inner.objects.get(&key) {
+            Some(stored) => (StatusCode::OK, axum::Json(rendered(stored))).into_response(),
+            None => status(
+                404,
+                "NotFound",
+                format!("secrets \"{name}\" not found"),
+                Some(json!({"name": name, "kind": "secrets"})),
+            ),
+        },
+        Method::PATCH => {
+            if content_type.as_deref() != Some("application/apply-patch+yaml") {
+                return status(
+                    415,
+                    "UnsupportedMediaType",
+                    format!("the fake only implements server-side apply, got {content_type:?}"),
+                    None,
+                );
+            }
+            apply(&mut inner, &request, &namespace, &name, &body)
+        }
+        other => status(
+            405,
+            "MethodNotAllowed",
+            format!("the fake does not implement {other} (the refresher must not use it)"),
+            None,
+        ),
+    }
+}
+
+fn apply(
+    inner: &mut Inner,
+    request: &Request,
+    namespace: &str,
+    name: &str,
+    body: &[u8],
+) -> Response {
+    let Some(manager) = request.param("fieldManager").filter(|m| !m.is_empty()) else {
+        return status(422, "Invalid", "PatchOptions.meta.k8s.io \"\" is invalid: fieldManager: Required value: is required for apply patch".into(), None);
+    };
+    let force = request.param("force").as_deref() == Some("true");
+    let patch: Value = match serde_yaml::from_slice(body) {
+        Ok(v) => v,
+        Err(e) => return status(400, "BadRequest", format!("error decoding YAML: {e}"), None),
+    };
+    if patch["apiVersion"] != "v1" || patch["kind"] != "Secret" {
+        return status(
+            400,
+            "BadRequest",
+            "apply patch must name apiVersion v1 and kind Secret".into(),
+            None,
+        );
+    }
+    if patch["metadata"]["name"] != name {
+        return status(
+            400,
+            "BadRequest",
+            "the name of the object does not match the name on the URL".into(),
+            None,
+        );
+    }
+    if let Some(ns) = patch["metadata"]["namespace"].as_str() {
+        if ns != namespace {
+            return status(
+                400,
+                "BadRequest",
+                "the namespace of the object does not match the namespace on the request".into(),
+                None,
+            );
+        }
+    }
+    let applied = fields_of(&patch);
+    let key = (namespace.to_owned(), name.to_owned());
+
+    let Some(stored) = inner.objects.get_mut(&key) else {
+        if let Some(existing) = &inner.namespaces {
+            if !existing.contains(namespace) {
+                return status(
+                    404,
+                    "NotFound",
+                    format!("namespaces \"{namespace}\" not found"),
+                    None,
+                );
+            }
+        }
+        inner.next_version += 1;
+        let mut object = json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": format!("uid-{namespace}-{name}"),
+                "resourceVersion": inner.next_version.to_string(),
+                "creationTimestamp": now(),
+            },
+            "type": patch.get("type").cloned().unwrap_or(json!("Opaque")),
+        });
+        for (field, value) in &applied {
+            set_field(&mut object, field, value.clone());
+        }
+        let stored = Stored {
+            object,
+            managers: BTreeMap::from([(
+                manager,
+                Ownership {
+                    operation: "Apply",
+                    fields: applied.keys().cloned().collect(),
+                },
+            )]),
+        };
+        let body = rendered(&stored);
+        inner.objects.insert(key, stored);
+        return (StatusCode::CREATED, axum::Json(body)).into_response();
+    };
+
+    let old_type = stored.object["type"]
+        .as_str()
+        .unwrap_or("Opaque")
+        .to_owned();
+    if let Some(new_type) = patch["type"].as_str() {
+        if new_type != old_type {
+            return status(
+                422,
+                "Invalid",
+                format!(
+                    "Secret \"{name}\" is invalid: type: Invalid value: \"{new_type}\": field is immutable"
+                ),
+                Some(
+                    json!({"name": name, "kind": "Secret", "causes": [{"reason": "FieldValueInvalid", "message": format!("Invalid value: \"{new_type}\": field is immutable"), "field": "type"}]}),
+                ),
+            );
+        }
+    }
+
+    // Conflicts: a field another manager owns, applied with a different value.
+    let current = fields_of(&stored.object);
+    let mut conflicts = Vec::new();
+    for (field, value) in &applied {
+        for (other, ownership) in &stored.managers {
+            if *other != manager
+                && ownership.fields.contains(field)
+                && current.get(field) != Some(value)
+            {
+                conflicts.push(format!("conflict with \"{other}\": .{}", field.join(".")));
+            }
+        }
+    }
+    if !conflicts.is_empty() && !force {
+        return status(
+            409,
+            "Conflict",
+            format!(
+                "Apply failed with {} conflicts: {}",
+                conflicts.len(),
+                conflicts.join("; ")
+            ),
+            None,
+        );
+    }
+    if force {
+        for (other, ownership) in stored.managers.iter_mut() {
+            if *other != manager {
+                ownership.fields.retain(|f| match applied.get(f) {
+                    Some(value) => current.get(f) == Some(value),
+                    None => true,
+                });
+            }
+        }
+    }
+
+    // Fields this manager applied before but not now: removed unless someone else owns them.
+    let previous = stored
+        .managers
+        .get(&manager)
+        .map(|o| o.fields.clone())
+        .unwrap_or_default();
+    for field in previous.iter().filter(|f| !applied.contains_key(*f)) {
+        let owned_elsewhere = stored
+            .managers
+            .iter()
+            .any(|(m, o)| *m != manager && o.fields.contains(field));
+        if !owned_elsewhere {
+            remove_field(&mut stored.object, field);
+        }
+    }
+    for (field, value) in &applied {
+        set_field(&mut stored.object, field, value.clone());
+    }
+    stored.managers.insert(
+        manager,
+        Ownership {
+            operation: "Apply",
+            fields: applied.keys().cloned().collect(),
+        },
+    );
+    stored.managers.retain(|_, o| !o.fields.is_empty());
+    inner.next_version += 1;
+    let version = inner.next_version.to_string();
+    let stored = inner.objects.get_mut(&key).expect("still there");
+    stored.object["metadata"]["resourceVersion"] = json!(version);
+    (StatusCode::OK, axum::Json(rendered(stored))).into_response()
+}
+
+/// The fields of an object a manager can own, with their values.
+fn fields_of(object: &Value) -> BTreeMap<Field, Value> {
+    let mut fields = BTreeMap::new();
+    let Some(map) = object.as_object() else {
+        return fields;
+    };
+    for (key, value) in map {
+        match key.as_str() {
+            "apiVersion" | "kind" => {}
+            "metadata" => {
+                for section in ["labels", "annotations"] {
+                    if let Some(entries) = value[section].as_object() {
+                        for (k, v) in entries {
+                            fields.insert(
+                                vec!["metadata".into(), section.into(), k.clone()],
+                                v.clone(),
+                            );
+                        }
+                    }
+                }
+                if let Some(refs) = value["ownerReferences"].as_array() {
+                    for r in refs {
+                        let uid = r["uid"].as_str().unwrap_or_default().to_owned();
+                        fields.insert(
+                            vec!["metadata".into(), "ownerReferences".into(), uid],
+                            r.clone(),
+                        );
+                    }
+                }
+            }
+            "data" | "stringData" => {
+                if let Some(entries) = value.as_object() {
+                    for (k, v) in entries {
+                        fields.insert(vec![key.clone(), k.clone()], v.clone());
+                    }
+                }
+            }
+            _ => {
+                fields.insert(vec![key.clone()], value.clone());
+            }
+        }
+    }
+    fields
+}
+
+fn set_field(object: &mut Value, field: &Field, value: Value) {
+    match field.as_slice() {
+        [meta, refs, uid] if meta == "metadata" && refs == "ownerReferences" => {
+            let list = object["metadata"]
+                .as_object_mut()
+                .expect("metadata")
+                .entry("ownerReferences")
+                .or_insert_with(|| json!([]));
+            let items = list.as_array_mut().expect("array");
+            items.retain(|r| r["uid"] != uid.as_str());
+            items.push(value);
+        }
+        [meta, section, key] if meta == "metadata" => {
+            object["metadata"]
+                .as_object_mut()
+                .expect("metadata")
+                .entry(section.clone())
+                .or_insert_with(|| json!({}))[key] = value;
+        }
+        [map, key] => {
+            object
+                .as_object_mut()
+                .expect("object")
+                .entry(map.clone())
+                .or_insert_with(|| json!({}))[key] = value;
+        }
+        [key] => object[key] = value,
+        _ => panic!("unexpected field {field:?}"),
+    }
+}
+
+fn remove_field(object: &mut Value, field: &Field) {
+    match field.as_slice() {
+        [meta, refs, uid] if meta == "metadata" && refs == "ownerReferences" => {
+            if let Some(items) = object["metadata"]["ownerReferences"].as_array_mut() {
+                items.retain(|r| r["uid"] != uid.as_str());
+            }
+        }
+        [meta, section, key] if meta == "metadata" => {
+            if let Some(map) = object["metadata"][section].as_object_mut() {
+                map.remove(key);
+            }
+        }
+        [map, key] => {
+            if let Some(map) = object[map].as_object_mut() {
+                map.remove(key);
+            }
+        }
+        [key] => {
+            if let Some(map) = object.as_object_mut() {
+                map.remove(key);
+            }
+        }
+        _ => panic!("unexpected field {field:?}"),
+    }
+}
+
+/// The object as the API returns it: with `metadata.managedFields` in FieldsV1 form.
+fn rendered(stored: &Stored) -> Value {
+    let mut object = stored.object.clone();
+    let managed: Vec<Value> = stored
+        .managers
+        .iter()
+        .map(|(manager, ownership)| {
+            let mut fields_v1 = json!({});
+            for field in &ownership.fields {
+                let mut node = &mut fields_v1;
+                for (i, part) in field.iter().enumerate() {
+                    let key = if i == 2 && field[1] == "ownerReferences" {
+                        format!("k:{{\"uid\":\"{part}\"}}")
+                    } else {
+                        format!("f:{part}")
+                    };
+                    node = node
+                        .as_object_mut()
+                        .expect("object")
+                        .entry(key)
+                        .or_insert_with(|| json!({}));
+                }
+            }
+            json!({
+                "manager": manager,
+                "operation": ownership.operation,
+                "apiVersion": "v1",
+                "fieldsType": "FieldsV1",
+                "fieldsV1": fields_v1,
+            })
+        })
+        .collect();
+    object["metadata"]["managedFields"] = json!(managed);
+    object
+}

@@ -1,0 +1,52 @@
+//! Real parts the integration tests run against: moto's server and a fake Kubernetes API.
+#![allow(dead_code)]
+
+pub mod fake_kube;
+pub mod moto;
+
+use aws_sdk_ecr::config::Credentials;
+use ecr_refresher::settings::{Args, LogFormat, OutputFormat, Settings};
+
+/// The account moto answers for.
+pub const MOTO_ACCOUNT: &str = "123456789012";
+/// The password moto puts in its token for [`MOTO_ACCOUNT`].
+pub const MOTO_PASSWORD: &str = "123456789012-auth-token";
+/// The registry host moto's proxyEndpoint names in eu-west-1.
+pub const MOTO_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
+
+/// Checked settings for registry `primary` in eu-west-1, short timeouts.
+pub fn settings(namespaces: &str) -> Settings {
+    Settings::from_args(&Args {
+        registry_name: Some("primary".into()),
+        region: Some("eu-west-1".into()),
+        secret_name: None,
+        namespaces: Some(namespaces.into()),
+        account: None,
+        log_format: LogFormat::Plain,
+        dry_run: false,
+        output: OutputFormat::Yaml,
+        request_timeout: "5s".into(),
+        retry_timeout: "5s".into(),
+    })
+    .expect("valid test settings")
+}
+
+/// An ECR client built like the binary's, pointed at `endpoint` with static credentials.
+pub async fn ecr_client(
+    settings: &Settings,
+    endpoint: &str,
+    key: (&str, &str),
+) -> aws_sdk_ecr::Client {
+    let config = ecr_refresher::ecr::config_loader(settings)
+        .endpoint_url(endpoint)
+        .credentials_provider(Credentials::new(key.0, key.1, None, None, "test"))
+        .load()
+        .await;
+    aws_sdk_ecr::Client::new(&config)
+}
+
+/// Dummy credentials moto accepts when it does not check IAM.
+pub const DUMMY_KEY: (&str, &str) = (
+    "AKIAIOSFODNN7EXAMPLE",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+);
