@@ -44,7 +44,7 @@ pub enum Error {
         registry: String,
         /// Why.
         #[source]
-        source: kube::config::InferConfigError,
+        source: Box<kube::config::InferConfigError>,
     },
 
     /// The Kubernetes client could not be built from its config.
@@ -57,7 +57,7 @@ pub enum Error {
         registry: String,
         /// Why.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     /// ECR `GetAuthorizationToken` failed (after retries, if the failure was transient).
@@ -103,7 +103,7 @@ pub enum Error {
         name: String,
         /// The API error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     /// A Secret of that name exists with another type; it was left untouched.
@@ -135,7 +135,7 @@ pub enum Error {
         name: String,
         /// The API error.
         #[source]
-        source: kube::Error,
+        source: Box<kube::Error>,
     },
 
     /// Some target namespaces failed (each was logged when it failed); the others were written.

@@ -73,7 +73,7 @@ pub async fn kube_client(settings: &Settings) -> Result<kube::Client, Error> {
         .await
         .map_err(|source| Error::KubeConfig {
             registry: settings.registry.clone(),
-            source,
+            source: Box::new(source),
         })?;
     kube_client_with(config, settings)
 }
@@ -91,7 +91,7 @@ pub fn kube_client_with(
     config.default_retry = false;
     kube::Client::try_from(config).map_err(|source| Error::KubeClient {
         registry: settings.registry.clone(),
-        source,
+        source: Box::new(source),
     })
 }
 

@@ -154,7 +154,7 @@ pub async fn apply(
         registry: registry.to_owned(),
         namespace: namespace.to_owned(),
         name: name.to_owned(),
-        source,
+        source: Box::new(source),
     })?;
     if let Some(existing) = &existing {
         let found = existing.type_.as_deref().unwrap_or("Opaque");
@@ -185,7 +185,7 @@ pub async fn apply(
             registry: registry.to_owned(),
             namespace: namespace.to_owned(),
             name: name.to_owned(),
-            source,
+            source: Box::new(source),
         }),
     }
 }

@@ -356,7 +356,8 @@ async fn server_errors_that_outlast_the_retry_budget_fail_the_run() {
         .await
         .expect_err("gives up");
     assert!(
-        matches!(&err, Error::ApplySecret { source: kube::Error::Api(status), .. } if status.code == 503),
+        matches!(&err, Error::ApplySecret { source, .. }
+            if matches!(&**source, kube::Error::Api(status) if status.code == 503)),
         "{err:?}"
     );
     let patches = methods(&kube)

@@ -396,29 +396,29 @@ fn apply(
             None,
         );
     }
-    if let Some(ns) = patch["metadata"]["namespace"].as_str() {
-        if ns != namespace {
-            return status(
-                400,
-                "BadRequest",
-                "the namespace of the object does not match the namespace on the request".into(),
-                None,
-            );
-        }
+    if let Some(ns) = patch["metadata"]["namespace"].as_str()
+        && ns != namespace
+    {
+        return status(
+            400,
+            "BadRequest",
+            "the namespace of the object does not match the namespace on the request".into(),
+            None,
+        );
     }
     let applied = fields_of(&patch);
     let key = (namespace.to_owned(), name.to_owned());
 
     let Some(stored) = inner.objects.get_mut(&key) else {
-        if let Some(existing) = &inner.namespaces {
-            if !existing.contains(namespace) {
-                return status(
-                    404,
-                    "NotFound",
-                    format!("namespaces \"{namespace}\" not found"),
-                    None,
-                );
-            }
+        if let Some(existing) = &inner.namespaces
+            && !existing.contains(namespace)
+        {
+            return status(
+                404,
+                "NotFound",
+                format!("namespaces \"{namespace}\" not found"),
+                None,
+            );
         }
         inner.next_version += 1;
         let mut object = json!({
@@ -455,19 +455,19 @@ fn apply(
         .as_str()
         .unwrap_or("Opaque")
         .to_owned();
-    if let Some(new_type) = patch["type"].as_str() {
-        if new_type != old_type {
-            return status(
-                422,
-                "Invalid",
-                format!(
-                    "Secret \"{name}\" is invalid: type: Invalid value: \"{new_type}\": field is immutable"
-                ),
-                Some(
-                    json!({"name": name, "kind": "Secret", "causes": [{"reason": "FieldValueInvalid", "message": format!("Invalid value: \"{new_type}\": field is immutable"), "field": "type"}]}),
-                ),
-            );
-        }
+    if let Some(new_type) = patch["type"].as_str()
+        && new_type != old_type
+    {
+        return status(
+            422,
+            "Invalid",
+            format!(
+                "Secret \"{name}\" is invalid: type: Invalid value: \"{new_type}\": field is immutable"
+            ),
+            Some(
+                json!({"name": name, "kind": "Secret", "causes": [{"reason": "FieldValueInvalid", "message": format!("Invalid value: \"{new_type}\": field is immutable"), "field": "type"}]}),
+            ),
+        );
     }
 
     // Conflicts: a field another manager owns, applied with a different value.
