@@ -230,7 +230,7 @@ pub fn describe(err: &kube::Error, namespace: &str) -> String {
                     "unauthorized ({message}) — the service account token or kubeconfig credentials were rejected"
                 ),
                 403 => format!(
-                    "forbidden ({message}) — the ServiceAccount needs get and patch on secrets in namespace {namespace}"
+                    "forbidden ({message}) — the ServiceAccount needs get, create and patch on secrets in namespace {namespace}"
                 ),
                 404 => format!("not found ({message}) — does namespace {namespace} exist?"),
                 409 => format!("conflict ({message})"),
@@ -358,7 +358,7 @@ mod tests {
     fn a_forbidden_error_says_which_permissions_are_needed() {
         let msg = describe(&api_error(403, "secrets is forbidden"), "apps");
         assert!(
-            msg.contains("get and patch on secrets in namespace apps"),
+            msg.contains("get, create and patch on secrets in namespace apps"),
             "{msg}"
         );
     }

@@ -6,13 +6,15 @@ use tracing_subscriber::EnvFilter;
 
 use crate::settings::LogFormat;
 
-/// Installs the global subscriber. The level is fixed at `info` for every crate on purpose:
-/// HTTP clients log request and response bodies (which carry tokens) at `trace`, so there is
-/// no `RUST_LOG` override. Calling it twice keeps the first subscriber.
+/// Installs the global subscriber. The level is fixed at `info` on purpose: HTTP clients log
+/// request and response bodies (which carry tokens) at `trace`, so there is no `RUST_LOG`
+/// override. kube-client is silenced: it logs each failed request as its own ERROR line, which
+/// the refresher reports itself (once, with registry, step and cause).
+/// Calling it twice keeps the first subscriber.
 pub fn init(format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::new("info"))
+        .with_env_filter(EnvFilter::new("info,kube_client=off"))
         .with_target(false);
     // An error only means a subscriber is already installed (tests); keep that one.
     let _ = match format {

@@ -247,3 +247,37 @@ fn a_dry_run_needs_no_kubernetes_and_prints_no_credential() {
     assert_eq!(secret["metadata"]["name"], "regcred-primary");
     assert_eq!(secret["metadata"]["namespace"], "apps");
 }
+
+#[test]
+fn an_unreachable_kubernetes_api_exits_1_with_exactly_one_error_line() {
+    let moto = Moto::start();
+    let home = tempfile::tempdir().expect("tempdir");
+    let kubeconfig = home.path().join("kubeconfig");
+    std::fs::write(
+        &kubeconfig,
+        format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{}\n\
+             contexts:\n- name: c\n  context:\n    cluster: c\n    user: u\ncurrent-context: c\n\
+             users:\n- name: u\n  user:\n    token: t\n",
+            free_port()
+        ),
+    )
+    .expect("write kubeconfig");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, &moto.endpoint())
+        .env("KUBECONFIG", &kubeconfig)
+        .env("RETRY_TIMEOUT", "1s");
+    let (output, _, stderr) = run(&mut command);
+
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let lines = json_lines(&stderr);
+    let errors = errors(&lines);
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let message = errors[0]["message"].as_str().expect("message");
+    assert!(
+        message.starts_with(
+            "registry primary: read Secret apps/regcred-primary: Kubernetes API unreachable"
+        ),
+        "{message}"
+    );
+}

@@ -14,7 +14,7 @@ use ecr_refresher::{Context, Error, dry_run, refresh};
 use serde_json::{Value, json};
 use support::fake_kube::FakeKube;
 use support::moto::{Moto, free_port};
-use support::{DUMMY_KEY, MOTO_HOST, MOTO_PASSWORD, ecr_client, settings};
+use support::{DUMMY_KEY, MOTO_HOST, MOTO_PASSWORD, black_hole, ecr_client, settings};
 
 async fn context(moto_endpoint: &str, kube: &FakeKube, s: &ecr_refresher::Settings) -> Context {
     Context {
@@ -251,6 +251,42 @@ async fn nothing_is_written_when_the_aws_endpoint_is_down() {
 }
 
 #[tokio::test]
+async fn an_aws_endpoint_that_never_answers_times_out_and_nothing_is_written() {
+    let kube = FakeKube::start();
+    let mut s = settings("apps");
+    s.request_timeout = Duration::from_millis(300);
+    s.retry_timeout = Duration::ZERO;
+    let silent = format!("http://127.0.0.1:{}", black_hole());
+    let err = refresh(&s, &context(&silent, &kube, &s).await)
+        .await
+        .expect_err("times out");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with("registry primary: get ECR token: AWS request timed out"),
+        "{msg}"
+    );
+    assert!(kube.requests().is_empty());
+}
+
+#[tokio::test]
+async fn an_api_request_that_gets_no_answer_times_out_and_is_retried() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.stall_next(Method::PATCH, Duration::from_secs(3), 1);
+    let mut s = settings("apps");
+    s.request_timeout = Duration::from_millis(500);
+    refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
+        .await
+        .expect("succeeds on the second attempt");
+    let patches = methods(&kube)
+        .iter()
+        .filter(|m| **m == Method::PATCH)
+        .count();
+    assert_eq!(patches, 2);
+    assert!(kube.get("apps", "regcred-primary").is_some());
+}
+
+#[tokio::test]
 async fn invalid_aws_credentials_fail_at_once_and_write_nothing() {
     let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
     let kube = FakeKube::start();
@@ -326,7 +362,7 @@ async fn a_forbidden_apply_fails_at_once_and_names_the_missing_permission() {
         "{msg}"
     );
     assert!(
-        msg.contains("needs get and patch on secrets in namespace apps"),
+        msg.contains("needs get, create and patch on secrets in namespace apps"),
         "{msg}"
     );
     assert_eq!(methods(&kube), vec![Method::GET, Method::PATCH]);

@@ -8,7 +8,7 @@
 //!   manager stops applying are removed unless another manager owns them; a field owned by another
 //!   manager with a different value is a 409 conflict unless `force=true`, which moves ownership.
 //!   Changing the `type` of an existing Secret is 422 "field is immutable".
-//! - Injected faults (status N times, per method), forbidden namespaces (403) and a fixed set of
+//! - Injected faults (status N times, per method), stalls (no answer for a while), forbidden namespaces (403) and a fixed set of
 //!   existing namespaces (404 on create elsewhere).
 //!
 //! Other verbs (POST, PUT, DELETE, JSON/merge patches) answer 405/415 and are recorded, so a test
@@ -57,6 +57,13 @@ struct Fault {
     remaining: usize,
 }
 
+#[derive(Debug)]
+struct Stall {
+    method: Method,
+    duration: std::time::Duration,
+    remaining: usize,
+}
+
 #[derive(Debug, Clone)]
 struct Ownership {
     operation: &'static str,
@@ -73,6 +80,7 @@ struct Stored {
 struct Inner {
     objects: BTreeMap<(String, String), Stored>,
     faults: Vec<Fault>,
+    stalls: Vec<Stall>,
     requests: Vec<Request>,
     forbidden: BTreeSet<String>,
     namespaces: Option<BTreeSet<String>>,
@@ -209,6 +217,15 @@ impl FakeKube {
         });
     }
 
+    /// The next `times` requests with `method` get no answer for `duration` (then a normal one).
+    pub fn stall_next(&self, method: Method, duration: std::time::Duration, times: usize) {
+        self.lock().stalls.push(Stall {
+            method,
+            duration,
+            remaining: times,
+        });
+    }
+
     /// Every request into `namespace` answers 403 Forbidden.
     pub fn forbid_namespace(&self, namespace: &str) {
         self.lock().forbidden.insert(namespace.to_owned());
@@ -290,7 +307,6 @@ async fn secret(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let mut inner = state.lock().expect("state");
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -301,7 +317,22 @@ async fn secret(
         query: query.unwrap_or_default(),
         content_type: content_type.clone(),
     };
-    inner.requests.push(request.clone());
+    let stall = {
+        let mut inner = state.lock().expect("state");
+        inner.requests.push(request.clone());
+        inner
+            .stalls
+            .iter_mut()
+            .find(|s| s.method == method && s.remaining > 0)
+            .map(|s| {
+                s.remaining -= 1;
+                s.duration
+            })
+    };
+    if let Some(duration) = stall {
+        tokio::time::sleep(duration).await;
+    }
+    let mut inner = state.lock().expect("state");
 
     if inner.forbidden.contains(&namespace) {
         let verb = if method == Method::GET {
