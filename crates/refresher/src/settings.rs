@@ -48,7 +48,12 @@ pub struct Args {
 
     /// Fetch a token (proving the AWS credentials work) and print the Secret that would be
     /// applied, with every credential redacted; Kubernetes is not contacted.
-    #[arg(long, env = "DRY_RUN")]
+    #[arg(
+        long,
+        env = "DRY_RUN",
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
     pub dry_run: bool,
 
     /// Format of the `--dry-run` output on stdout.
