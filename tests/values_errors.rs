@@ -92,7 +92,7 @@ fn the_seed_values_load_unchanged_with_the_seed_registries() {
             (
                 r.name.as_str(),
                 r.region.as_str(),
-                r.namespace.as_str(),
+                r.namespace.as_deref().unwrap_or(""),
                 r.schedule.as_str(),
             )
         })

@@ -135,12 +135,12 @@ mod tests {
     #[test]
     fn onboarding_refuses_a_name_already_in_use() {
         let mut existing = Values::default();
-        existing.ecr_registries.push(values::model::Registry {
-            name: "production".into(),
-            region: "us-east-1".into(),
-            namespace: "apps".into(),
-            schedule: "0 */10 * * *".into(),
-        });
+        existing.ecr_registries.push(
+            serde_json::from_value(serde_json::json!({
+                "name": "production", "region": "us-east-1", "namespace": "apps"
+            }))
+            .expect("a registry"),
+        );
         let err = onboard(&new("production", "us-east-1"), &existing).expect_err("clash");
         assert!(matches!(err, Error::InvalidArgument { .. }));
     }

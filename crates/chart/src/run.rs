@@ -23,7 +23,9 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         }
         Command::Chart { values, output } => {
             let sources = sources(&values)?;
-            let (baked, typed) = values::load_merged(&sources)?;
+            let loaded = values::load_checked(&sources)?;
+            warn(&loaded.warnings);
+            let (baked, typed) = (loaded.as_written, loaded.values);
             let yaml = chart::values_yaml(&baked, &sources);
             let files = chart::chart_files(&typed, &baked, yaml)?;
             chart::write_chart(&output, &files)?;
@@ -67,8 +69,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
     }
 }
 
+/// Load and check the values; warnings go to stderr, never to the output.
 fn load(args: &ValuesArgs) -> Result<Values, Error> {
-    Ok(values::load(&sources(args)?)?)
+    let loaded = values::load_checked(&sources(args)?)?;
+    warn(&loaded.warnings);
+    Ok(loaded.values)
+}
+
+fn warn(warnings: &str) {
+    if !warnings.is_empty() {
+        eprint!("{warnings}");
+    }
 }
 
 /// Read every `-f` file (or the embedded example) before anything is validated.

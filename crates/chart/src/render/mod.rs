@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::Error;
 use crate::values::Values;
+use crate::values::model::{AccessMode, Registry};
 
 /// The chart's name, also its `app.kubernetes.io/name`.
 pub const CHART_NAME: &str = "ecr-registry-helper";
@@ -23,12 +24,79 @@ pub struct Release {
     pub namespace: String,
 }
 
-/// A namespace the refresher writes pull secrets to, and the secrets it may touch there.
+/// A namespace the refresher writes pull secrets to, the secrets it may touch there, and the
+/// ServiceAccounts whose `imagePullSecrets` it may patch there.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct Target {
     namespace: String,
     secret_names: Vec<String>,
+    service_accounts: Vec<String>,
+}
+
+/// The credentials a remote key holds, in the order the ExternalSecret lists them.
+pub const CREDENTIAL_KEYS: [&str; 3] =
+    ["AWS_ACCOUNT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+
+/// One registry as the templates see it: its values, with the access mode and everything
+/// derived from it resolved once here.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistryView<'v> {
+    name: &'v str,
+    region: &'v str,
+    schedule: &'v str,
+    /// `namespace` then `namespaces`, each once.
+    target_namespaces: Vec<&'v str>,
+    access_mode: AccessMode,
+    /// The Secret the pod reads AWS credentials from (`envFrom.secretRef`); none for
+    /// `serviceAccount` access.
+    credentials_secret: Option<String>,
+    /// Render the ExternalSecret that fills `credentials_secret`.
+    external_secret: bool,
+    /// `(secretKey, remote key)` of the ExternalSecret.
+    remote_keys: Vec<(&'static str, String)>,
+    role_arn: Option<&'v str>,
+    account: Option<&'v str>,
+    registry_ids: &'v [String],
+    image_pull_secret_for: &'v [String],
+}
+
+impl<'v> RegistryView<'v> {
+    fn new(registry: &'v Registry, values: &Values) -> Self {
+        let access_mode = registry.access_mode(values.access_mode);
+        let credentials_secret = match access_mode {
+            AccessMode::ExternalSecret => {
+                Some(format!("ecr-registry-helper-secrets-{}", registry.name))
+            }
+            AccessMode::ExistingSecret => registry.existing_secret.clone(),
+            AccessMode::ServiceAccount => None,
+        };
+        let external_secret =
+            access_mode == AccessMode::ExternalSecret && values.external_secret.enabled;
+        let remote_keys = if external_secret {
+            CREDENTIAL_KEYS
+                .iter()
+                .map(|key| (*key, values.external_secret.remote_key(&registry.name, key)))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            name: &registry.name,
+            region: &registry.region,
+            schedule: &registry.schedule,
+            target_namespaces: registry.target_namespaces(),
+            access_mode,
+            credentials_secret,
+            external_secret,
+            remote_keys,
+            role_arn: registry.role_arn.as_deref(),
+            account: registry.account.as_deref(),
+            registry_ids: &registry.registry_ids,
+            image_pull_secret_for: &registry.image_pull_secret_for,
+        }
+    }
 }
 
 /// Renders manifests and notes for one set of values and one release.
@@ -50,8 +118,14 @@ impl Renderer {
         } else {
             &values.image.tag
         };
+        let registries: Vec<RegistryView<'_>> = values
+            .ecr_registries
+            .iter()
+            .map(|r| RegistryView::new(r, values))
+            .collect();
         let base = context! {
             values => Value::from(Serde(values)),
+            registries => Value::from(Serde(registries)),
             release => Value::from(Serde(release)),
             chart => context! { name => CHART_NAME, version => VERSION },
             image => format!("{}:{}", values.image.repository, tag),
@@ -85,13 +159,20 @@ impl Renderer {
         if values.service_account.create {
             push(self.one("serviceaccount.yaml", Value::UNDEFINED)?);
         }
-        let registries: Vec<Value> = values
+        let registries: Vec<(Value, bool)> = values
             .ecr_registries
             .iter()
-            .map(|x| Value::from(Serde(x)))
+            .map(|r| {
+                let view = RegistryView::new(r, values);
+                let external_secret = view.external_secret;
+                (Value::from(Serde(view)), external_secret)
+            })
             .collect();
         let each = |template: &str, push: &mut dyn FnMut(String)| -> Result<(), Error> {
-            for registry in &registries {
+            for (registry, external_secret) in &registries {
+                if template == "externalsecret.yaml" && !external_secret {
+                    continue;
+                }
                 push(self.one(template, context! { registry => registry })?);
             }
             Ok(())
@@ -107,9 +188,7 @@ impl Renderer {
             }
         }
         each("cronjob.yaml", &mut push)?;
-        if values.external_secret.enabled {
-            each("externalsecret.yaml", &mut push)?;
-        }
+        each("externalsecret.yaml", &mut push)?;
         if values.immediate_job.enabled {
             each("job.yaml", &mut push)?;
         }
@@ -122,20 +201,27 @@ impl Renderer {
     }
 }
 
-/// Target namespaces in name order, each with the secrets written there in values order.
+/// Target namespaces in name order, each with the secrets written there and the
+/// ServiceAccounts patched there, in values order, each once.
 fn targets(values: &Values) -> Vec<Target> {
-    let mut by_namespace: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut by_namespace: BTreeMap<&str, (Vec<String>, Vec<String>)> = BTreeMap::new();
     for registry in &values.ecr_registries {
-        by_namespace
-            .entry(&registry.namespace)
-            .or_default()
-            .push(format!("regcred-{}", registry.name));
+        for namespace in registry.target_namespaces() {
+            let (secrets, accounts) = by_namespace.entry(namespace).or_default();
+            secrets.push(format!("regcred-{}", registry.name));
+            for account in &registry.image_pull_secret_for {
+                if !accounts.contains(account) {
+                    accounts.push(account.clone());
+                }
+            }
+        }
     }
     by_namespace
         .into_iter()
-        .map(|(namespace, secret_names)| Target {
+        .map(|(namespace, (secret_names, service_accounts))| Target {
             namespace: namespace.to_owned(),
             secret_names,
+            service_accounts,
         })
         .collect()
 }

@@ -19,6 +19,16 @@ pub const QUANTITY: &str =
 /// A Go duration (`1h`, `30m`, `1h30m`, `90s`, `0`), not negative.
 pub const GO_DURATION: &str = r"^(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)$";
 
+/// An IAM role ARN of the `aws`, `aws-cn` or `aws-us-gov` partition, with an optional path.
+pub const ROLE_ARN: &str =
+    r"^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:role/([A-Za-z0-9+=,.@_-]+/)*[A-Za-z0-9+=,.@_-]{1,64}$";
+/// A 12-digit AWS account ID.
+pub const ACCOUNT_ID: &str = r"^[0-9]{12}$";
+/// A remote key template: text with the placeholders `{prefix}`, `{name}` and `{key}` only,
+/// `{key}` at least once, and no other braces.
+pub const REMOTE_KEY_TEMPLATE: &str =
+    r"^([^{}]|\{(prefix|name|key)\})*\{key\}([^{}]|\{(prefix|name|key)\})*$";
+
 /// Longest registry name: `ecr-registry-helper-<name>` (a CronJob name) may have 52 characters.
 pub const MAX_REGISTRY_NAME: usize = 32;
 
@@ -517,7 +527,7 @@ pub fn go_duration(s: &str) -> Result<(), Finding> {
     )))
 }
 
-/// An IANA time zone name; only emptiness is refused here (the cluster knows its zones).
+/// An IANA time zone name the cluster knows (the IANA database, spelled exactly).
 pub fn time_zone(s: &str) -> Result<(), Finding> {
     if s.trim().is_empty() {
         return Err(
@@ -526,6 +536,171 @@ pub fn time_zone(s: &str) -> Result<(), Finding> {
              `Europe/Berlin` or `Etc/UTC`"
                     .to_owned(),
             )),
+        );
+    }
+    if super::schedule::time_zone(s).is_some() {
+        return Ok(());
+    }
+    let names = super::schedule::time_zone_names();
+    let hint = names
+        .iter()
+        .find(|n| n.eq_ignore_ascii_case(s.trim()))
+        .map(String::as_str)
+        .or_else(|| suggest(s, names.iter().map(String::as_str), 0.85))
+        .map_or_else(
+            || {
+                "name an IANA time zone such as `Europe/Berlin`, `America/New_York` or `Etc/UTC`"
+                    .to_owned()
+            },
+            |n| format!("did you mean `{n}`?"),
+        );
+    Err(Finding::new(
+        format!("{} is not an IANA time zone", quote(s)),
+        "unknown time zone",
+    )
+    .hint(Some(hint)))
+}
+
+/// The AWS partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
+pub fn partition_of_region(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "aws-cn"
+    } else if region.starts_with("us-gov-") {
+        "aws-us-gov"
+    } else {
+        "aws"
+    }
+}
+
+/// The partition an ARN names (`arn:<partition>:...`).
+pub fn partition_of_arn(arn: &str) -> Option<&str> {
+    arn.strip_prefix("arn:")?.split(':').next()
+}
+
+/// An IAM role ARN: `arn:aws:iam::<12-digit account>:role/<optional path/><name>`.
+pub fn role_arn(s: &str) -> Result<(), Finding> {
+    let example = "e.g. `arn:aws:iam::123456789012:role/ecr-pull` (`arn:aws-cn:` in China, \
+                   `arn:aws-us-gov:` in GovCloud)";
+    let fail = |label: &str| {
+        Err(Finding::new(
+            format!("{} is not an IAM role ARN", quote(s)),
+            label.to_owned(),
+        )
+        .hint(Some(example.to_owned())))
+    };
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return fail("not of the form `arn:<partition>:iam::<account>:role/<name>`");
+    };
+    if *arn != "arn" {
+        return fail("an ARN starts with `arn:`");
+    }
+    if !matches!(*partition, "aws" | "aws-cn" | "aws-us-gov") {
+        return fail("the partition is `aws`, `aws-cn` or `aws-us-gov`");
+    }
+    if *service != "iam" {
+        return fail("a role ARN names the service `iam`");
+    }
+    if !region.is_empty() {
+        return fail("IAM is global: the region part of a role ARN is empty (`iam::`)");
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        return fail("the account part is a 12-digit account ID");
+    }
+    let Some(path_and_name) = resource.strip_prefix("role/") else {
+        return fail("the resource part of a role ARN starts with `role/`");
+    };
+    let name_ok = |part: &str| {
+        !part.is_empty()
+            && part
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
+    };
+    let segments: Vec<&str> = path_and_name.split('/').collect();
+    let name = segments.last().copied().unwrap_or("");
+    if !segments.iter().all(|p| name_ok(p)) {
+        return fail("a role name and path use letters, digits and `+=,.@_-` only");
+    }
+    if name.len() > 64 {
+        return fail("a role name has at most 64 characters");
+    }
+    Ok(())
+}
+
+/// A 12-digit AWS account ID.
+pub fn account_id(s: &str) -> Result<(), Finding> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return Ok(());
+    }
+    let digits = s.bytes().filter(u8::is_ascii_digit).count();
+    let label = if digits == s.len() {
+        format!("{digits} digits, not 12")
+    } else {
+        "not only digits".to_owned()
+    };
+    let hint = if digits == s.len() && digits < 12 {
+        "an account ID has 12 digits, leading zeros included: write it in quotes, e.g. \
+         `\"012345678901\"`"
+    } else {
+        "an account ID is 12 digits, e.g. `\"123456789012\"`"
+    };
+    Err(
+        Finding::new(format!("{} is not an AWS account ID", quote(s)), label)
+            .hint(Some(hint.to_owned())),
+    )
+}
+
+/// A remote key template: `{prefix}`, `{name}` and `{key}` only, `{key}` at least once.
+pub fn remote_key_template(s: &str) -> Result<(), Finding> {
+    let hint = Some(
+        "use the placeholders `{prefix}` (externalSecret.keyPrefix), `{name}` (the registry's \
+         name) and `{key}` (AWS_ACCOUNT, AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY), e.g. \
+         `{prefix}/aws/ecr/{name}/{key}` (the default) or `ecr-{name}-{key}`"
+            .to_owned(),
+    );
+    let fail =
+        |message: String, label: String| Err(Finding::new(message, label).hint(hint.clone()));
+    let mut rest = s;
+    let mut has_key = false;
+    while let Some(at) = rest.find(['{', '}']) {
+        rest = &rest[at..];
+        if rest.starts_with('}') {
+            return fail(
+                format!("the remote key template {} has a stray `}}`", quote(s)),
+                "a `}` outside a placeholder".to_owned(),
+            );
+        }
+        let Some(close) = rest.find('}') else {
+            return fail(
+                format!("the remote key template {} has an unclosed `{{`", quote(s)),
+                "a `{` without its `}`".to_owned(),
+            );
+        };
+        let placeholder = &rest[..=close];
+        match placeholder {
+            "{prefix}" | "{name}" => {}
+            "{key}" => has_key = true,
+            other => {
+                let known = ["{prefix}", "{name}", "{key}"];
+                let label = suggest(other, known, 0.7).map_or_else(
+                    || format!("unknown placeholder `{other}`"),
+                    |k| format!("unknown placeholder `{other}`: did you mean `{k}`?"),
+                );
+                return fail(
+                    format!(
+                        "the remote key template {} has the unknown placeholder `{other}`",
+                        quote(s)
+                    ),
+                    label,
+                );
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    if !has_key {
+        return fail(
+            format!("the remote key template {} has no `{{key}}`", quote(s)),
+            "no `{key}`: all three credentials would read the same remote key".to_owned(),
         );
     }
     Ok(())
@@ -765,10 +940,98 @@ mod tests {
     }
 
     #[test]
-    fn time_zones_may_not_be_empty() {
+    fn time_zones_are_known_iana_names() {
         assert!(time_zone("Europe/Berlin").is_ok());
+        assert!(time_zone("Etc/UTC").is_ok());
         assert!(time_zone("").is_err());
         assert!(time_zone("  ").is_err());
+        let case = time_zone("europe/berlin").expect_err("case");
+        assert_eq!(case.hint.as_deref(), Some("did you mean `Europe/Berlin`?"));
+        let typo = time_zone("Europe/Berln").expect_err("typo");
+        assert_eq!(typo.hint.as_deref(), Some("did you mean `Europe/Berlin`?"));
+        assert!(time_zone("Mars/Olympus_Mons").is_err());
+    }
+
+    #[test]
+    fn role_arns_name_an_iam_role_of_a_partition() {
+        let samples = [
+            "arn:aws:iam::123456789012:role/ecr-pull",
+            "arn:aws-cn:iam::123456789012:role/team/ecr+pull@x",
+            "arn:aws-us-gov:iam::123456789012:role/a/b/c",
+            "arn:aws:iam::123456789012:user/ecr-pull",
+            "arn:aws:sts::123456789012:assumed-role/x/y",
+            "arn:aws:iam::12345678901:role/x",
+            "arn:aws:iam:eu-central-1:123456789012:role/x",
+            "arn:azure:iam::123456789012:role/x",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/a b",
+            "arn:aws:iam::123456789012:role//x",
+            "ecr-pull",
+            "",
+        ];
+        for good in &samples[..3] {
+            assert!(role_arn(good).is_ok(), "{good}: {:?}", role_arn(good));
+        }
+        for bad in &samples[3..] {
+            assert!(role_arn(bad).is_err(), "{bad}");
+        }
+        assert!(
+            role_arn(&format!(
+                "arn:aws:iam::123456789012:role/{}",
+                "r".repeat(65)
+            ))
+            .is_err()
+        );
+        agrees(ROLE_ARN, role_arn, &samples);
+        assert_eq!(partition_of_arn(samples[1]), Some("aws-cn"));
+        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
+        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
+        assert_eq!(partition_of_region("eu-west-1"), "aws");
+    }
+
+    #[test]
+    fn account_ids_have_twelve_digits() {
+        let samples = [
+            "123456789012",
+            "012345678901",
+            "12345678901",
+            "1234567890123",
+            "12345678901a",
+            "",
+        ];
+        assert!(account_id(samples[0]).is_ok());
+        assert!(account_id(samples[1]).is_ok());
+        for bad in &samples[2..] {
+            assert!(account_id(bad).is_err(), "{bad}");
+        }
+        agrees(ACCOUNT_ID, account_id, &samples);
+    }
+
+    #[test]
+    fn remote_key_templates_use_known_placeholders_and_key() {
+        let samples = [
+            "{prefix}/aws/ecr/{name}/{key}",
+            "ecr-{name}-{key}",
+            "{key}",
+            "{prefix}/{name}",
+            "{prefix}/{account}/{key}",
+            "{prefix}/{name}/{key",
+            "x}/{key}",
+            "{}{key}",
+            "",
+        ];
+        for good in &samples[..3] {
+            assert!(remote_key_template(good).is_ok(), "{good}");
+        }
+        for bad in &samples[3..] {
+            assert!(remote_key_template(bad).is_err(), "{bad}");
+        }
+        let unknown = remote_key_template("{prefix}/{nmae}/{key}").expect_err("typo");
+        assert_eq!(
+            unknown.label,
+            "unknown placeholder `{nmae}`: did you mean `{name}`?"
+        );
+        agrees(REMOTE_KEY_TEMPLATE, remote_key_template, &samples);
     }
 
     #[test]

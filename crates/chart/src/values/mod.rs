@@ -12,6 +12,7 @@ mod merge;
 pub mod model;
 mod path;
 mod report;
+pub mod schedule;
 mod schema;
 mod validate;
 
@@ -53,6 +54,23 @@ pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
 /// Like [`load`], and also return the merged values as written, before defaults: what Helm
 /// sees when the same files are given to it, so a generated chart can bake them in.
 pub fn load_merged(sources: &[Source]) -> Result<(serde_json::Value, Values), ValuesError> {
+    load_checked(sources).map(|loaded| (loaded.as_written, loaded.values))
+}
+
+/// Valid values, as written and typed, with the warnings about them.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The merged values as written, before defaults (see [`load_merged`]).
+    pub as_written: serde_json::Value,
+    /// The typed values.
+    pub values: Values,
+    /// Warnings (schedules close to the token's lifetime), rendered like errors; empty when
+    /// there are none.
+    pub warnings: String,
+}
+
+/// Like [`load_merged`], and also return the warnings: what every command shows on stderr.
+pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     let mut documents = Vec::with_capacity(sources.len());
     let mut problems = Vec::new();
     for (file, source) in sources.iter().enumerate() {
@@ -66,14 +84,22 @@ pub fn load_merged(sources: &[Source]) -> Result<(serde_json::Value, Values), Va
     }
     let indexes: Vec<&load::PathIndex> = documents.iter().map(|d| &d.index).collect();
     let mut merged = merge::merge_all(documents.iter().map(|d| d.value.clone()));
-    let mut problems = validate::validate(&merged);
+    let (mut warnings, mut problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
+        .into_iter()
+        .partition(|p| p.warning);
+    for problem in problems.iter_mut().chain(&mut warnings) {
+        problem.spot = Some(merge::locate(&indexes, &problem.path, problem.on_key));
+    }
     if !problems.is_empty() {
-        for problem in &mut problems {
-            problem.spot = Some(merge::locate(&indexes, &problem.path, problem.on_key));
-        }
         mention_related(sources, &indexes, &mut problems);
         return Err(error(sources, problems));
     }
+    sort(&mut warnings);
+    let warnings = if warnings.is_empty() {
+        String::new()
+    } else {
+        report::render_warnings(sources, &warnings)
+    };
     let as_written = merged.clone();
     quantities_as_strings(&mut merged);
     let typed = load::to_typed(merged).map_err(|(path, message)| {
@@ -81,7 +107,11 @@ pub fn load_merged(sources: &[Source]) -> Result<(serde_json::Value, Values), Va
         problem.spot = Some(merge::locate(&indexes, &problem.path, false));
         error(sources, vec![problem])
     })?;
-    Ok((as_written, typed))
+    Ok(Loaded {
+        as_written,
+        values: typed,
+        warnings,
+    })
 }
 
 /// Add "first set at file:line:column" to problems that mention another field.
@@ -104,6 +134,15 @@ fn mention_related(sources: &[Source], indexes: &[&load::PathIndex], problems: &
 
 /// Sort problems by file and position, drop repeats, and render them.
 fn error(sources: &[Source], mut problems: Vec<Problem>) -> ValuesError {
+    sort(&mut problems);
+    ValuesError {
+        rendered: report::render(sources, &problems),
+        count: problems.len(),
+    }
+}
+
+/// By file and position, repeats dropped.
+fn sort(problems: &mut Vec<Problem>) {
     problems.sort_by(|a, b| {
         let key = |p: &Problem| p.spot.map(|s| (s.file, s.span.offset));
         key(a)
@@ -112,10 +151,6 @@ fn error(sources: &[Source], mut problems: Vec<Problem>) -> ValuesError {
             .then_with(|| a.message.cmp(&b.message))
     });
     problems.dedup_by(|a, b| a.path == b.path && a.message == b.message);
-    ValuesError {
-        rendered: report::render(sources, &problems),
-        count: problems.len(),
-    }
 }
 
 /// YAML reads `cpu: 1.5` as a number; the typed values hold quantities as strings.

@@ -21,6 +21,11 @@ pub struct Values {
     pub image_pull_secrets: Vec<LocalObjectReference>,
     /// The ServiceAccount shared by every refresher pod.
     pub service_account: ServiceAccount,
+    /// How the refresher gets AWS access, unless a registry sets its own `accessMode`:
+    /// `externalSecret` (static keys synced by External Secrets Operator), `existingSecret`
+    /// (static keys in a Secret you manage, named by the registry's `existingSecret`) or
+    /// `serviceAccount` (no static keys: IRSA or EKS Pod Identity on the ServiceAccount).
+    pub access_mode: AccessMode,
     /// External Secrets Operator settings: where each registry's AWS credentials come from.
     pub external_secret: ExternalSecret,
     /// CPU and memory requests and limits of the refresher container.
@@ -55,6 +60,7 @@ impl Default for Values {
             image: Image::default(),
             image_pull_secrets: Vec::new(),
             service_account: ServiceAccount::default(),
+            access_mode: AccessMode::ExternalSecret,
             external_secret: ExternalSecret::default(),
             resources: Resources::default(),
             cron_job: CronJob::default(),
@@ -75,6 +81,10 @@ impl Default for Values {
 /// One ECR registry: a `regcred-<name>` docker-registry Secret kept fresh.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schemars(extend("anyOf" = [
+    {"required": ["namespace"]},
+    {"required": ["namespaces"], "properties": {"namespaces": {"minItems": 1}}}
+]))]
 pub struct Registry {
     /// Unique name of the registry: a DNS-1123 label (lowercase letters, digits and '-',
     /// starting and ending with a letter or digit) of at most 32 characters, so that every
@@ -84,13 +94,83 @@ pub struct Registry {
     /// AWS region of the registry, e.g. `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
     #[schemars(regex(pattern = checks::AWS_REGION))]
     pub region: String,
-    /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label.
+    /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label. Set this,
+    /// `namespaces`, or both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(length(max = 63), regex(pattern = checks::DNS_LABEL))]
-    pub namespace: String,
-    /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week).
+    pub namespace: Option<String>,
+    /// More namespaces the `regcred-<name>` Secret is written to (after `namespace`): DNS-1123
+    /// labels, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::schema::namespace_list")]
+    pub namespaces: Vec<String>,
+    /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week),
+    /// in `cronJob.timeZone`; at most 12 hours may pass between two runs.
     #[serde(default = "default_schedule")]
     #[schemars(regex(pattern = checks::CRON_SCHEDULE))]
     pub schedule: String,
+    /// How the refresher of this registry gets AWS access: `externalSecret`,
+    /// `existingSecret` or `serviceAccount`; unset: the top-level `accessMode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_mode: Option<AccessMode>,
+    /// Name of the Secret (in the release namespace) holding `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN` and `AWS_ACCOUNT`: required
+    /// when, and only when, the registry's access mode is `existingSecret`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = 253), regex(pattern = checks::DNS_SUBDOMAIN))]
+    pub existing_secret: Option<String>,
+    /// IAM role the refresher assumes (STS AssumeRole) before asking ECR for a token, e.g. for
+    /// a registry in another account: `arn:aws:iam::<12-digit account>:role/<name>` (also
+    /// `arn:aws-cn:` and `arn:aws-us-gov:`, matching the region's partition).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = checks::ROLE_ARN))]
+    pub role_arn: Option<String>,
+    /// 12-digit AWS account ID of the registry. Credentials Secrets may carry their own
+    /// `AWS_ACCOUNT`, which wins; with `serviceAccount` access this is the only source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = checks::ACCOUNT_ID))]
+    pub account: Option<String>,
+    /// More 12-digit AWS account IDs whose registries (same region) get an `auths` entry in
+    /// the same `regcred-<name>` Secret, each once.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::schema::account_id_list")]
+    pub registry_ids: Vec<String>,
+    /// ServiceAccounts (DNS-1123 subdomains, each once) in every target namespace whose
+    /// `imagePullSecrets` get `regcred-<name>` added, e.g. `[default]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::schema::service_account_list")]
+    pub image_pull_secret_for: Vec<String>,
+}
+
+impl Registry {
+    /// Every namespace the pull secret is written to: `namespace` first, then `namespaces`,
+    /// each once, in order.
+    pub fn target_namespaces(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::with_capacity(1 + self.namespaces.len());
+        for namespace in self.namespace.iter().chain(&self.namespaces) {
+            if !out.contains(&namespace.as_str()) {
+                out.push(namespace);
+            }
+        }
+        out
+    }
+
+    /// The registry's access mode, given the top-level default.
+    pub fn access_mode(&self, default: AccessMode) -> AccessMode {
+        self.access_mode.unwrap_or(default)
+    }
+}
+
+/// How the refresher gets AWS access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum AccessMode {
+    /// Static keys in `ecr-registry-helper-secrets-<name>`, filled by an ExternalSecret.
+    ExternalSecret,
+    /// Static keys in a Secret the team manages, named by `existingSecret`.
+    ExistingSecret,
+    /// The pod's own identity: IRSA or EKS Pod Identity on the ServiceAccount.
+    ServiceAccount,
 }
 
 /// The default refresh schedule: every 10 hours, well inside the 12-hour token lifetime.
@@ -175,6 +255,43 @@ pub struct ExternalSecret {
     /// The `<akeyless-path>` prefix of the remote keys
     /// `<prefix>/aws/ecr/<name>/AWS_ACCOUNT|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY`.
     pub key_prefix: String,
+    /// Layout of the remote keys in the store: `{prefix}` (the `keyPrefix`), `{name}` (the
+    /// registry's name) and `{key}` (`AWS_ACCOUNT`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`; required), e.g. `ecr/{name}/{key}` or `{prefix}-{name}-{key}`.
+    #[schemars(regex(pattern = checks::REMOTE_KEY_TEMPLATE))]
+    pub remote_key_template: String,
+}
+
+impl ExternalSecret {
+    /// The remote key of one credential of one registry: the template with its placeholders
+    /// filled in one pass (so a prefix holding `{name}` stays as written).
+    pub fn remote_key(&self, registry: &str, key: &str) -> String {
+        let mut out = String::with_capacity(self.remote_key_template.len() + 64);
+        let mut rest = self.remote_key_template.as_str();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            rest = &rest[open..];
+            let filled = [
+                ("{prefix}", self.key_prefix.as_str()),
+                ("{name}", registry),
+                ("{key}", key),
+            ]
+            .into_iter()
+            .find(|(placeholder, _)| rest.starts_with(placeholder));
+            match filled {
+                Some((placeholder, value)) => {
+                    out.push_str(value);
+                    rest = &rest[placeholder.len()..];
+                }
+                None => {
+                    out.push('{');
+                    rest = &rest[1..];
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
 }
 
 impl Default for ExternalSecret {
@@ -185,9 +302,13 @@ impl Default for ExternalSecret {
             refresh_interval: "1h".to_owned(),
             secret_store_ref: SecretStoreRef::default(),
             key_prefix: "/ecr-registry-helper".to_owned(),
+            remote_key_template: DEFAULT_REMOTE_KEY_TEMPLATE.to_owned(),
         }
     }
 }
+
+/// The Akeyless layout of the remote keys, as the original chart has it.
+pub const DEFAULT_REMOTE_KEY_TEMPLATE: &str = "{prefix}/aws/ecr/{name}/{key}";
 
 /// Reference to the store ESO reads from.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]

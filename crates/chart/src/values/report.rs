@@ -42,6 +42,8 @@ pub struct Problem {
     pub see: Option<FieldPath>,
     /// Where the problem is; found from `path` when not known up front.
     pub spot: Option<Spot>,
+    /// A warning: shown, but the values are used.
+    pub warning: bool,
 }
 
 impl Problem {
@@ -54,6 +56,7 @@ impl Problem {
             help: None,
             see: None,
             spot: None,
+            warning: false,
         }
     }
 
@@ -132,6 +135,7 @@ struct Shown {
     label: String,
     span: SourceSpan,
     source: NamedSource<Window>,
+    warning: bool,
 }
 
 impl fmt::Display for Shown {
@@ -143,6 +147,14 @@ impl fmt::Display for Shown {
 impl std::error::Error for Shown {}
 
 impl Diagnostic for Shown {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(if self.warning {
+            miette::Severity::Warning
+        } else {
+            miette::Severity::Error
+        })
+    }
+
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.help
             .as_ref()
@@ -165,8 +177,29 @@ const CONTEXT_LINES: usize = 1;
 /// Width the reports are wrapped to, whatever the terminal.
 const WIDTH: usize = 100;
 
-/// Render located problems (every `spot` set), in the order given.
+/// Render located problems (every `spot` set), in the order given, and count them.
 pub fn render(sources: &[Source], problems: &[Problem]) -> String {
+    let count = problems.len();
+    let mut out = render_each(sources, problems);
+    out.push_str(&format!(
+        "found {count} problem{} in the values\n",
+        if count == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Render located warnings, in the order given, and count them.
+pub fn render_warnings(sources: &[Source], warnings: &[Problem]) -> String {
+    let count = warnings.len();
+    let mut out = render_each(sources, warnings);
+    out.push_str(&format!(
+        "{count} warning{} about the values; they are used as they are\n",
+        if count == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+fn render_each(sources: &[Source], problems: &[Problem]) -> String {
     let lines: Vec<Lines<'_>> = sources.iter().map(|s| Lines::new(&s.text)).collect();
     let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
         .with_width(WIDTH)
@@ -192,11 +225,6 @@ pub fn render(sources: &[Source], problems: &[Problem]) -> String {
             out.push('\n');
         }
     }
-    let count = problems.len();
-    out.push_str(&format!(
-        "found {count} problem{} in the values\n",
-        if count == 1 { "" } else { "s" }
-    ));
     out
 }
 
@@ -228,6 +256,7 @@ fn shown(source: &Source, lines: &Lines<'_>, problem: &Problem, span: Span) -> S
         label: problem.label.clone(),
         span: SourceSpan::new((offset - start).into(), len),
         source: NamedSource::new(source.name.clone(), window),
+        warning: problem.warning,
     }
 }
 

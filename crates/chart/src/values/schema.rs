@@ -25,6 +25,30 @@ pub fn quantities(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
+/// A list of unique strings matching `pattern`, each at most `max` characters.
+fn unique_strings(pattern: &str, max: u32) -> Schema {
+    json_schema!({
+        "type": "array",
+        "uniqueItems": true,
+        "items": {"type": "string", "pattern": pattern, "maxLength": max}
+    })
+}
+
+/// Schema of `ecrRegistries[].namespaces`: unique DNS-1123 labels.
+pub fn namespace_list(_: &mut SchemaGenerator) -> Schema {
+    unique_strings(checks::DNS_LABEL, 63)
+}
+
+/// Schema of `ecrRegistries[].registryIds`: unique 12-digit account IDs.
+pub fn account_id_list(_: &mut SchemaGenerator) -> Schema {
+    unique_strings(checks::ACCOUNT_ID, 12)
+}
+
+/// Schema of `ecrRegistries[].imagePullSecretFor`: unique ServiceAccount names.
+pub fn service_account_list(_: &mut SchemaGenerator) -> Schema {
+    unique_strings(checks::DNS_SUBDOMAIN, 253)
+}
+
 /// The schema `load` validates the merged values with (after null keys are deleted).
 pub fn strict() -> &'static Value {
     static STRICT: OnceLock<Value> = OnceLock::new();
@@ -241,11 +265,38 @@ mod tests {
         assert_eq!(schema["additionalProperties"], false);
         let registry = field(&path(&["ecrRegistries", "0"])).expect("registry");
         assert_eq!(registry.schema["additionalProperties"], false);
-        assert_eq!(registry.keys(), ["name", "namespace", "region", "schedule"]);
         assert_eq!(
-            registry.schema["required"],
-            json!(["name", "region", "namespace"])
+            registry.keys(),
+            [
+                "accessMode",
+                "account",
+                "existingSecret",
+                "imagePullSecretFor",
+                "name",
+                "namespace",
+                "namespaces",
+                "region",
+                "registryIds",
+                "roleArn",
+                "schedule"
+            ]
         );
+        assert_eq!(registry.schema["required"], json!(["name", "region"]));
+        // `namespace`, `namespaces` or both.
+        let validator = jsonschema::validator_for(strict()).expect("valid schema");
+        let with = |extra: Value| {
+            let mut registry = json!({"name": "a", "region": "eu-central-1"});
+            if let (Value::Object(r), Value::Object(e)) = (&mut registry, extra) {
+                r.extend(e);
+            }
+            validator.is_valid(&json!({ "ecrRegistries": [registry] }))
+        };
+        assert!(with(json!({"namespace": "n"})));
+        assert!(with(json!({"namespaces": ["n"]})));
+        assert!(with(json!({"namespace": "n", "namespaces": []})));
+        assert!(!with(json!({})));
+        assert!(!with(json!({"namespaces": []})));
+        assert!(!with(json!({"namespace": "n", "namespaces": ["a", "a"]})));
     }
 
     #[test]

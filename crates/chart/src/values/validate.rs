@@ -1,6 +1,8 @@
 //! Validation of the merged values before they are typed: the JSON Schema (every error, each
 //! turned into a sentence that quotes the field's documentation as "allowed"), the field format
-//! checks, and what a schema cannot say (duplicate registry names, cron schedules).
+//! checks, and what a schema cannot say (duplicate registry names, access modes, target
+//! namespaces, the longest gap of each schedule). Schedules close to the token's lifetime give
+//! warnings, which are problems with `warning` set.
 
 use std::collections::{HashMap, HashSet};
 
@@ -11,12 +13,14 @@ use super::checks::{self, Finding};
 use super::load::{describe, quote};
 use super::path::FieldPath;
 use super::report::Problem;
+use super::schedule::{self, GapCache, NoGap};
 use super::schema;
 
 /// Every problem with the merged values (null keys already deleted), in no particular order.
 pub fn validate(values: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let checked = field_checks(values, &mut problems);
+    let mut checked = field_checks(values, &mut problems);
+    registry_rules(values, &mut problems, &mut checked);
     for error in schema::validator().iter_errors(values) {
         let path = FieldPath::from_pointer(error.instance_path().as_str(), Some(values));
         let explained_by_check = matches!(
@@ -25,6 +29,9 @@ pub fn validate(values: &Value) -> Vec<Problem> {
                 | ValidationErrorKind::MaxLength { .. }
                 | ValidationErrorKind::MinLength { .. }
                 | ValidationErrorKind::Minimum { .. }
+                | ValidationErrorKind::UniqueItems
+                | ValidationErrorKind::MinItems { .. }
+                | ValidationErrorKind::AnyOf { .. }
         ) && checked.contains(&path);
         if !explained_by_check {
             problems.extend(translate(values, &path, error.kind(), || error.to_string()));
@@ -71,20 +78,40 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
     if let Some(Value::Array(registries)) = values.get("ecrRegistries") {
         for (n, registry) in registries.iter().enumerate() {
             let at = root.key("ecrRegistries").index(n);
-            let fields: [(&str, Check); 4] = [
+            let fields: [(&str, Check); 7] = [
                 ("name", checks::registry_name),
                 ("region", checks::region),
                 ("namespace", checks::namespace),
                 ("schedule", checks::schedule),
+                ("existingSecret", checks::dns_subdomain),
+                ("roleArn", checks::role_arn),
+                ("account", checks::account_id),
             ];
             for (key, check) in fields {
                 run(at.key(key), registry.get(key), check);
             }
+            let lists: [(&str, Check); 3] = [
+                ("namespaces", checks::namespace),
+                ("registryIds", checks::account_id),
+                ("imagePullSecretFor", checks::dns_subdomain),
+            ];
+            for (key, check) in lists {
+                if let Some(Value::Array(items)) = registry.get(key) {
+                    for (i, item) in items.iter().enumerate() {
+                        run(at.key(key).index(i), Some(item), check);
+                    }
+                }
+            }
         }
     }
-    let singles: [(&str, &str, Check); 3] = [
+    let singles: [(&str, &str, Check); 4] = [
         ("serviceAccount", "name", checks::dns_subdomain),
         ("externalSecret", "refreshInterval", checks::go_duration),
+        (
+            "externalSecret",
+            "remoteKeyTemplate",
+            checks::remote_key_template,
+        ),
         ("cronJob", "timeZone", checks::time_zone),
     ];
     for (parent, key, check) in singles {
@@ -106,6 +133,285 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
         }
     }
     failed
+}
+
+/// The rules about one registry as a whole: lists without repeats, at least one target
+/// namespace, `existingSecret` exactly with its access mode, a role of the region's partition,
+/// and a schedule that keeps the token alive. Paths whose schema error a rule explains better
+/// go into `checked`.
+fn registry_rules(values: &Value, problems: &mut Vec<Problem>, checked: &mut HashSet<FieldPath>) {
+    let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
+        return;
+    };
+    let default_mode = match values.get("accessMode") {
+        None => Some("externalSecret"),
+        Some(mode) => mode.as_str(),
+    };
+    let zone_name = values
+        .get("cronJob")
+        .and_then(|c| c.get("timeZone"))
+        .and_then(Value::as_str);
+    // An unknown zone is reported by its own check; the schedules are then judged in UTC.
+    let zone = zone_name
+        .and_then(schedule::time_zone)
+        .unwrap_or(jiff::tz::TimeZone::UTC);
+    let zone_name = zone_name.filter(|n| schedule::time_zone(n).is_some());
+    let mut gaps = GapCache::default();
+    for (n, registry) in registries.iter().enumerate() {
+        let at = FieldPath::root().key("ecrRegistries").index(n);
+        for key in ["namespaces", "registryIds", "imagePullSecretFor"] {
+            if let Some(Value::Array(items)) = registry.get(key)
+                && repeats(&at.key(key), items, problems)
+            {
+                checked.insert(at.key(key));
+            }
+        }
+        target_namespaces(&at, registry, problems, checked);
+        let mode = match registry.get("accessMode") {
+            None => default_mode,
+            Some(mode) => mode.as_str(),
+        };
+        if let Some(mode) = mode {
+            existing_secret(
+                &at,
+                registry,
+                mode,
+                registry.get("accessMode").is_none(),
+                problems,
+            );
+        }
+        role_partition(&at, registry, problems);
+        let text = match registry.get("schedule") {
+            None => Some(crate::values::model::default_schedule()),
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => None,
+        };
+        if let Some(text) = text {
+            let gap = gaps.longest_gap(&text, zone_name.unwrap_or("UTC"), &zone);
+            if let Some(problem) = schedule_gap(&at.key("schedule"), &text, zone_name, gap) {
+                problems.push(problem);
+            }
+        }
+    }
+}
+
+/// Report every repeated item of a list that must hold each value once; true if any.
+fn repeats(path: &FieldPath, items: &[Value], problems: &mut Vec<Problem>) -> bool {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    let mut found = false;
+    for (i, item) in items.iter().enumerate() {
+        let Some(text) = item.as_str() else { continue };
+        match first.get(text) {
+            None => {
+                first.insert(text, i);
+            }
+            Some(&earlier) => {
+                found = true;
+                problems.push(
+                    Problem::at_path(
+                        path.index(i),
+                        format!("{} is listed twice", quote(text)),
+                        format!("already at {}", path.index(earlier)),
+                    )
+                    .with_help(Some(format!(
+                        "each entry of `{}` is listed once: remove the copy",
+                        path.last_key().unwrap_or("the list")
+                    ))),
+                );
+            }
+        }
+    }
+    found
+}
+
+/// A registry writes its pull secret to `namespace`, `namespaces`, or both: at least one.
+fn target_namespaces(
+    at: &FieldPath,
+    registry: &Value,
+    problems: &mut Vec<Problem>,
+    checked: &mut HashSet<FieldPath>,
+) {
+    if !registry.is_object() || registry.get("namespace").is_some() {
+        return;
+    }
+    let (path, message, label) = match registry.get("namespaces") {
+        Some(Value::Array(items)) if !items.is_empty() => return,
+        Some(Value::Array(_)) => (
+            at.key("namespaces"),
+            "no target namespace: `namespaces` is empty and `namespace` is not set",
+            "an empty list",
+        ),
+        Some(_) => return, // a type error, reported by the schema
+        None => (
+            at.clone(),
+            "missing required key `namespace` (or `namespaces`)",
+            "this registry has no `namespace` or `namespaces`",
+        ),
+    };
+    checked.insert(at.clone());
+    checked.insert(at.key("namespaces"));
+    problems.push(
+        Problem::at_path(path, message.to_owned(), label).with_help(Some(
+            "name where `regcred-<name>` is written: `namespace: apps`, `namespaces: [apps, web]`, \
+             or both"
+                .to_owned(),
+        )),
+    );
+}
+
+/// `existingSecret` names the Secret of the `existingSecret` access mode: required with that
+/// mode, refused with any other.
+fn existing_secret(
+    at: &FieldPath,
+    registry: &Value,
+    mode: &str,
+    inherited: bool,
+    problems: &mut Vec<Problem>,
+) {
+    if !registry.is_object() {
+        return;
+    }
+    let from = if inherited {
+        " (the top-level `accessMode`)"
+    } else {
+        ""
+    };
+    match (mode, registry.get("existingSecret")) {
+        ("existingSecret", None) => problems.push(
+            Problem::at_path(
+                at.clone(),
+                format!("missing `existingSecret`: the access mode is `existingSecret`{from}"),
+                "this registry has no `existingSecret`",
+            )
+            .with_help(Some(
+                "name the Secret in the release namespace that holds AWS_ACCESS_KEY_ID and \
+                 AWS_SECRET_ACCESS_KEY (`existingSecret: my-ecr-keys`), or choose `accessMode: \
+                 externalSecret` or `serviceAccount` for this registry"
+                    .to_owned(),
+            )),
+        ),
+        ("externalSecret" | "serviceAccount", Some(_)) => problems.push(
+            Problem::at_path(
+                at.key("existingSecret"),
+                format!(
+                    "`existingSecret` is only used with the access mode `existingSecret`; this \
+                     registry's access mode is `{mode}`{from}"
+                ),
+                "not used with this access mode",
+            )
+            .with_help(Some(
+                "set `accessMode: existingSecret` on this registry to read this Secret, or \
+                 remove `existingSecret`"
+                    .to_owned(),
+            )),
+        ),
+        _ => {}
+    }
+}
+
+/// STS in one partition cannot assume a role of another: `cn-*` regions need `arn:aws-cn:`.
+fn role_partition(at: &FieldPath, registry: &Value, problems: &mut Vec<Problem>) {
+    let (Some(Value::String(arn)), Some(Value::String(region))) =
+        (registry.get("roleArn"), registry.get("region"))
+    else {
+        return;
+    };
+    if checks::role_arn(arn).is_err() || checks::region(region).is_err() {
+        return;
+    }
+    let want = checks::partition_of_region(region);
+    if checks::partition_of_arn(arn) != Some(want) {
+        problems.push(
+            Problem::at_path(
+                at.key("roleArn"),
+                format!(
+                    "the role {} is not in the partition of the region `{region}`",
+                    quote(arn)
+                ),
+                format!("expected `arn:{want}:iam::…`"),
+            )
+            .with_help(Some(format!(
+                "the refresher assumes the role through STS in `{region}`, which only knows \
+                 roles of the `{want}` partition"
+            ))),
+        );
+    }
+}
+
+/// Refuse a schedule whose longest gap reaches the token's lifetime; warn when under an hour
+/// is left.
+fn schedule_gap(
+    path: &FieldPath,
+    text: &str,
+    zone: Option<&str>,
+    gap: &Result<schedule::Gap, NoGap>,
+) -> Option<Problem> {
+    let lifetime = schedule::duration(schedule::TOKEN_LIFETIME_SECS);
+    let zone_note = match zone {
+        Some(zone) => format!("times are in {zone} (`cronJob.timeZone`)"),
+        None => "times are in UTC, the usual zone of the CronJob controller when \
+         `cronJob.timeZone` is not set"
+            .to_owned(),
+    };
+    let safe = format!(
+        "run at least every 11 hours, e.g. `{}` (every 10 hours)",
+        schedule::SAFE_EXAMPLE
+    );
+    let gap = match gap {
+        Err(NoGap::Invalid) => return None, // reported by the field check
+        Err(NoGap::Never) => {
+            return Some(
+                Problem::at_path(
+                    path.clone(),
+                    format!(
+                        "{} runs less than once a year, if ever; an ECR token expires after \
+                         {lifetime}",
+                        quote(text)
+                    ),
+                    "(almost) never runs",
+                )
+                .with_help(Some(safe)),
+            );
+        }
+        Ok(gap) => gap,
+    };
+    let longest = schedule::duration(gap.seconds);
+    let label = format!("longest gap {longest} {}", schedule::describe(gap));
+    if gap.seconds >= schedule::TOKEN_LIFETIME_SECS {
+        Some(
+            Problem::at_path(
+                path.clone(),
+                format!(
+                    "{} leaves up to {longest} between two refreshes, and an ECR token expires \
+                     after {lifetime}",
+                    quote(text)
+                ),
+                label,
+            )
+            .with_help(Some(format!(
+                "a pull secret older than {lifetime} no longer works; {safe}
+{zone_note}"
+            ))),
+        )
+    } else if gap.seconds > schedule::WARN_ABOVE_SECS {
+        let mut problem = Problem::at_path(
+            path.clone(),
+            format!(
+                "{} leaves up to {longest} between two refreshes, less than an hour short of the \
+                 {lifetime} an ECR token lasts",
+                quote(text)
+            ),
+            label,
+        )
+        .with_help(Some(format!(
+            "one late or failed run lets the pull secret expire; {safe}
+{zone_note}"
+        )));
+        problem.warning = true;
+        Some(problem)
+    } else {
+        None
+    }
 }
 
 /// Registry names must be unique: they name the Secret, ConfigMap, CronJob and Job.
@@ -367,7 +673,7 @@ mod tests {
         }));
         let messages: Vec<&str> = found.iter().map(|f| f.1.as_str()).collect();
         assert!(
-            messages.contains(&"missing required key `namespace`"),
+            messages.contains(&"missing required key `namespace` (or `namespaces`)"),
             "{found:?}"
         );
         assert!(
@@ -415,6 +721,153 @@ mod tests {
             .find(|f| f.0 == "image.pullPolicy")
             .expect("enum");
         assert_eq!(policy.2, "did you mean `Always`?");
+    }
+
+    fn registry_with(extra: Value) -> Value {
+        let mut registry = registry("a");
+        if let (Value::Object(r), Value::Object(e)) = (&mut registry, extra) {
+            r.extend(e);
+        }
+        registry
+    }
+
+    fn problems_of(values: &Value) -> Vec<Problem> {
+        let mut found = validate(values);
+        found.sort_by(|a, b| a.path.cmp(&b.path));
+        found
+    }
+
+    #[test]
+    fn existing_secret_goes_with_its_access_mode_only() {
+        let ok = json!({"ecrRegistries": [
+            registry_with(json!({"accessMode": "existingSecret", "existingSecret": "keys"})),
+            registry_with(json!({"name": "b", "accessMode": "serviceAccount"})),
+        ]});
+        assert_eq!(problems(ok), vec![]);
+        let inherited = json!({"accessMode": "existingSecret", "ecrRegistries": [registry("a")]});
+        let found = problems_of(&inherited);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path.to_string(), "ecrRegistries[0]");
+        assert!(
+            found[0].message.contains("(the top-level `accessMode`)"),
+            "{found:?}"
+        );
+        let stray = json!({"ecrRegistries": [
+            registry_with(json!({"accessMode": "serviceAccount", "existingSecret": "keys"}))
+        ]});
+        let found = problems_of(&stray);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path.to_string(), "ecrRegistries[0].existingSecret");
+    }
+
+    #[test]
+    fn lists_hold_each_entry_once_and_some_namespace_is_set() {
+        let values = json!({"ecrRegistries": [
+            registry_with(json!({
+                "namespaces": ["a", "b", "a"],
+                "registryIds": ["123456789012", "123456789012"],
+                "imagePullSecretFor": ["default", "default"]
+            })),
+            {"name": "b", "region": "eu-central-1", "namespaces": []},
+            {"name": "c", "region": "eu-central-1"},
+            {"name": "d", "region": "eu-central-1", "namespaces": ["x"]}
+        ]});
+        let found: Vec<(String, String)> = problems_of(&values)
+            .into_iter()
+            .map(|p| (p.path.to_string(), p.label))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (
+                    "ecrRegistries[0].imagePullSecretFor[1]".to_owned(),
+                    "already at ecrRegistries[0].imagePullSecretFor[0]".to_owned()
+                ),
+                (
+                    "ecrRegistries[0].namespaces[2]".to_owned(),
+                    "already at ecrRegistries[0].namespaces[0]".to_owned()
+                ),
+                (
+                    "ecrRegistries[0].registryIds[1]".to_owned(),
+                    "already at ecrRegistries[0].registryIds[0]".to_owned()
+                ),
+                (
+                    "ecrRegistries[1].namespaces".to_owned(),
+                    "an empty list".to_owned()
+                ),
+                (
+                    "ecrRegistries[2]".to_owned(),
+                    "this registry has no `namespace` or `namespaces`".to_owned()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_role_must_be_of_the_region_partition() {
+        let values = json!({"ecrRegistries": [
+            registry_with(json!({"region": "cn-north-1", "roleArn": "arn:aws:iam::123456789012:role/x"})),
+            registry_with(json!({"name": "b", "region": "cn-north-1", "roleArn": "arn:aws-cn:iam::123456789012:role/x"})),
+        ]});
+        let found = problems_of(&values);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path.to_string(), "ecrRegistries[0].roleArn");
+        assert_eq!(found[0].label, "expected `arn:aws-cn:iam::…`");
+    }
+
+    #[test]
+    fn schedules_are_refused_at_twelve_hours_and_warned_above_eleven() {
+        let with = |schedule: &str, zone: Option<&str>| {
+            let mut values =
+                json!({"ecrRegistries": [registry_with(json!({"schedule": schedule}))]});
+            if let Some(zone) = zone {
+                values["cronJob"] = json!({"timeZone": zone});
+            }
+            validate(&values)
+                .into_iter()
+                .map(|p| (if p.warning { "warning" } else { "error" }, p.label))
+                .collect::<Vec<_>>()
+        };
+        let one = |kind: &'static str, label: &str| vec![(kind, label.to_owned())];
+        assert_eq!(with("0 */10 * * *", None), vec![]);
+        assert_eq!(with("0 */11 * * *", None), vec![], "11h is not above 11h");
+        assert_eq!(
+            with("0 */13 * * *", None),
+            one("error", "longest gap 13h between 00:00 and 13:00")
+        );
+        assert_eq!(
+            with("0 3 * * *", None),
+            one(
+                "error",
+                "longest gap 24h between 03:00 and 03:00 the next day"
+            )
+        );
+        assert_eq!(
+            with("30 0,12 * * *", None),
+            one(
+                "error",
+                "longest gap 12h between 12:30 and 00:30 the next day"
+            ),
+            "12h exactly is refused"
+        );
+        assert_eq!(
+            with("0,30 0,12 * * *", None),
+            one("warning", "longest gap 11h30m between 00:30 and 12:00")
+        );
+        assert_eq!(
+            with("0 */11 * * *", Some("Europe/Berlin")),
+            one(
+                "error",
+                "longest gap 12h between 00:00 and 11:00 on 2025-10-26, when Europe/Berlin \
+                 changes its clocks"
+            ),
+            "turning the clocks back makes the 11-hour step 12 real hours"
+        );
+        assert_eq!(
+            with("30 */11 * * *", Some("America/New_York"))[0].0,
+            "error"
+        );
+        assert_eq!(with("0 */10 * * *", Some("Europe/Berlin")), vec![]);
     }
 
     #[test]
