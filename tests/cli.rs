@@ -203,3 +203,52 @@ fn validate_is_silent_on_good_values() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
 }
+
+#[test]
+fn a_risky_schedule_warns_on_stderr_and_still_renders() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("values.yaml");
+    std::fs::write(
+        &file,
+        "ecrRegistries:\n  - name: primary\n    region: eu-central-1\n    namespace: argocd\n    schedule: \"0,30 0,12 * * *\"\n",
+    )
+    .expect("write");
+    let file = file.display().to_string();
+    let out = ecr_chart(&["render", "-f", &file]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("longest gap 11h30m between 00:30 and 12:00"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 warning about the values"), "{stderr}");
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with("---\n") && !stdout.contains("warning"),
+        "{stdout}"
+    );
+    let out = ecr_chart(&["validate", "-f", &file]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("warning"));
+}
+
+#[test]
+fn a_thirteen_hour_schedule_is_refused_with_the_gap_shown() {
+    let out = ecr_chart(&[
+        "render",
+        "-f",
+        &fixture("bad-values/21-schedule-every-13-hours.yaml"),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("longest gap 13h between 00:00 and 13:00"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("`0 */10 * * *`"),
+        "a safe example: {stderr}"
+    );
+}

@@ -127,3 +127,30 @@ fn the_schema_is_strict_draft_07() {
     assert_eq!(schema["$schema"], "http://json-schema.org/draft-07/schema#");
     assert_eq!(schema["additionalProperties"], false);
 }
+
+#[test]
+fn a_schedule_close_to_the_token_lifetime_is_a_warning_not_an_error() {
+    let loaded = values::load_checked(&[Source {
+        name: "values.yaml".to_owned(),
+        text: "ecrRegistries:\n  - name: primary\n    region: eu-central-1\n    namespace: argocd\n    schedule: \"0,30 0,12 * * *\"\n".to_owned(),
+    }])
+    .expect("a warning does not refuse the values");
+    assert_eq!(loaded.values.ecr_registries[0].schedule, "0,30 0,12 * * *");
+    let located = loaded
+        .warnings
+        .lines()
+        .filter(|l| l.contains("╭─["))
+        .count();
+    assert_eq!(located, 1, "{}", loaded.warnings);
+    insta::assert_snapshot!(loaded.warnings);
+}
+
+#[test]
+fn safe_schedules_give_no_warning() {
+    let loaded = values::load_checked(&[Source {
+        name: "values.example.yaml".to_owned(),
+        text: include_str!("../values.example.yaml").to_owned(),
+    }])
+    .expect("valid");
+    assert_eq!(loaded.warnings, "");
+}

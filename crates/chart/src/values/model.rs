@@ -97,7 +97,7 @@ pub struct Registry {
     /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label. Set this,
     /// `namespaces`, or both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 63), regex(pattern = checks::DNS_LABEL))]
+    #[schemars(with = "String", length(max = 63), regex(pattern = checks::DNS_LABEL))]
     pub namespace: Option<String>,
     /// More namespaces the `regcred-<name>` Secret is written to (after `namespace`): DNS-1123
     /// labels, each once.
@@ -112,23 +112,24 @@ pub struct Registry {
     /// How the refresher of this registry gets AWS access: `externalSecret`,
     /// `existingSecret` or `serviceAccount`; unset: the top-level `accessMode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "AccessMode")]
     pub access_mode: Option<AccessMode>,
     /// Name of the Secret (in the release namespace) holding `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN` and `AWS_ACCOUNT`: required
     /// when, and only when, the registry's access mode is `existingSecret`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(length(max = 253), regex(pattern = checks::DNS_SUBDOMAIN))]
+    #[schemars(with = "String", length(max = 253), regex(pattern = checks::DNS_SUBDOMAIN))]
     pub existing_secret: Option<String>,
     /// IAM role the refresher assumes (STS AssumeRole) before asking ECR for a token, e.g. for
     /// a registry in another account: `arn:aws:iam::<12-digit account>:role/<name>` (also
     /// `arn:aws-cn:` and `arn:aws-us-gov:`, matching the region's partition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = checks::ROLE_ARN))]
+    #[schemars(with = "String", regex(pattern = checks::ROLE_ARN))]
     pub role_arn: Option<String>,
     /// 12-digit AWS account ID of the registry. Credentials Secrets may carry their own
     /// `AWS_ACCOUNT`, which wins; with `serviceAccount` access this is the only source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(regex(pattern = checks::ACCOUNT_ID))]
+    #[schemars(with = "String", regex(pattern = checks::ACCOUNT_ID))]
     pub account: Option<String>,
     /// More 12-digit AWS account IDs whose registries (same region) get an `auths` entry in
     /// the same `regcred-<name>` Secret, each once.
@@ -162,14 +163,15 @@ impl Registry {
 }
 
 /// How the refresher gets AWS access.
+// Variants carry no doc comments: with them the schema would hold `oneOf` instead of `enum`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum AccessMode {
-    /// Static keys in `ecr-registry-helper-secrets-<name>`, filled by an ExternalSecret.
+    // Static keys in `ecr-registry-helper-secrets-<name>`, filled by an ExternalSecret.
     ExternalSecret,
-    /// Static keys in a Secret the team manages, named by `existingSecret`.
+    // Static keys in a Secret the team manages, named by `existingSecret`.
     ExistingSecret,
-    /// The pod's own identity: IRSA or EKS Pod Identity on the ServiceAccount.
+    // The pod's own identity: IRSA or EKS Pod Identity on the ServiceAccount.
     ServiceAccount,
 }
 

@@ -183,7 +183,8 @@ fn registry_rules(values: &Value, problems: &mut Vec<Problem>, checked: &mut Has
         role_partition(&at, registry, problems);
         let text = match registry.get("schedule") {
             None => Some(crate::values::model::default_schedule()),
-            Some(Value::String(s)) => Some(s.clone()),
+            // A schedule the field check refuses is not measured.
+            Some(Value::String(s)) if checks::schedule(s).is_ok() => Some(s.clone()),
             Some(_) => None,
         };
         if let Some(text) = text {
@@ -353,8 +354,9 @@ fn schedule_gap(
          `cronJob.timeZone` is not set"
             .to_owned(),
     };
+    // On a line of its own, so wrapping never splits the example.
     let safe = format!(
-        "run at least every 11 hours, e.g. `{}` (every 10 hours)",
+        "run at least every 11 hours, e.g.\n`{}` (every 10 hours)",
         schedule::SAFE_EXAMPLE
     );
     let gap = match gap {
@@ -389,8 +391,7 @@ fn schedule_gap(
                 label,
             )
             .with_help(Some(format!(
-                "a pull secret older than {lifetime} no longer works; {safe}
-{zone_note}"
+                "a pull secret older than {lifetime} no longer works; {safe}\n{zone_note}"
             ))),
         )
     } else if gap.seconds > schedule::WARN_ABOVE_SECS {
@@ -404,8 +405,7 @@ fn schedule_gap(
             label,
         )
         .with_help(Some(format!(
-            "one late or failed run lets the pull secret expire; {safe}
-{zone_note}"
+            "one late or failed run lets the pull secret expire; {safe}\n{zone_note}"
         )));
         problem.warning = true;
         Some(problem)
