@@ -252,3 +252,75 @@ fn a_thirteen_hour_schedule_is_refused_with_the_gap_shown() {
         "a safe example: {stderr}"
     );
 }
+
+#[test]
+fn onboard_prints_what_each_access_mode_needs() {
+    let out = ecr_chart(&[
+        "onboard",
+        "partner",
+        "--region",
+        "eu-central-1",
+        "--namespaces",
+        "web,jobs",
+        "--access-mode",
+        "serviceAccount",
+        "--role-arn",
+        "arn:aws:iam::222222222222:role/ecr-pull",
+        "--registry-ids",
+        "333333333333",
+        "--image-pull-secret-for",
+        "default",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("    namespaces: [\"web\",\"jobs\"]\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("    imagePullSecretFor: [\"default\"]\n"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("No store paths and no static keys"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"Action\": \"sts:AssumeRole\""),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("\"Action\": \"sts:AssumeRoleWithWebIdentity\""),
+        "{stdout}"
+    );
+
+    let out = ecr_chart(&[
+        "onboard",
+        "legacy",
+        "--region",
+        "us-east-1",
+        "-n",
+        "apps",
+        "--access-mode",
+        "existingSecret",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "existingSecret needs the Secret's name"
+    );
+    assert!(out.stdout.is_empty());
+    assert!(text(&out.stderr).contains("missing `existingSecret`"));
+
+    let out = ecr_chart(&[
+        "onboard",
+        "x",
+        "--region",
+        "us-east-1",
+        "-n",
+        "a",
+        "--access-mode",
+        "irsa",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "clap refuses an unknown mode");
+}

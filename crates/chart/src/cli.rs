@@ -36,24 +36,49 @@ pub enum Command {
     },
     /// Print the JSON Schema of the values (the generated chart's values.schema.json).
     Schema,
-    /// Print what to add to the values, where to store the credentials, and the IAM policy
+    /// Print what to add to the values, where the credentials come from, and the IAM policies
     /// for a new registry.
-    Onboard {
-        /// Name of the new registry (a DNS-1123 label of at most 32 characters).
-        name: String,
-        /// AWS region of the registry.
-        #[arg(long)]
-        region: String,
-        /// Namespace `regcred-<name>` is written to.
-        #[arg(short = 'n', long)]
-        namespace: String,
-        /// Cron schedule of the refresh.
-        #[arg(long, default_value = "0 */10 * * *")]
-        schedule: String,
-        /// Your current values files: their store settings are used and the name must be new.
-        #[command(flatten)]
-        values: ExistingValuesArgs,
-    },
+    Onboard(Box<OnboardArgs>),
+}
+
+/// The arguments of `ecr-chart onboard`.
+#[derive(Debug, Args)]
+pub struct OnboardArgs {
+    /// Name of the new registry (a DNS-1123 label of at most 32 characters).
+    pub name: String,
+    /// AWS region of the registry.
+    #[arg(long)]
+    pub region: String,
+    /// Namespace `regcred-<name>` is written to (give this, --namespaces, or both).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// More namespaces `regcred-<name>` is written to, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "NS,...")]
+    pub namespaces: Vec<String>,
+    /// Cron schedule of the refresh.
+    #[arg(long, default_value = "0 */10 * * *")]
+    pub schedule: String,
+    /// How the refresher gets AWS access; default: the values' `accessMode`.
+    #[arg(long, value_parser = ["externalSecret", "existingSecret", "serviceAccount"])]
+    pub access_mode: Option<String>,
+    /// The Secret holding the keys, for `--access-mode existingSecret`.
+    #[arg(long, value_name = "SECRET")]
+    pub existing_secret: Option<String>,
+    /// IAM role to assume before asking ECR (cross-account).
+    #[arg(long, value_name = "ARN")]
+    pub role_arn: Option<String>,
+    /// 12-digit AWS account ID of the registry.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// More account IDs whose registries go into the same secret, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub registry_ids: Vec<String>,
+    /// ServiceAccounts whose imagePullSecrets get `regcred-<name>`, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "SA,...")]
+    pub image_pull_secret_for: Vec<String>,
+    /// Your current values files: their store settings are used and the name must be new.
+    #[command(flatten)]
+    pub values: ExistingValuesArgs,
 }
 
 #[derive(Debug, Args)]

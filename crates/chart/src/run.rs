@@ -3,7 +3,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use crate::cli::{Cli, Command, ReleaseArgs, ValuesArgs};
+use crate::cli::{Cli, Command, OnboardArgs, ReleaseArgs, ValuesArgs};
 use crate::onboard::{NewRegistry, onboard};
 use crate::render::{Release, Renderer};
 use crate::values::{self, Source, Values};
@@ -38,13 +38,21 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
             .map_err(Error::Output)
         }
         Command::Validate { values } => load(&values).map(drop),
-        Command::Onboard {
-            name,
-            region,
-            namespace,
-            schedule,
-            values,
-        } => {
+        Command::Onboard(args) => {
+            let OnboardArgs {
+                name,
+                region,
+                namespace,
+                namespaces,
+                schedule,
+                access_mode,
+                existing_secret,
+                role_arn,
+                account,
+                registry_ids,
+                image_pull_secret_for,
+                values,
+            } = *args;
             let existing = if values.files.is_empty() {
                 Values::default()
             } else {
@@ -56,9 +64,18 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
                 name,
                 region,
                 namespace,
+                namespaces,
                 schedule,
+                access_mode,
+                existing_secret,
+                role_arn,
+                account,
+                registry_ids,
+                image_pull_secret_for,
             };
-            out.write_all(onboard(&new, &existing)?.as_bytes())
+            let onboarding = onboard(&new, &existing)?;
+            warn(&onboarding.warnings);
+            out.write_all(onboarding.text.as_bytes())
                 .map_err(Error::Output)
         }
         Command::Schema => {

@@ -16,6 +16,7 @@ pub mod schedule;
 mod schema;
 mod validate;
 
+pub use checks::partition_of_region;
 pub use model::Values;
 pub use path::FieldPath;
 
