@@ -1,0 +1,74 @@
+"""Across every scenario: each pod reads credentials only from a Secret that the render or the
+values account for (per access mode), the refresher's ConfigMap lists the target namespaces that
+have RBAC, and ServiceAccount patching is granted by name with `get` and `patch` only."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import VALUES_FILES, pod_specs, values_id
+
+MODES = {"externalSecret", "existingSecret", "serviceAccount"}
+
+
+def values_of(path, yaml) -> dict:
+    if path is None:
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
+def test_pods_read_only_secrets_their_access_mode_provides(values, documents, yaml):
+    docs = documents(values)
+    given = values_of(values, yaml)
+    default_mode = given.get("accessMode", "externalSecret")
+    registries = {r["name"]: r for r in given.get("ecrRegistries") or []}
+    made_by_eso = {d["spec"]["target"]["name"] for d in docs if d["kind"] == "ExternalSecret"}
+    for doc in docs:
+        for where, pod in pod_specs(doc):
+            registry = doc["metadata"]["labels"]["ecr-registry-helper/registry"]
+            refs = [
+                source["secretRef"]["name"]
+                for container in pod["containers"]
+                for source in container.get("envFrom") or []
+                if "secretRef" in source
+            ]
+            settings = registries.get(registry, {})
+            mode = settings.get("accessMode", default_mode)
+            assert mode in MODES
+            label = f"{doc['kind']} {doc['metadata']['name']} {where}"
+            if mode == "serviceAccount":
+                assert refs == [], f"{label}: no static keys with serviceAccount access"
+            elif mode == "existingSecret":
+                assert refs == [settings["existingSecret"]], label
+                assert refs[0] not in made_by_eso, label
+            else:
+                assert refs == [f"ecr-registry-helper-secrets-{registry}"], label
+                eso_enabled = (given.get("externalSecret") or {}).get("enabled", True)
+                assert (refs[0] in made_by_eso) == eso_enabled, label
+
+
+@pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
+def test_every_target_namespace_has_rbac_and_patching_is_by_name(values, documents):
+    docs = documents(values)
+    roles = {d["metadata"]["namespace"]: d for d in docs if d["kind"] == "Role"}
+    bindings = {d["metadata"]["namespace"] for d in docs if d["kind"] == "RoleBinding"}
+    for config in (d for d in docs if d["kind"] == "ConfigMap"):
+        data = config["data"]
+        targets = data["TARGET_NAMESPACES"].split(",")
+        assert len(targets) == len(set(targets)), f"{config['metadata']['name']}: each once"
+        patched = data.get("IMAGE_PULL_SECRET_FOR", "")
+        for namespace in targets:
+            assert namespace in roles and namespace in bindings, namespace
+            rules = roles[namespace]["rules"]
+            secrets = next(r for r in rules if r["resources"] == ["secrets"])
+            assert data["SECRET_NAME"] in secrets["resourceNames"]
+            if patched:
+                [accounts] = [r for r in rules if r["resources"] == ["serviceaccounts"]]
+                assert sorted(accounts["verbs"]) == ["get", "patch"]
+                assert set(patched.split(",")) <= set(accounts["resourceNames"])
+        for key in ("AWS_ACCOUNT", "REGISTRY_IDS"):
+            for account in filter(None, data.get(key, "").split(",")):
+                assert len(account) == 12 and account.isdigit(), f"{key}={account}"
+    for namespace, role in roles.items():
+        for rule in role["rules"]:
+            assert rule.get("resourceNames"), f"{namespace}: every rule names its objects"
