@@ -24,20 +24,50 @@ impl fmt::Debug for DockerConfigJson {
     }
 }
 
-/// Builds `{"auths": {"<host>": {"username", "password", "auth": base64("user:password")}}}`.
+/// Builds `{"auths": {"<host>": {"username", "password", "auth": base64("user:password")}, …}}`,
+/// one entry per registry host, all with the same token.
 pub fn render(login: &RegistryLogin) -> DockerConfigJson {
     let password = login.password.expose();
     let auth = STANDARD.encode(format!("{}:{password}", login.username));
-    let document = serde_json::json!({
-        "auths": {
-            login.host.as_str(): {
+    let auths: serde_json::Map<String, serde_json::Value> = login
+        .hosts
+        .iter()
+        .map(|host| {
+            let entry = serde_json::json!({
                 "username": login.username,
                 "password": password,
                 "auth": auth,
-            }
-        }
-    });
+            });
+            (host.clone(), entry)
+        })
+        .collect();
+    let document = serde_json::json!({ "auths": auths });
     DockerConfigJson(document.to_string().into_bytes())
+}
+
+/// The document with `password` and `auth` of every entry replaced by `redacted`, as JSON
+/// text: shows the registry hosts and user names, no credential. Anything that is not a
+/// docker config (it never is) becomes `redacted` as a whole.
+pub fn redact(document: &[u8], redacted: &str) -> String {
+    let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(document) else {
+        return redacted.to_owned();
+    };
+    let Some(auths) = value.get_mut("auths").and_then(|a| a.as_object_mut()) else {
+        return redacted.to_owned();
+    };
+    for entry in auths.values_mut() {
+        match entry.as_object_mut() {
+            Some(fields) => {
+                for (key, field) in fields.iter_mut() {
+                    if key != "username" {
+                        *field = serde_json::Value::String(redacted.to_owned());
+                    }
+                }
+            }
+            None => *entry = serde_json::Value::String(redacted.to_owned()),
+        }
+    }
+    value.to_string()
 }
 
 #[cfg(test)]
@@ -47,7 +77,7 @@ mod tests {
 
     fn login(host: &str) -> RegistryLogin {
         RegistryLogin {
-            host: host.into(),
+            hosts: vec![host.into()],
             username: "AWS".into(),
             password: Password::new("pa$$:word"),
             expires_at: None,
@@ -90,5 +120,46 @@ mod tests {
         let debug = format!("{:?}", render(&login("h")));
         assert!(!debug.contains("pa$$"), "{debug}");
         assert!(!debug.contains("auth"), "{debug}");
+    }
+
+    #[test]
+    fn every_host_gets_an_entry_with_the_same_token() {
+        let mut two = login("111111111111.dkr.ecr.eu-west-1.amazonaws.com");
+        two.hosts
+            .push("222222222222.dkr.ecr.eu-west-1.amazonaws.com".into());
+        let json: serde_json::Value =
+            serde_json::from_slice(render(&two).expose()).expect("valid JSON");
+        let auths = json["auths"].as_object().expect("auths");
+        assert_eq!(auths.len(), 2);
+        assert_eq!(
+            auths["111111111111.dkr.ecr.eu-west-1.amazonaws.com"],
+            auths["222222222222.dkr.ecr.eu-west-1.amazonaws.com"]
+        );
+        assert_eq!(
+            auths["222222222222.dkr.ecr.eu-west-1.amazonaws.com"]["password"],
+            "pa$$:word"
+        );
+    }
+
+    #[test]
+    fn the_redacted_document_shows_hosts_and_users_but_no_credential() {
+        let mut two = login("111111111111.dkr.ecr.eu-west-1.amazonaws.com");
+        two.hosts
+            .push("222222222222.dkr.ecr.eu-west-1.amazonaws.com".into());
+        let text = redact(render(&two).expose(), "<redacted>");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        for host in [
+            "111111111111.dkr.ecr.eu-west-1.amazonaws.com",
+            "222222222222.dkr.ecr.eu-west-1.amazonaws.com",
+        ] {
+            assert_eq!(
+                json["auths"][host],
+                serde_json::json!({"username": "AWS", "password": "<redacted>", "auth": "<redacted>"})
+            );
+        }
+        assert!(!text.contains("pa$$"), "{text}");
+        assert!(!text.contains(&STANDARD.encode("AWS:pa$$:word")), "{text}");
+        assert_eq!(redact(b"not json", "<redacted>"), "<redacted>");
+        assert_eq!(redact(br#"{"other": 1}"#, "<redacted>"), "<redacted>");
     }
 }

@@ -42,11 +42,14 @@ pub fn config_loader(settings: &Settings) -> ConfigLoader {
         .retry_config(RetryConfig::disabled())
 }
 
-/// A docker login for one registry. Debug never shows the password.
+/// A docker login for one or more registries (one token serves every registry the principal
+/// may read). Debug never shows the password.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RegistryLogin {
-    /// Registry host, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`.
-    pub host: String,
+    /// Registry hosts, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`: the registry of
+    /// `AWS_ACCOUNT` (or ECR's proxyEndpoint) first, then one per `REGISTRY_IDS` account;
+    /// never empty, no duplicates.
+    pub hosts: Vec<String>,
     /// User name from the token (`AWS`).
     pub username: String,
     /// Password from the token.
@@ -58,7 +61,7 @@ pub struct RegistryLogin {
 impl fmt::Debug for RegistryLogin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RegistryLogin")
-            .field("host", &self.host)
+            .field("hosts", &self.hosts)
             .field("username", &self.username)
             .field("password", &self.password)
             .field("expires_at", &self.expires_at)
@@ -137,14 +140,32 @@ pub fn registry_host(
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'));
         plausible.then(|| host.to_owned())
     });
-    from_proxy.or_else(|| {
-        account.map(|account| {
-            format!(
-                "{account}.dkr.ecr.{}.{}",
-                settings.region.name, settings.region.dns_suffix
-            )
-        })
-    })
+    from_proxy.or_else(|| account.map(|account| account_host(account, settings)))
+}
+
+/// `<account>.dkr.ecr.<region>.<partition dns suffix>`.
+pub fn account_host(account: &str, settings: &Settings) -> String {
+    format!(
+        "{account}.dkr.ecr.{}.{}",
+        settings.region.name, settings.region.dns_suffix
+    )
+}
+
+/// Every registry host of the Secret: `primary` first, then one per extra account
+/// (`REGISTRY_IDS`), without duplicates.
+pub fn registry_hosts(
+    primary: String,
+    extra_accounts: &[String],
+    settings: &Settings,
+) -> Vec<String> {
+    let mut hosts = vec![primary];
+    for account in extra_accounts {
+        let host = account_host(account, settings);
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    hosts
 }
 
 /// Calls `GetAuthorizationToken` (for `AWS_ACCOUNT` if set), retrying transient failures, and
@@ -154,11 +175,12 @@ pub async fn fetch_login(
     settings: &Settings,
 ) -> Result<RegistryLogin, Error> {
     let registry = &settings.registry;
+    let role_arn = settings.role_arn.as_deref();
     let output = retry::transient(
         settings,
         "get ECR token",
         is_transient,
-        describe,
+        |err| describe(err, role_arn),
         || async {
             let mut request = client.get_authorization_token();
             if let Some(account) = &settings.account {
@@ -175,6 +197,7 @@ pub async fn fetch_login(
     .await
     .map_err(|source| Error::EcrToken {
         registry: registry.clone(),
+        role_arn: settings.role_arn.clone(),
         source: Box::new(source),
     })?;
 
@@ -196,7 +219,7 @@ pub async fn fetch_login(
         registry: registry.clone(),
         source,
     })?;
-    let host = registry_host(
+    let primary = registry_host(
         data.proxy_endpoint.as_deref(),
         settings.account.as_deref(),
         settings,
@@ -204,11 +227,12 @@ pub async fn fetch_login(
     .ok_or_else(|| {
         no_data("the response names no registry (proxyEndpoint) and AWS_ACCOUNT is not set")
     })?;
+    let hosts = registry_hosts(primary, &settings.registry_ids, settings);
     let expires_at = data
         .expires_at
         .and_then(|t| Timestamp::new(t.secs(), i32::try_from(t.subsec_nanos()).unwrap_or(0)).ok());
     Ok(RegistryLogin {
-        host,
+        hosts,
         username,
         password,
         expires_at,
@@ -218,7 +242,11 @@ pub async fn fetch_login(
 /// Whether a failed call is worth repeating: throttling, 5xx, timeouts, broken connections and
 /// credential providers that timed out. Access denied, invalid or missing credentials and bad
 /// requests are permanent.
-pub fn is_transient(err: &SdkError<GetAuthorizationTokenError>) -> bool {
+/// Used for every AWS call (ECR and STS).
+pub fn is_transient<E>(err: &SdkError<E>) -> bool
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     match err {
         SdkError::TimeoutError(_) => true,
         SdkError::DispatchFailure(failure) => {
@@ -264,8 +292,26 @@ fn credentials_error<'a>(
     None
 }
 
-/// The cause of a failed call in words, with what to do where that is known.
-pub fn describe(err: &SdkError<GetAuthorizationTokenError>) -> String {
+/// The cause of a failed `GetAuthorizationToken` in words, with what to do where that is known.
+/// With `ROLE_ARN`, the permission hint names the assumed role.
+pub fn describe(err: &SdkError<GetAuthorizationTokenError>, role_arn: Option<&str>) -> String {
+    let principal = match role_arn {
+        Some(arn) => format!("the role {arn}"),
+        None => "the IAM principal".to_owned(),
+    };
+    describe_sdk(
+        err,
+        &format!("{principal} needs ecr:GetAuthorizationToken"),
+        &format!("check the credentials and that {principal} has ecr:GetAuthorizationToken"),
+    )
+}
+
+/// The cause of a failed AWS call in words: `denied` is the hint after an access-denied error,
+/// `rejected` the one after another 401/403.
+pub fn describe_sdk<E>(err: &SdkError<E>, denied: &str, rejected: &str) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
     match err {
         SdkError::ServiceError(service) => {
             let e = service.err();
@@ -288,9 +334,9 @@ pub fn describe(err: &SdkError<GetAuthorizationTokenError>) -> String {
                 format!("{code}: {message}")
             };
             match code {
-                "AccessDeniedException" | "AccessDenied" => format!(
-                    "access denied ({detail}) — the IAM principal needs ecr:GetAuthorizationToken"
-                ),
+                "AccessDeniedException" | "AccessDenied" => {
+                    format!("access denied ({detail}) — {denied}")
+                }
                 "UnrecognizedClientException"
                 | "InvalidClientTokenId"
                 | "InvalidSignatureException"
@@ -305,9 +351,9 @@ pub fn describe(err: &SdkError<GetAuthorizationTokenError>) -> String {
                     format!("throttled by AWS ({detail})")
                 }
                 _ if status >= 500 => format!("AWS server error ({detail})"),
-                _ if status == 401 || status == 403 => format!(
-                    "rejected by AWS ({detail}) — check the credentials and that the IAM principal has ecr:GetAuthorizationToken"
-                ),
+                _ if status == 401 || status == 403 => {
+                    format!("rejected by AWS ({detail}) — {rejected}")
+                }
                 _ => format!("rejected by AWS ({detail})"),
             }
         }
@@ -357,6 +403,9 @@ mod tests {
             secret_name: "regcred-primary".into(),
             namespaces: vec!["apps".into()],
             account: None,
+            registry_ids: Vec::new(),
+            role_arn: None,
+            image_pull_secret_for: Vec::new(),
             log_format: LogFormat::Plain,
             dry_run: false,
             output: OutputFormat::Yaml,
@@ -413,7 +462,7 @@ mod tests {
     #[test]
     fn debug_of_a_login_hides_the_password() {
         let login = RegistryLogin {
-            host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com".into(),
+            hosts: vec!["123456789012.dkr.ecr.eu-west-1.amazonaws.com".into()],
             username: "AWS".into(),
             password: Password::new("hunter2-very-secret"),
             expires_at: None,
@@ -448,5 +497,41 @@ mod tests {
             Some("123456789012.dkr.ecr.eu-west-1.amazonaws.com")
         );
         assert_eq!(registry_host(None, None, &settings("eu-west-1")), None);
+    }
+
+    #[test]
+    fn extra_accounts_add_one_host_each_without_duplicates() {
+        let s = settings("eu-west-1");
+        let hosts = registry_hosts(
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com".into(),
+            &[
+                "111122223333".into(),
+                "123456789012".into(),
+                "444455556666".into(),
+            ],
+            &s,
+        );
+        assert_eq!(
+            hosts,
+            vec![
+                "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+                "111122223333.dkr.ecr.eu-west-1.amazonaws.com",
+                "444455556666.dkr.ecr.eu-west-1.amazonaws.com",
+            ]
+        );
+        let china = registry_hosts(
+            "123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn".into(),
+            &["111122223333".into()],
+            &settings("cn-north-1"),
+        );
+        assert_eq!(
+            china[1], "111122223333.dkr.ecr.cn-north-1.amazonaws.com.cn",
+            "extra hosts use the partition's suffix"
+        );
+        assert_eq!(
+            registry_hosts("h".into(), &[], &s),
+            vec!["h"],
+            "no extras, one host"
+        );
     }
 }

@@ -2,8 +2,9 @@
 
 use aws_sdk_ecr::error::SdkError;
 use aws_sdk_ecr::operation::get_authorization_token::GetAuthorizationTokenError;
+use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 
-use crate::{ecr, secret};
+use crate::{ecr, secret, service_account, sts};
 
 /// Everything that can stop a run. [`Error::MissingSetting`] and [`Error::InvalidSetting`] are
 /// bad settings (exit 2); every other variant is a failure at run time (exit 1).
@@ -60,11 +61,40 @@ pub enum Error {
         source: Box<kube::Error>,
     },
 
+    /// STS `AssumeRole` of `ROLE_ARN` failed (after retries, if the failure was transient).
+    #[error(
+        "registry {registry}: assume role {role_arn}: {}",
+        sts::describe(source)
+    )]
+    AssumeRole {
+        /// Registry name.
+        registry: String,
+        /// The role.
+        role_arn: String,
+        /// The SDK error.
+        #[source]
+        source: Box<SdkError<AssumeRoleError>>,
+    },
+
+    /// STS answered `AssumeRole` without credentials.
+    #[error("registry {registry}: assume role {role_arn}: the response holds no credentials")]
+    AssumeRoleResponse {
+        /// Registry name.
+        registry: String,
+        /// The role.
+        role_arn: String,
+    },
+
     /// ECR `GetAuthorizationToken` failed (after retries, if the failure was transient).
-    #[error("registry {registry}: get ECR token: {}", ecr::describe(source))]
+    #[error(
+        "registry {registry}: get ECR token: {}",
+        ecr::describe(source, role_arn.as_deref())
+    )]
     EcrToken {
         /// Registry name.
         registry: String,
+        /// The role assumed first, if any.
+        role_arn: Option<String>,
         /// The SDK error.
         #[source]
         source: Box<SdkError<GetAuthorizationTokenError>>,
@@ -138,10 +168,41 @@ pub enum Error {
         source: Box<kube::Error>,
     },
 
+    /// A ServiceAccount named in `IMAGE_PULL_SECRET_FOR` does not exist (it is not created).
+    #[error(
+        "registry {registry}: patch ServiceAccount {namespace}/{name}: not found — create the ServiceAccount or remove it from IMAGE_PULL_SECRET_FOR (imagePullSecretFor); the refresher does not create ServiceAccounts"
+    )]
+    ServiceAccountMissing {
+        /// Registry name.
+        registry: String,
+        /// Namespace.
+        namespace: String,
+        /// ServiceAccount name.
+        name: String,
+    },
+
+    /// Reading or patching a ServiceAccount named in `IMAGE_PULL_SECRET_FOR` failed.
+    #[error(
+        "registry {registry}: {step} ServiceAccount {namespace}/{name}: {}",
+        service_account::describe(source, namespace, name)
+    )]
+    ServiceAccount {
+        /// Registry name.
+        registry: String,
+        /// `read` or `patch`.
+        step: &'static str,
+        /// Namespace.
+        namespace: String,
+        /// ServiceAccount name.
+        name: String,
+        /// The API error.
+        #[source]
+        source: Box<kube::Error>,
+    },
+
     /// Some target namespaces failed (each was logged when it failed); the others were written.
     #[error(
-        "registry {registry}: {} of {total} target namespaces failed: {}",
-        failures.len(),
+        "registry {registry}: {failed} of {total} target namespaces failed: {}",
         failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
     )]
     Namespaces {
@@ -149,7 +210,9 @@ pub enum Error {
         registry: String,
         /// Number of target namespaces.
         total: usize,
-        /// One error per failed namespace.
+        /// Number of failed namespaces.
+        failed: usize,
+        /// Every failure (a namespace may fail in more than one ServiceAccount).
         failures: Vec<Error>,
     },
 

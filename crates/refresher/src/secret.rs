@@ -9,7 +9,7 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch, PatchParams};
 
-use crate::dockerconfig::DockerConfigJson;
+use crate::dockerconfig::{self, DockerConfigJson};
 use crate::error::Error;
 use crate::retry;
 use crate::settings::Settings;
@@ -46,12 +46,19 @@ impl DesiredSecret {
         self.0.metadata.name.as_deref().unwrap_or_default()
     }
 
-    /// The Secret as JSON with every data value replaced by `<redacted>`.
+    /// The Secret as JSON with every credential replaced by `<redacted>`: `.dockerconfigjson`
+    /// becomes its decoded document with each registry host and user name kept and every
+    /// `password` and `auth` redacted; any other data value is redacted as a whole.
     pub fn redacted(&self) -> Result<serde_json::Value, serde_json::Error> {
         let mut value = serde_json::to_value(&self.0)?;
-        if let Some(data) = value.get_mut("data").and_then(|d| d.as_object_mut()) {
-            for item in data.values_mut() {
-                *item = serde_json::Value::String(REDACTED.to_owned());
+        let data = self.0.data.as_ref();
+        if let Some(shown) = value.get_mut("data").and_then(|d| d.as_object_mut()) {
+            for (key, item) in shown.iter_mut() {
+                let text = match data.and_then(|d| d.get(key)) {
+                    Some(bytes) if key == DATA_KEY => dockerconfig::redact(&bytes.0, REDACTED),
+                    _ => REDACTED.to_owned(),
+                };
+                *item = serde_json::Value::String(text);
             }
         }
         Ok(value)
@@ -251,12 +258,11 @@ pub fn describe(err: &kube::Error, namespace: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dockerconfig;
     use crate::ecr::{Password, RegistryLogin};
 
     fn desired(expires_at: Option<Timestamp>) -> DesiredSecret {
         let login = RegistryLogin {
-            host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com".into(),
+            hosts: vec!["123456789012.dkr.ecr.eu-west-1.amazonaws.com".into()],
             username: "AWS".into(),
             password: Password::new("top-secret-password"),
             expires_at,
@@ -330,10 +336,14 @@ mod tests {
         for shown in [&redacted, &debug] {
             assert!(!shown.contains("top-secret-password"), "{shown}");
             assert!(!shown.contains(&encoded_data), "{shown}");
-            assert!(!shown.contains("auths"), "{shown}");
             assert!(shown.contains(REDACTED), "{shown}");
         }
+        assert!(!debug.contains("auths"), "{debug}");
         assert!(redacted.contains("regcred-primary"));
+        assert!(
+            redacted.contains("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+            "the redacted view names the registry: {redacted}"
+        );
     }
 
     fn api_error(code: u16, message: &str) -> kube::Error {

@@ -37,10 +37,26 @@ pub struct Args {
     #[arg(long, env = "TARGET_NAMESPACES", value_name = "NS[,NS...]")]
     pub namespaces: Option<String>,
 
-    /// AWS account (12 digits) that owns the registry; sent as `registryIds`.
+    /// AWS account (12 digits) that owns the registry; sent as `registryIds` (from the
+    /// credentials Secret or, with IRSA / Pod Identity, the ConfigMap).
     /// [default: the account of the credentials]
     #[arg(long, env = "AWS_ACCOUNT")]
     pub account: Option<String>,
+
+    /// Comma-separated extra AWS accounts (12 digits each): one more `auths` entry
+    /// `<id>.dkr.ecr.<region>.<suffix>` per account in the same Secret, with the same token.
+    #[arg(long, env = "REGISTRY_IDS", value_name = "ID[,ID...]")]
+    pub registry_ids: Option<String>,
+
+    /// IAM role to assume with STS (session `ecr-refresher-<registry>`) before asking ECR,
+    /// using the default credential chain as the source (cross-account pulls).
+    #[arg(long, env = "ROLE_ARN", value_name = "ARN")]
+    pub role_arn: Option<String>,
+
+    /// Comma-separated ServiceAccounts: in each target namespace, add the Secret to their
+    /// `imagePullSecrets` if missing (entries others put there are kept).
+    #[arg(long, env = "IMAGE_PULL_SECRET_FOR", value_name = "SA[,SA...]")]
+    pub image_pull_secret_for: Option<String>,
 
     /// Log line format on stderr.
     #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
@@ -100,6 +116,12 @@ pub struct Settings {
     pub namespaces: Vec<String>,
     /// Registry account, if pinned.
     pub account: Option<String>,
+    /// Extra registry accounts, deduplicated, in the given order.
+    pub registry_ids: Vec<String>,
+    /// Role to assume before asking ECR.
+    pub role_arn: Option<String>,
+    /// ServiceAccounts whose `imagePullSecrets` get the Secret, deduplicated.
+    pub image_pull_secret_for: Vec<String>,
     /// Log format.
     pub log_format: LogFormat,
     /// Print instead of apply.
@@ -191,14 +213,24 @@ impl Settings {
 
         let account = non_empty(&args.account);
         if let Some(account) = &account {
-            check(account, "AWS_ACCOUNT", "--account", |a| {
-                if a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()) {
-                    Ok(())
-                } else {
-                    Err("expected a 12-digit AWS account ID".into())
-                }
-            })?;
+            check(account, "AWS_ACCOUNT", "--account", account_id)?;
         }
+        let registry_ids = list(
+            &args.registry_ids,
+            "REGISTRY_IDS",
+            "--registry-ids",
+            account_id,
+        )?;
+        let role_arn = non_empty(&args.role_arn);
+        if let Some(arn) = &role_arn {
+            check(arn, "ROLE_ARN", "--role-arn", role_arn_rule)?;
+        }
+        let image_pull_secret_for = list(
+            &args.image_pull_secret_for,
+            "IMAGE_PULL_SECRET_FOR",
+            "--image-pull-secret-for",
+            dns_subdomain,
+        )?;
 
         let request_timeout = parse_duration(&args.request_timeout)
             .and_then(|d| within(d, Duration::from_millis(100), Duration::from_secs(300)))
@@ -227,6 +259,9 @@ impl Settings {
             secret_name,
             namespaces,
             account,
+            registry_ids,
+            role_arn,
+            image_pull_secret_for,
             log_format: args.log_format,
             dry_run: args.dry_run,
             output: args.output,
@@ -268,6 +303,56 @@ fn check(
     rule: impl Fn(&str) -> Result<(), String>,
 ) -> Result<(), Error> {
     rule(value).map_err(|reason| invalid(env, flag, value, reason))
+}
+
+/// A comma-separated list: items trimmed, empty items dropped, each checked, duplicates dropped.
+fn list(
+    value: &Option<String>,
+    env: &'static str,
+    flag: &'static str,
+    rule: impl Fn(&str) -> Result<(), String>,
+) -> Result<Vec<String>, Error> {
+    let mut items: Vec<String> = Vec::new();
+    let raw = value.as_deref().unwrap_or_default();
+    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        check(item, env, flag, &rule)?;
+        if !items.iter().any(|i| i == item) {
+            items.push(item.to_owned());
+        }
+    }
+    Ok(items)
+}
+
+/// A 12-digit AWS account ID.
+fn account_id(s: &str) -> Result<(), String> {
+    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("expected a 12-digit AWS account ID".into())
+    }
+}
+
+/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<optional path/><name>`.
+fn role_arn_rule(s: &str) -> Result<(), String> {
+    let err =
+        || "expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader".to_owned();
+    let parts: Vec<&str> = s.splitn(6, ':').collect();
+    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
+        return Err(err());
+    };
+    let name = resource.strip_prefix("role/").unwrap_or_default();
+    let name_ok = !name.is_empty()
+        && !name.ends_with('/')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
+    let ok = *arn == "arn"
+        && partition.starts_with("aws")
+        && *service == "iam"
+        && region.is_empty()
+        && account_id(account).is_ok()
+        && name_ok;
+    if ok { Ok(()) } else { Err(err()) }
 }
 
 fn is_alnum_lower(b: u8) -> bool {
@@ -351,6 +436,9 @@ mod tests {
             secret_name: None,
             namespaces: Some("apps".into()),
             account: None,
+            registry_ids: None,
+            role_arn: None,
+            image_pull_secret_for: None,
             log_format: LogFormat::Json,
             dry_run: false,
             output: OutputFormat::Yaml,
@@ -373,6 +461,9 @@ mod tests {
         assert_eq!(s.region.dns_suffix, "amazonaws.com");
         assert_eq!(s.namespaces, vec!["apps"]);
         assert_eq!(s.account, None);
+        assert!(s.registry_ids.is_empty());
+        assert_eq!(s.role_arn, None);
+        assert!(s.image_pull_secret_for.is_empty());
         assert_eq!(s.request_timeout, Duration::from_secs(10));
         assert_eq!(s.retry_timeout, Duration::from_secs(60));
         assert!(!s.dry_run);
@@ -509,5 +600,94 @@ mod tests {
         };
         let err = Settings::from_args(&bad).expect_err("invalid registry name");
         assert!(err.to_string().contains("ECR_REGISTRY_NAME"), "{err}");
+    }
+
+    #[test]
+    fn registry_ids_are_split_trimmed_deduplicated_and_checked() {
+        let a = Args {
+            registry_ids: Some(" 111122223333, 444455556666,,111122223333 ".into()),
+            ..base()
+        };
+        let s = Settings::from_args(&a).expect("valid");
+        assert_eq!(s.registry_ids, vec!["111122223333", "444455556666"]);
+        let bad = Args {
+            registry_ids: Some("111122223333,4444".into()),
+            ..base()
+        };
+        let msg = Settings::from_args(&bad).expect_err("short id").to_string();
+        assert_eq!(
+            msg,
+            "invalid setting REGISTRY_IDS (--registry-ids) = \"4444\": expected a 12-digit AWS account ID"
+        );
+        let empty = Args {
+            registry_ids: Some(" , ".into()),
+            ..base()
+        };
+        assert!(
+            Settings::from_args(&empty)
+                .expect("valid")
+                .registry_ids
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn role_arns_must_name_an_iam_role() {
+        for good in [
+            "arn:aws:iam::123456789012:role/ecr-reader",
+            "arn:aws-cn:iam::123456789012:role/path/to/ecr.reader@x",
+            "arn:aws-us-gov:iam::123456789012:role/r",
+        ] {
+            let a = Args {
+                role_arn: Some(good.into()),
+                ..base()
+            };
+            assert_eq!(
+                Settings::from_args(&a).expect(good).role_arn.as_deref(),
+                Some(good)
+            );
+        }
+        for bad in [
+            "ecr-reader",
+            "arn:aws:iam::123456789012:user/bob",
+            "arn:aws:iam::12345:role/r",
+            "arn:aws:sts::123456789012:role/r",
+            "arn:aws:iam:eu-west-1:123456789012:role/r",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:iam::123456789012:role/has space",
+        ] {
+            let a = Args {
+                role_arn: Some(bad.into()),
+                ..base()
+            };
+            let msg = Settings::from_args(&a).expect_err(bad).to_string();
+            assert!(msg.contains("ROLE_ARN (--role-arn)"), "{msg}");
+            assert!(msg.contains("expected an IAM role ARN"), "{msg}");
+        }
+        let blank = Args {
+            role_arn: Some("  ".into()),
+            ..base()
+        };
+        assert_eq!(Settings::from_args(&blank).expect("valid").role_arn, None);
+    }
+
+    #[test]
+    fn image_pull_secret_service_accounts_are_a_checked_list() {
+        let a = Args {
+            image_pull_secret_for: Some("default, builder,default".into()),
+            ..base()
+        };
+        assert_eq!(
+            Settings::from_args(&a)
+                .expect("valid")
+                .image_pull_secret_for,
+            vec!["default", "builder"]
+        );
+        let bad = Args {
+            image_pull_secret_for: Some("Default".into()),
+            ..base()
+        };
+        let msg = Settings::from_args(&bad).expect_err("bad name").to_string();
+        assert!(msg.contains("IMAGE_PULL_SECRET_FOR"), "{msg}");
     }
 }

@@ -243,7 +243,14 @@ fn a_dry_run_needs_no_kubernetes_and_prints_no_credential() {
     assert_no_credential(&stdout);
     assert_no_credential(&stderr);
     let secret: Value = serde_yaml::from_str(stdout.trim_start_matches("---\n")).expect("YAML");
-    assert_eq!(secret["data"][".dockerconfigjson"], "<redacted>");
+    let shown = secret["data"][".dockerconfigjson"]
+        .as_str()
+        .expect("redacted docker config");
+    assert!(
+        shown.contains("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+        "{shown}"
+    );
+    assert!(shown.contains("<redacted>"), "{shown}");
     assert_eq!(secret["metadata"]["name"], "regcred-primary");
     assert_eq!(secret["metadata"]["namespace"], "apps");
 }

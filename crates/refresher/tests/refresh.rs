@@ -485,7 +485,7 @@ async fn a_dry_run_prints_the_secret_with_every_credential_redacted() {
             !text.contains(&STANDARD.encode(format!("AWS:{MOTO_PASSWORD}"))),
             "{text}"
         );
-        assert!(!text.contains("auths"), "{text}");
+        assert!(text.contains(MOTO_HOST), "the registry host is shown: {text}");
     }
     let docs: Vec<Value> = yaml
         .split("---\n")
@@ -495,9 +495,24 @@ async fn a_dry_run_prints_the_secret_with_every_credential_redacted() {
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[0]["metadata"]["namespace"], "apps");
     assert_eq!(docs[1]["metadata"]["namespace"], "team-b");
-    assert_eq!(docs[0]["data"][".dockerconfigjson"], "<redacted>");
+    let shown: Value = serde_json::from_str(
+        docs[0]["data"][".dockerconfigjson"]
+            .as_str()
+            .expect("the redacted docker config as JSON text"),
+    )
+    .expect("JSON");
+    assert_eq!(
+        shown,
+        json!({"auths": {MOTO_HOST: {"username": "AWS", "password": "<redacted>", "auth": "<redacted>"}}})
+    );
     assert_eq!(docs[0]["type"], "kubernetes.io/dockerconfigjson");
     let list: Value = serde_json::from_str(&json_out).expect("JSON");
     assert_eq!(list["kind"], "List");
-    assert_eq!(list["items"][1]["data"][".dockerconfigjson"], "<redacted>");
+    assert!(
+        list["items"][1]["data"][".dockerconfigjson"]
+            .as_str()
+            .expect("text")
+            .contains("\"password\":\"<redacted>\""),
+        "{json_out}"
+    );
 }

@@ -1,0 +1,241 @@
+//! ServiceAccounts of `IMAGE_PULL_SECRET_FOR`: adding the Secret to their `imagePullSecrets`.
+//!
+//! `imagePullSecrets` is an atomic list for server-side apply (`+listType=atomic`), so an apply
+//! would take over the whole list and drop entries others put there. Instead each ServiceAccount
+//! is read and, only if the entry is missing, changed with a JSON Patch that `test`s the
+//! resourceVersion it read and `add`s one entry. A concurrent change fails the `test` (422) or
+//! conflicts (409); the read and patch are then repeated within the retry budget.
+
+use k8s_openapi::api::core::v1::ServiceAccount;
+use kube::api::{Api, Patch, PatchParams};
+
+use crate::error::Error;
+use crate::retry;
+use crate::secret::{self, FIELD_MANAGER};
+use crate::settings::Settings;
+
+/// What [`ensure_pull_secret`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patched {
+    /// The entry was added.
+    Added,
+    /// The entry was there already; nothing was sent.
+    AlreadyListed,
+}
+
+impl Patched {
+    /// `added` or `already listed`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Patched::Added => "added",
+            Patched::AlreadyListed => "already listed",
+        }
+    }
+}
+
+/// The JSON Patch that adds `{name: secret}` to `account`'s `imagePullSecrets`, guarded by a
+/// `test` of the resourceVersion read; `None` when the entry is already there.
+pub fn pull_secret_patch(account: &ServiceAccount, secret: &str) -> Option<serde_json::Value> {
+    let listed = account.image_pull_secrets.as_deref();
+    if listed.is_some_and(|list| list.iter().any(|r| r.name == secret)) {
+        return None;
+    }
+    let mut ops = Vec::new();
+    if let Some(version) = &account.metadata.resource_version {
+        ops.push(serde_json::json!({
+            "op": "test", "path": "/metadata/resourceVersion", "value": version
+        }));
+    }
+    ops.push(match listed {
+        Some(_) => serde_json::json!({
+            "op": "add", "path": "/imagePullSecrets/-", "value": {"name": secret}
+        }),
+        None => serde_json::json!({
+            "op": "add", "path": "/imagePullSecrets", "value": [{"name": secret}]
+        }),
+    });
+    Some(serde_json::Value::Array(ops))
+}
+
+/// A failed attempt: which call and why.
+#[derive(Debug)]
+struct Failed {
+    step: &'static str,
+    source: kube::Error,
+}
+
+/// Makes sure ServiceAccount `name` lists the Secret in `imagePullSecrets`, keeping every entry
+/// others put there and their order. Never creates a ServiceAccount: a missing one is
+/// [`Error::ServiceAccountMissing`].
+pub async fn ensure_pull_secret(
+    api: &Api<ServiceAccount>,
+    name: &str,
+    settings: &Settings,
+    namespace: &str,
+) -> Result<Patched, Error> {
+    let secret_name = settings.secret_name.as_str();
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    };
+    let step = format!("patch ServiceAccount {namespace}/{name}");
+    let attempt = || async {
+        let account = api.get(name).await.map_err(|source| Failed {
+            step: "read",
+            source,
+        })?;
+        let Some(ops) = pull_secret_patch(&account, secret_name) else {
+            return Ok(Patched::AlreadyListed);
+        };
+        let patch: Patch<()> = Patch::Json(serde_json::from_value(ops).map_err(|e| Failed {
+            step: "patch",
+            source: kube::Error::SerdeError(e),
+        })?);
+        api.patch(name, &params, &patch)
+            .await
+            .map_err(|source| Failed {
+                step: "patch",
+                source,
+            })?;
+        Ok(Patched::Added)
+    };
+    let result = retry::transient(
+        settings,
+        &step,
+        |failed: &Failed| secret::is_transient(&failed.source) || is_test_failure(&failed.source),
+        |failed: &Failed| describe(&failed.source, namespace, name),
+        attempt,
+    )
+    .await;
+    match result {
+        Ok(patched) => Ok(patched),
+        Err(Failed {
+            source: kube::Error::Api(status),
+            ..
+        }) if status.code == 404 => Err(Error::ServiceAccountMissing {
+            registry: settings.registry.clone(),
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        }),
+        Err(Failed { step, source }) => Err(Error::ServiceAccount {
+            registry: settings.registry.clone(),
+            step,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            source: Box::new(source),
+        }),
+    }
+}
+
+/// The API server's answer to a JSON Patch whose `test` failed (the object changed since it was
+/// read): 422 Invalid, "testing value … failed: test failed" as the cause.
+pub fn is_test_failure(err: &kube::Error) -> bool {
+    let kube::Error::Api(status) = err else {
+        return false;
+    };
+    let mentions = |text: &str| text.contains("test failed");
+    status.code == 422
+        && (mentions(&status.message)
+            || status
+                .details
+                .as_ref()
+                .is_some_and(|d| d.causes.iter().any(|c| mentions(&c.message))))
+}
+
+/// The cause of a failed ServiceAccount call in words, with what to do where that is known.
+pub fn describe(err: &kube::Error, namespace: &str, name: &str) -> String {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => format!(
+            "forbidden ({}) — the refresher's ServiceAccount needs get and patch on serviceaccounts/{name} in namespace {namespace} (the chart grants it for imagePullSecretFor)",
+            status.message
+        ),
+        kube::Error::Api(status) if is_test_failure(err) => format!(
+            "the ServiceAccount kept changing while it was patched ({})",
+            status.message
+        ),
+        other => secret::describe(other, namespace),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::LocalObjectReference;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+    fn account(list: Option<&[&str]>) -> ServiceAccount {
+        ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some("default".into()),
+                resource_version: Some("42".into()),
+                ..ObjectMeta::default()
+            },
+            image_pull_secrets: list.map(|names| {
+                names
+                    .iter()
+                    .map(|n| LocalObjectReference {
+                        name: (*n).to_owned(),
+                    })
+                    .collect()
+            }),
+            ..ServiceAccount::default()
+        }
+    }
+
+    #[test]
+    fn a_missing_entry_is_appended_after_a_resource_version_test() {
+        let patch = pull_secret_patch(&account(Some(&["theirs"])), "regcred-primary");
+        assert_eq!(
+            patch,
+            Some(serde_json::json!([
+                {"op": "test", "path": "/metadata/resourceVersion", "value": "42"},
+                {"op": "add", "path": "/imagePullSecrets/-", "value": {"name": "regcred-primary"}},
+            ]))
+        );
+    }
+
+    #[test]
+    fn an_absent_list_is_created_with_the_one_entry() {
+        let patch = pull_secret_patch(&account(None), "regcred-primary").expect("a patch");
+        assert_eq!(
+            patch[1],
+            serde_json::json!({"op": "add", "path": "/imagePullSecrets", "value": [{"name": "regcred-primary"}]})
+        );
+    }
+
+    #[test]
+    fn a_listed_entry_needs_no_patch() {
+        let sa = account(Some(&["theirs", "regcred-primary"]));
+        assert_eq!(pull_secret_patch(&sa, "regcred-primary"), None);
+    }
+
+    #[test]
+    fn a_failed_test_operation_is_recognised() {
+        // What kube-apiserver answers (NewGenericServerResponse 422 with the patch error as cause).
+        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
+            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+            "message": "the server rejected our request due to an error in our request",
+            "reason": "Invalid", "code": 422,
+            "details": {"causes": [{"reason": "UnexpectedServerResponse",
+                "message": "testing value /metadata/resourceVersion failed: test failed"}]},
+        }))
+        .expect("a Status");
+        assert!(is_test_failure(&kube::Error::Api(status.boxed())));
+        let other = kube::core::Status::failure("invalid name", "Invalid").with_code(422);
+        assert!(!is_test_failure(&kube::Error::Api(other.boxed())));
+    }
+
+    #[test]
+    fn a_forbidden_patch_names_the_needed_permission() {
+        let err = kube::Error::Api(
+            kube::core::Status::failure("forbidden", "Forbidden")
+                .with_code(403)
+                .boxed(),
+        );
+        let msg = describe(&err, "apps", "default");
+        assert!(
+            msg.contains("get and patch on serviceaccounts/default in namespace apps"),
+            "{msg}"
+        );
+    }
+}
