@@ -10,9 +10,17 @@
 //!   Changing the `type` of an existing Secret is 422 "field is immutable".
 //! - Injected faults (status N times, per method), stalls (no answer for a while), forbidden namespaces (403) and a fixed set of
 //!   existing namespaces (404 on create elsewhere).
+//! - ServiceAccounts (`/api/v1/namespaces/{ns}/serviceaccounts/{name}`): `GET` (404 if absent;
+//!   they are only ever seeded, never created) and `PATCH` with `application/json-patch+json`
+//!   (RFC 6902: test, add, remove, replace, `-` appends). As kube-apiserver does: a failing
+//!   operation (a `test` that does not match, a missing path) is 422 Invalid "the server rejected
+//!   our request due to an error in our request" with the patch error as the cause; a patch that
+//!   changes `metadata.resourceVersion` to another value is 409 Conflict; every write bumps the
+//!   resourceVersion. Faults of their own, and a "race": another writer changes the
+//!   ServiceAccount right after the next GET answered.
 //!
-//! Other verbs (POST, PUT, DELETE, JSON/merge patches) answer 405/415 and are recorded, so a test
-//! can assert they were never used.
+//! Other verbs (POST, PUT, DELETE, JSON/merge patches of Secrets, apply of ServiceAccounts)
+//! answer 405/415 and are recorded, so a test can assert they were never used.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -76,9 +84,20 @@ struct Stored {
     managers: BTreeMap<String, Ownership>,
 }
 
+/// Another writer's change to a ServiceAccount, made right after the next GET of it answered.
+#[derive(Debug)]
+struct Race {
+    namespace: String,
+    name: String,
+    entry: String,
+}
+
 #[derive(Debug, Default)]
 struct Inner {
     objects: BTreeMap<(String, String), Stored>,
+    service_accounts: BTreeMap<(String, String), Value>,
+    sa_faults: Vec<Fault>,
+    races: Vec<Race>,
     faults: Vec<Fault>,
     stalls: Vec<Stall>,
     requests: Vec<Request>,
@@ -106,6 +125,10 @@ impl FakeKube {
         let state: Shared = Arc::default();
         let app = Router::new()
             .route("/api/v1/namespaces/{ns}/secrets/{name}", any(secret))
+            .route(
+                "/api/v1/namespaces/{ns}/serviceaccounts/{name}",
+                any(service_account),
+            )
             .fallback(unknown)
             .with_state(Arc::clone(&state));
         std::thread::spawn(move || {
@@ -240,6 +263,305 @@ impl FakeKube {
     pub fn requests(&self) -> Vec<Request> {
         self.lock().requests.clone()
     }
+
+    /// Stores a ServiceAccount `name` with these `imagePullSecrets` names (`None`: no list).
+    pub fn seed_service_account(&self, namespace: &str, name: &str, pull_secrets: Option<&[&str]>) {
+        let mut inner = self.lock();
+        inner.next_version += 1;
+        let mut object = json!({
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "uid": format!("uid-sa-{namespace}-{name}"),
+                "resourceVersion": inner.next_version.to_string(),
+                "creationTimestamp": now(),
+            },
+        });
+        if let Some(names) = pull_secrets {
+            object["imagePullSecrets"] = names.iter().map(|n| json!({"name": n})).collect();
+        }
+        inner
+            .service_accounts
+            .insert((namespace.to_owned(), name.to_owned()), object);
+    }
+
+    /// The stored ServiceAccount, or None.
+    pub fn service_account(&self, namespace: &str, name: &str) -> Option<Value> {
+        self.lock()
+            .service_accounts
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .cloned()
+    }
+
+    /// The `imagePullSecrets` names of a stored ServiceAccount, in order (empty if no list).
+    pub fn pull_secrets(&self, namespace: &str, name: &str) -> Vec<String> {
+        self.service_account(namespace, name)
+            .and_then(|sa| sa["imagePullSecrets"].as_array().cloned())
+            .unwrap_or_default()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The next `times` ServiceAccount requests with `method` answer `status`.
+    pub fn fail_next_service_account(&self, method: Method, status: u16, times: usize) {
+        self.lock().sa_faults.push(Fault {
+            method,
+            status,
+            remaining: times,
+        });
+    }
+
+    /// Right after the next GET of ServiceAccount `namespace/name` answered, another writer
+    /// appends `entry` to its `imagePullSecrets` (bumping the resourceVersion), so a patch
+    /// based on that GET meets a changed object.
+    pub fn race_after_next_get(&self, namespace: &str, name: &str, entry: &str) {
+        self.lock().races.push(Race {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            entry: entry.to_owned(),
+        });
+    }
+}
+
+async fn service_account(
+    State(state): State<Shared>,
+    method: Method,
+    UrlPath((namespace, name)): UrlPath<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut inner = state.lock().expect("state");
+    inner.requests.push(Request {
+        method: method.clone(),
+        path: format!("/api/v1/namespaces/{namespace}/serviceaccounts/{name}"),
+        query: query.unwrap_or_default(),
+        content_type: content_type.clone(),
+    });
+    if inner.forbidden.contains(&namespace) {
+        let verb = if method == Method::GET {
+            "get"
+        } else {
+            "patch"
+        };
+        return status(
+            403,
+            "Forbidden",
+            format!(
+                "serviceaccounts \"{name}\" is forbidden: User \"system:serviceaccount:default:test\" cannot {verb} resource \"serviceaccounts\" in API group \"\" in the namespace \"{namespace}\""
+            ),
+            None,
+        );
+    }
+    if let Some(fault) = inner
+        .sa_faults
+        .iter_mut()
+        .find(|f| f.method == method && f.remaining > 0)
+    {
+        fault.remaining -= 1;
+        let code = fault.status;
+        return status(
+            code,
+            reason_for(code),
+            format!("injected fault {code}"),
+            None,
+        );
+    }
+    let key = (namespace.clone(), name.clone());
+    let not_found = || {
+        status(
+            404,
+            "NotFound",
+            format!("serviceaccounts \"{name}\" not found"),
+            Some(json!({"name": name, "kind": "serviceaccounts"})),
+        )
+    };
+    match method {
+        Method::GET => {
+            let Some(object) = inner.service_accounts.get(&key).cloned() else {
+                return not_found();
+            };
+            if let Some(i) = inner
+                .races
+                .iter()
+                .position(|r| r.namespace == namespace && r.name == name)
+            {
+                let race = inner.races.remove(i);
+                inner.next_version += 1;
+                let version = inner.next_version.to_string();
+                let stored = inner.service_accounts.get_mut(&key).expect("present");
+                let list = stored
+                    .as_object_mut()
+                    .expect("object")
+                    .entry("imagePullSecrets")
+                    .or_insert_with(|| json!([]));
+                list.as_array_mut()
+                    .expect("array")
+                    .push(json!({"name": race.entry}));
+                stored["metadata"]["resourceVersion"] = json!(version);
+            }
+            (StatusCode::OK, axum::Json(object)).into_response()
+        }
+        Method::PATCH => {
+            if content_type.as_deref() != Some("application/json-patch+json") {
+                return status(
+                    415,
+                    "UnsupportedMediaType",
+                    format!(
+                        "the fake only implements JSON Patch for ServiceAccounts, got {content_type:?}"
+                    ),
+                    None,
+                );
+            }
+            let Some(current) = inner.service_accounts.get(&key).cloned() else {
+                return not_found();
+            };
+            let ops: Vec<Value> = match serde_json::from_slice(&body) {
+                Ok(Value::Array(ops)) => ops,
+                Ok(_) | Err(_) => {
+                    return status(
+                        400,
+                        "BadRequest",
+                        "json: cannot unmarshal object into Go value of type jsonpatch.Patch"
+                            .into(),
+                        None,
+                    );
+                }
+            };
+            let patched = match json_patch(current.clone(), &ops) {
+                Ok(patched) => patched,
+                Err(cause) => {
+                    return status(
+                        422,
+                        "Invalid",
+                        "the server rejected our request due to an error in our request".into(),
+                        Some(
+                            json!({"causes": [{"reason": "UnexpectedServerResponse", "message": cause}]}),
+                        ),
+                    );
+                }
+            };
+            if patched["metadata"]["resourceVersion"] != current["metadata"]["resourceVersion"] {
+                return status(
+                    409,
+                    "Conflict",
+                    format!(
+                        "Operation cannot be fulfilled on serviceaccounts \"{name}\": the object has been modified; please apply your changes to the latest version and try again"
+                    ),
+                    None,
+                );
+            }
+            inner.next_version += 1;
+            let mut patched = patched;
+            patched["metadata"]["resourceVersion"] = json!(inner.next_version.to_string());
+            inner.service_accounts.insert(key, patched.clone());
+            (StatusCode::OK, axum::Json(patched)).into_response()
+        }
+        other => status(
+            405,
+            "MethodNotAllowed",
+            format!(
+                "the fake does not implement {other} on ServiceAccounts (the refresher must not use it)"
+            ),
+            None,
+        ),
+    }
+}
+
+/// RFC 6902 on `doc`, with the error texts of the JSON Patch library kube-apiserver uses.
+fn json_patch(mut doc: Value, ops: &[Value]) -> Result<Value, String> {
+    for op in ops {
+        let path = op["path"].as_str().ok_or("missing path")?;
+        let tokens: Vec<String> = path
+            .split('/')
+            .skip(1)
+            .map(|t| t.replace("~1", "/").replace("~0", "~"))
+            .collect();
+        let (last, parents) = tokens
+            .split_last()
+            .ok_or_else(|| format!("invalid path {path:?}"))?;
+        let mut parent = &mut doc;
+        for token in parents {
+            parent = match parent {
+                Value::Object(map) => map.get_mut(token),
+                Value::Array(items) => token.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+                _ => None,
+            }
+            .ok_or_else(|| {
+                format!(
+                    "{} operation does not apply: doc is missing path: {path:?}",
+                    op["op"].as_str().unwrap_or("?")
+                )
+            })?;
+        }
+        let missing = || {
+            format!(
+                "{} operation does not apply: doc is missing path: {path:?}",
+                op["op"].as_str().unwrap_or("?")
+            )
+        };
+        match op["op"].as_str() {
+            Some("test") => {
+                let found = match &*parent {
+                    Value::Object(map) => map.get(last),
+                    Value::Array(items) => last.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    _ => None,
+                };
+                if found != Some(&op["value"]) {
+                    return Err(format!("testing value {path} failed: test failed"));
+                }
+            }
+            Some("add") => match parent {
+                Value::Object(map) => {
+                    map.insert(last.clone(), op["value"].clone());
+                }
+                Value::Array(items) if last == "-" => items.push(op["value"].clone()),
+                Value::Array(items) => {
+                    let i = last
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|i| *i <= items.len())
+                        .ok_or_else(missing)?;
+                    items.insert(i, op["value"].clone());
+                }
+                _ => return Err(missing()),
+            },
+            Some("remove") => match parent {
+                Value::Object(map) => {
+                    map.remove(last).ok_or_else(missing)?;
+                }
+                Value::Array(items) => {
+                    let i = last
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|i| *i < items.len())
+                        .ok_or_else(missing)?;
+                    items.remove(i);
+                }
+                _ => return Err(missing()),
+            },
+            Some("replace") => {
+                let target = match parent {
+                    Value::Object(map) => map.get_mut(last),
+                    Value::Array(items) => {
+                        last.parse::<usize>().ok().and_then(|i| items.get_mut(i))
+                    }
+                    _ => None,
+                }
+                .ok_or_else(missing)?;
+                *target = op["value"].clone();
+            }
+            other => return Err(format!("Unexpected kind: {}", other.unwrap_or_default())),
+        }
+    }
+    Ok(doc)
 }
 
 fn now() -> String {

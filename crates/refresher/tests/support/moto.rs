@@ -137,6 +137,89 @@ print(key["AccessKeyId"], key["SecretAccessKey"])
     }
 }
 
+/// The IAM identities a test sets up in moto (see [`Moto::create_identities`]).
+#[derive(Debug, Clone)]
+pub struct Identities {
+    /// Access key of IAM user `source`, if one was made.
+    pub user_key: Option<(String, String)>,
+    /// ARN of role `ecr-reader`, if one was made.
+    pub role_arn: Option<String>,
+}
+
+/// How many moto actions [`Moto::create_identities`] uses: 3 for a user (create, policy,
+/// key; 2 without a policy), 2 for a role (create, policy; 1 without). Start moto with
+/// `INITIAL_NO_AUTH_ACTION_COUNT` = this (plus any unsigned call the test needs, e.g. web identity).
+pub fn identity_actions(user: Option<Option<&str>>, role: Option<Option<&str>>) -> usize {
+    let count = |spec: Option<Option<&str>>, with_policy: usize| match spec {
+        None => 0,
+        Some(None) => with_policy - 1,
+        Some(Some(_)) => with_policy,
+    };
+    count(user, 3) + count(role, 2)
+}
+
+impl Moto {
+    /// Creates, through boto3 from the venv, IAM user `source` (with an access key) and/or role
+    /// `ecr-reader` (trusting every principal), each allowed only the given action if any:
+    /// `user`/`role` = None: not made; Some(None): made without a policy; Some(Some(action)).
+    pub fn create_identities(
+        &self,
+        user: Option<Option<&str>>,
+        role: Option<Option<&str>>,
+    ) -> Identities {
+        let python = venv_bin("python");
+        let script = r#"
+import sys, json, boto3
+endpoint, user, role = sys.argv[1], sys.argv[2], sys.argv[3]
+iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1",
+                   aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+def policy(action):
+    return json.dumps({"Version": "2012-10-17",
+                       "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]})
+out = {}
+if user != "-":
+    iam.create_user(UserName="source")
+    if user != "":
+        iam.put_user_policy(UserName="source", PolicyName="p", PolicyDocument=policy(user))
+    key = iam.create_access_key(UserName="source")["AccessKey"]
+    out["user"] = [key["AccessKeyId"], key["SecretAccessKey"]]
+if role != "-":
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+        "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole", "sts:AssumeRoleWithWebIdentity"]}]})
+    arn = iam.create_role(RoleName="ecr-reader", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    if role != "":
+        iam.put_role_policy(RoleName="ecr-reader", PolicyName="p", PolicyDocument=policy(role))
+    out["role"] = arn
+print(json.dumps(out))
+"#;
+        let arg = |spec: Option<Option<&str>>| match spec {
+            None => "-".to_owned(),
+            Some(None) => String::new(),
+            Some(Some(action)) => action.to_owned(),
+        };
+        let output = Command::new(&python)
+            .args(["-c", script, &self.endpoint(), &arg(user), &arg(role)])
+            .env_remove("AWS_PROFILE")
+            .output()
+            .expect("run python");
+        assert!(
+            output.status.success(),
+            "creating IAM identities failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let out: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        Identities {
+            user_key: out["user"].as_array().map(|k| {
+                (
+                    k[0].as_str().expect("key id").to_owned(),
+                    k[1].as_str().expect("secret").to_owned(),
+                )
+            }),
+            role_arn: out["role"].as_str().map(str::to_owned),
+        }
+    }
+}
+
 impl Drop for Moto {
     fn drop(&mut self) {
         let _ = self.child.kill();
