@@ -10,7 +10,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use support::fake_kube::FakeKube;
-use support::moto::{Moto, free_port};
+use support::moto::{Moto, free_port, identity_actions};
 use support::{DUMMY_KEY, MOTO_PASSWORD};
 
 /// The binary with a clean environment: no AWS profile files, no IMDS, no ambient kubeconfig.
@@ -90,6 +90,9 @@ fn help_lists_every_setting_with_its_environment_variable() {
         "DRY_RUN_OUTPUT",
         "REQUEST_TIMEOUT",
         "RETRY_TIMEOUT",
+        "REGISTRY_IDS",
+        "ROLE_ARN",
+        "IMAGE_PULL_SECRET_FOR",
     ] {
         assert!(
             stdout.contains(&format!("[env: {env}")),
@@ -286,5 +289,239 @@ fn an_unreachable_kubernetes_api_exits_1_with_exactly_one_error_line() {
             "registry primary: read Secret apps/regcred-primary: Kubernetes API unreachable"
         ),
         "{message}"
+    );
+}
+
+#[test]
+fn an_invalid_role_arn_exits_2_naming_the_setting() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, "http://127.0.0.1:9").env("ROLE_ARN", "ecr-reader");
+    let (output, _, stderr) = run(&mut command);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("invalid setting ROLE_ARN (--role-arn)"),
+        "{stderr}"
+    );
+}
+
+/// The settings of the serviceAccount access mode: ConfigMap keys only, no static keys.
+fn without_static_keys(command: &mut Command, aws_endpoint: &str) {
+    with_contract_env(command, aws_endpoint)
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+}
+
+#[test]
+fn web_identity_from_the_default_chain_gets_the_token_end_to_end() {
+    // IRSA: AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE, no keys. moto checks IAM from the ECR
+    // call on (the unsigned AssumeRoleWithWebIdentity is the last unchecked action), so ECR
+    // only answers to the web identity role's credentials.
+    let role = Some(Some("ecr:GetAuthorizationToken"));
+    let count = (identity_actions(None, role) + 1).to_string();
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
+    let role_arn = moto.create_identities(None, role).role_arn.expect("role");
+    let kube = FakeKube::start();
+    let home = tempfile::tempdir().expect("tempdir");
+    let token_file = home.path().join("token");
+    let web_token = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2VydmljZWFjY291bnQ6ZWNyIn0.c2ln";
+    std::fs::write(&token_file, web_token).expect("write token");
+    let mut command = refresher(home.path());
+    without_static_keys(&mut command, &moto.endpoint());
+    command
+        .env("AWS_ROLE_ARN", &role_arn)
+        .env("AWS_WEB_IDENTITY_TOKEN_FILE", &token_file)
+        .env("KUBECONFIG", kube.kubeconfig(home.path()));
+    let (output, _, stderr) = run(&mut command);
+
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stderr}\n{}",
+        moto.log_text()
+    );
+    assert!(!stderr.contains(web_token), "{stderr}");
+    assert_no_credential(&stderr);
+    let secret = kube.get("apps", "regcred-primary").expect("secret created");
+    assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
+}
+
+#[test]
+fn role_arn_is_assumed_on_top_of_the_default_chain_and_its_credentials_never_logged() {
+    let user = Some(Some("sts:AssumeRole"));
+    let role = Some(Some("ecr:GetAuthorizationToken"));
+    let count = identity_actions(user, role).to_string();
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
+    let ids = moto.create_identities(user, role);
+    let (id, secret) = ids.user_key.expect("user key");
+    let role_arn = ids.role_arn.expect("role");
+    let kube = FakeKube::start();
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", &id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env("AWS_ENDPOINT_URL_STS", moto.endpoint())
+        .env("AWS_ENDPOINT_URL_ECR", moto.endpoint())
+        .env("ROLE_ARN", &role_arn)
+        .env("KUBECONFIG", kube.kubeconfig(home.path()));
+    let (output, _, stderr) = run(&mut command);
+
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let lines = json_lines(&stderr);
+    let assumed = lines
+        .iter()
+        .find(|l| l["message"] == "assumed role")
+        .unwrap_or_else(|| panic!("an 'assumed role' line:\n{stderr}"));
+    assert_eq!(assumed["role_arn"], role_arn.as_str());
+    assert_eq!(
+        assumed["assumed_role"],
+        "arn:aws:sts::123456789012:assumed-role/ecr-reader/ecr-refresher-primary",
+        "moto saw the session name"
+    );
+    assert!(!stderr.contains(&secret), "{stderr}");
+    // The session's access key id is not logged either (moto's assumed keys start with ASIA).
+    assert!(!stderr.contains("ASIA"), "{stderr}");
+    assert!(kube.get("apps", "regcred-primary").is_some());
+}
+
+#[test]
+fn a_denied_assume_role_exits_1_with_one_line_naming_role_and_fix() {
+    let user = Some(None);
+    let role = Some(None);
+    let count = identity_actions(user, role).to_string();
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
+    let ids = moto.create_identities(user, role);
+    let (id, secret) = ids.user_key.expect("user key");
+    let role_arn = ids.role_arn.expect("role");
+    let kube = FakeKube::start();
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, &moto.endpoint())
+        .env("AWS_ACCESS_KEY_ID", &id)
+        .env("AWS_SECRET_ACCESS_KEY", &secret)
+        .env("ROLE_ARN", &role_arn)
+        .env("KUBECONFIG", kube.kubeconfig(home.path()))
+        .env("LOG_FORMAT", "plain");
+    let (output, _, stderr) = run(&mut command);
+
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("ERROR")).collect();
+    assert_eq!(errors.len(), 1, "{stderr}");
+    let line = errors[0];
+    assert!(
+        line.contains(&format!(
+            "registry primary: assume role {role_arn}: access denied"
+        )),
+        "{line}"
+    );
+    assert!(
+        line.contains(
+            "— the caller needs sts:AssumeRole on the role and the role's trust policy must allow it"
+        ),
+        "{line}"
+    );
+    assert!(!stderr.contains(&secret));
+    assert!(kube.requests().is_empty());
+}
+
+#[test]
+fn eks_pod_identity_from_the_default_chain_is_used() {
+    // The EKS Pod Identity agent's protocol: GET AWS_CONTAINER_CREDENTIALS_FULL_URI with the
+    // token of AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE as Authorization. A stand-in agent on
+    // loopback (which the SDK allows for http) hands out session credentials.
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    let agent = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let agent_port = agent.local_addr().expect("addr").port();
+    let (seen_tx, seen_rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        use std::io::{BufRead, BufReader, Write};
+        for stream in agent.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut head = String::new();
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                head.push_str(&line);
+            }
+            let _ = seen_tx.send(head);
+            let body = r#"{"AccessKeyId":"ASIAPODIDENTITY00001","SecretAccessKey":"pod-identity-secret-key","Token":"pod-identity-session-token","AccountId":"123456789012","Expiration":"2099-01-01T00:00:00Z"}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let home = tempfile::tempdir().expect("tempdir");
+    let token_file = home.path().join("eks-pod-identity-token");
+    std::fs::write(&token_file, "pod-identity-agent-token").expect("write token");
+    let mut command = refresher(home.path());
+    without_static_keys(&mut command, &moto.endpoint());
+    command
+        .env(
+            "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+            format!("http://127.0.0.1:{agent_port}/v1/credentials"),
+        )
+        .env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", &token_file)
+        .env("KUBECONFIG", kube.kubeconfig(home.path()));
+    let (output, _, stderr) = run(&mut command);
+
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let request = seen_rx.try_recv().expect("the agent was asked");
+    assert!(request.starts_with("GET /v1/credentials "), "{request}");
+    assert!(
+        request
+            .to_ascii_lowercase()
+            .contains("authorization: pod-identity-agent-token"),
+        "{request}"
+    );
+    for secret in ["pod-identity-secret-key", "pod-identity-session-token"] {
+        assert!(!stderr.contains(secret), "{stderr}");
+    }
+    assert!(kube.get("apps", "regcred-primary").is_some());
+}
+
+#[test]
+fn a_dry_run_shows_every_registry_host_and_the_service_accounts_it_would_patch() {
+    let moto = Moto::start();
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, &moto.endpoint())
+        .env("REGISTRY_IDS", "210987654321, 123456789012")
+        .env("IMAGE_PULL_SECRET_FOR", "default")
+        .env("DRY_RUN", "1")
+        .env("DRY_RUN_OUTPUT", "json");
+    let (output, stdout, stderr) = run(&mut command);
+
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_no_credential(&stdout);
+    assert_no_credential(&stderr);
+    let secret: Value = serde_json::from_str(&stdout).expect("JSON");
+    let shown: Value = serde_json::from_str(
+        secret["data"][".dockerconfigjson"]
+            .as_str()
+            .expect("redacted docker config"),
+    )
+    .expect("JSON text");
+    let redacted = json!({"username": "AWS", "password": "<redacted>", "auth": "<redacted>"});
+    assert_eq!(
+        shown,
+        json!({"auths": {
+            "123456789012.dkr.ecr.eu-west-1.amazonaws.com": redacted,
+            "210987654321.dkr.ecr.eu-west-1.amazonaws.com": redacted,
+        }})
+    );
+    let lines = json_lines(&stderr);
+    assert!(
+        lines.iter().any(|l| l["service_accounts"] == "default"
+            && l["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("would add"))),
+        "{stderr}"
     );
 }

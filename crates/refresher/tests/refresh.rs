@@ -485,7 +485,10 @@ async fn a_dry_run_prints_the_secret_with_every_credential_redacted() {
             !text.contains(&STANDARD.encode(format!("AWS:{MOTO_PASSWORD}"))),
             "{text}"
         );
-        assert!(text.contains(MOTO_HOST), "the registry host is shown: {text}");
+        assert!(
+            text.contains(MOTO_HOST),
+            "the registry host is shown: {text}"
+        );
     }
     let docs: Vec<Value> = yaml
         .split("---\n")
