@@ -16,8 +16,11 @@ use crate::error::Error;
     version,
     about = "Turns AWS credentials into a fresh regcred-<name> docker-registry Secret",
     long_about = "Calls ECR GetAuthorizationToken with the standard AWS credential chain \
-                  (env, profile, web identity/IRSA, EKS Pod Identity, IMDS) and server-side-applies \
-                  a kubernetes.io/dockerconfigjson Secret into each target namespace, in place.\n\n\
+                  (env, profile, web identity/IRSA, EKS Pod Identity, IMDS) — assuming ROLE_ARN \
+                  with STS first if set — and server-side-applies a kubernetes.io/dockerconfigjson \
+                  Secret (one auths entry per registry account) into each target namespace, in \
+                  place; then adds it to the imagePullSecrets of the IMAGE_PULL_SECRET_FOR \
+                  ServiceAccounts there.\n\n\
                   Exit codes: 0 ok, 1 failure at run time, 2 bad settings."
 )]
 pub struct Args {
