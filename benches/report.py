@@ -1,8 +1,8 @@
 """Prints the scripts/bench results as one Markdown report (the README's Performance figures).
 
 Reads what scripts/bench left in --out: criterion's estimates (under --target-dir/criterion),
-helm.json, docs-<N>, chart-process.json and helm-process.json (hyperfine), refresher.time and
-seed.time (GNU time `%e %U %S %M` lines). Standard library only.
+helm.json, docs-<N>, chart-process.json and helm-process.json (hyperfine), refresher.time,
+seed.time and baseline.time (`wall user sys maxrss_kib` lines from benches/proc_stats.py). Standard library only.
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def criterion(target: Path, n: int) -> dict[str, float]:
     }
 
 
-def gnu_time(path: Path) -> dict[str, list[float]]:
+def proc_stats(path: Path) -> dict[str, list[float]]:
     rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if len(r) == 4]
     return {
@@ -178,10 +178,10 @@ def main() -> int:
     )
     add("")
 
-    ours = gnu_time(out / "refresher.time")
-    seed = gnu_time(out / "seed.time")
+    ours = proc_stats(out / "refresher.time")
+    seed = proc_stats(out / "seed.time")
     runs = len(ours["wall"])
-    add(f"#### One refresh, whole process ({runs} runs each, GNU time; median (min–max))")
+    add(f"#### One refresh, whole process ({runs} runs each, alternating; median (min–max))")
     add("")
     add("| | wall | CPU user+sys | peak RSS |")
     add("|---|---:|---:|---:|")
@@ -194,14 +194,20 @@ def main() -> int:
         "--dry-run=client -o yaml` "
         f"| {spread(seed['wall'], ms)} | {spread(seed['cpu'], ms)} | {spread(seed['rss'], mib)} |"
     )
+    base = proc_stats(out / "baseline.time")
+    add(
+        "| `/bin/true`: the harness' own cost (GNU time start-up), included in both rows above "
+        f"| {spread(base['wall'], ms)} | {spread(base['cpu'], ms)} | {spread(base['rss'], mib)} |"
+    )
     wall_ratio = statistics.median(seed["wall"]) / statistics.median(ours["wall"])
     cpu_ratio = statistics.median(seed["cpu"]) / max(statistics.median(ours["cpu"]), 0.001)
     rss_ratio = statistics.median(seed["rss"]) / statistics.median(ours["rss"])
     add(f"| ratio (seed ÷ ecr-refresher) | {wall_ratio:.1f}× | {cpu_ratio:.1f}× | {rss_ratio:.1f}× |")
     add("")
     add(
-        "GNU time's wall and CPU are at 10 ms resolution. Peak RSS of the seed pipeline is that "
-        "of its largest process (aws and kubectl run one after the other); the seed's kubectl "
+        "`benches/proc_stats.py`: wall and CPU (user+sys, the process and the children it waited "
+        "for) at µs resolution, peak RSS from GNU time (`%M`). Peak RSS of the seed pipeline is "
+        "that of its largest process (aws and kubectl run one after the other); the seed's kubectl "
         "does not even contact the API server (`--dry-run=client`), ecr-refresher does a real "
         "server-side apply."
     )
