@@ -149,6 +149,82 @@ pub fn namespace(s: &str) -> Result<(), Finding> {
     Ok(())
 }
 
+/// The name part of a label key, annotation key or label value: alphanumerics, '-', '_' and
+/// '.', starting and ending with an alphanumeric. None when `s` is one, else what is wrong.
+fn qualified_name_fault(s: &str) -> Option<&'static str> {
+    let ok_inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if !s.chars().all(ok_inner) {
+        Some("only letters, digits, '-', '_' and '.' are allowed")
+    } else if !s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !s.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some("it must start and end with a letter or digit")
+    } else {
+        None
+    }
+}
+
+/// A Kubernetes label value: empty, or at most 63 characters of letters, digits, '-', '_' and
+/// '.', starting and ending with a letter or digit.
+pub fn label_value(s: &str) -> Result<(), Finding> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    let fault = qualified_name_fault(s).map(str::to_owned).or_else(|| {
+        let n = s.chars().count();
+        (n > 63).then(|| format!("{n} characters (at most 63)"))
+    });
+    match fault {
+        None => Ok(()),
+        Some(fault) => Err(Finding::new(
+            format!("{} is not a valid Kubernetes label value", quote(s)),
+            fault,
+        )
+        .hint(Some(
+            "a label value is empty or at most 63 letters, digits, '-', '_' and '.', starting \
+             and ending with a letter or digit; put free text in an annotation instead"
+                .to_owned(),
+        ))),
+    }
+}
+
+/// A label or annotation key: `[prefix/]name`, the prefix a DNS-1123 subdomain, the name at
+/// most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
+pub fn qualified_key(s: &str) -> Result<(), Finding> {
+    let (prefix, name) = match s.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, s),
+    };
+    let fault = if name.is_empty() {
+        Some("the name after the prefix is empty".to_owned())
+    } else if let Some(fault) = qualified_name_fault(name) {
+        Some(format!("name part: {fault}"))
+    } else if name.chars().count() > 63 {
+        Some("the name part is longer than 63 characters".to_owned())
+    } else if let Some(prefix) = prefix {
+        dns_subdomain(prefix)
+            .err()
+            .map(|_| "the prefix before '/' is not a DNS-1123 subdomain".to_owned())
+    } else {
+        None
+    };
+    match fault {
+        None => Ok(()),
+        Some(fault) => Err(Finding::new(
+            format!(
+                "{} is not a valid Kubernetes label or annotation key",
+                quote(s)
+            ),
+            fault,
+        )
+        .hint(Some(
+            "a key is `[prefix/]name`: an optional DNS-1123 subdomain prefix, and a name of at \
+             most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
+                .to_owned(),
+        ))),
+    }
+}
+
 /// A DNS-1123 subdomain (ServiceAccount names): labels joined by '.', at most 253 characters.
 pub fn dns_subdomain(s: &str) -> Result<(), Finding> {
     let fault = if s.is_empty() {
@@ -760,6 +836,20 @@ mod tests {
             |s| dns_label_fault(s).map_or(Ok(()), |f| Err(Finding::new(f, ""))),
             &["a", "a-b", "0", "A", "a_b", "-a", "a-", "", "a.b", "é"],
         );
+    }
+
+    #[test]
+    fn labels_and_keys_follow_the_api_server_rules() {
+        assert!(label_value("").is_ok());
+        assert!(label_value("team-a_1.x").is_ok());
+        assert!(label_value("{{ x }}").is_err());
+        assert!(label_value("-a").is_err());
+        assert!(label_value(&"a".repeat(64)).is_err());
+        assert!(qualified_key("app.kubernetes.io/name").is_ok());
+        assert!(qualified_key("team").is_ok());
+        assert!(qualified_key("Example.com/x").is_err());
+        assert!(qualified_key("example.com/").is_err());
+        assert!(qualified_key("a b").is_err());
     }
 
     #[test]

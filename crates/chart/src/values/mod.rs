@@ -291,6 +291,7 @@ mod tests {
             "23-schedule-clock-change.yaml",
             "24-existing-secret-missing.yaml",
             "31-time-zone-unknown.yaml",
+            "33-label-value-and-keys-invalid.yaml",
         ];
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");

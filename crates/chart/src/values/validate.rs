@@ -118,6 +118,35 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
         let value = values.get(parent).and_then(|p| p.get(key));
         run(root.key(parent).key(key), value, check);
     }
+    // Labels and annotations: the API server refuses what these checks refuse.
+    let mut bad_keys = Vec::new();
+    let metadata: [(&[&str], bool); 5] = [
+        (&["commonLabels"], true),
+        (&["podLabels"], true),
+        (&["nodeSelector"], true),
+        (&["podAnnotations"], false),
+        (&["serviceAccount", "annotations"], false),
+    ];
+    for (keys, labels) in metadata {
+        let mut at = root.clone();
+        let mut map = Some(values);
+        for key in keys {
+            at = at.key(key);
+            map = map.and_then(|m| m.get(*key));
+        }
+        let Some(Value::Object(map)) = map else {
+            continue;
+        };
+        for (key, value) in map {
+            let path = at.key(key);
+            if let Err(finding) = checks::qualified_key(key) {
+                bad_keys.push((path.clone(), finding));
+            }
+            if labels {
+                run(path, Some(value), checks::label_value);
+            }
+        }
+    }
     for kind in ["requests", "limits"] {
         if let Some(Value::Object(map)) = values.get("resources").and_then(|r| r.get(kind)) {
             for (name, quantity) in map {
@@ -131,6 +160,12 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
                 }
             }
         }
+    }
+    for (path, finding) in bad_keys {
+        let mut problem = from_finding(path.clone(), finding);
+        problem.on_key = true;
+        problems.push(problem);
+        failed.insert(path);
     }
     failed
 }
