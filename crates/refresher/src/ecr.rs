@@ -393,25 +393,9 @@ fn xml_element<'a>(body: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Region as AwsRegion;
-    use crate::settings::{LogFormat, OutputFormat};
 
     fn settings(region: &str) -> Settings {
-        Settings {
-            registry: "primary".into(),
-            region: AwsRegion::parse(region).expect("valid region"),
-            secret_name: "regcred-primary".into(),
-            namespaces: vec!["apps".into()],
-            account: None,
-            registry_ids: Vec::new(),
-            role_arn: None,
-            image_pull_secret_for: Vec::new(),
-            log_format: LogFormat::Plain,
-            dry_run: false,
-            output: OutputFormat::Yaml,
-            request_timeout: std::time::Duration::from_secs(1),
-            retry_timeout: std::time::Duration::ZERO,
-        }
+        crate::settings::for_tests(region, std::time::Duration::ZERO)
     }
 
     #[test]

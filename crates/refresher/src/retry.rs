@@ -52,25 +52,10 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::{LogFormat, OutputFormat, Region};
     use std::cell::Cell;
 
     fn settings(budget: Duration) -> Settings {
-        Settings {
-            registry: "primary".into(),
-            region: Region::parse("eu-west-1").expect("valid region"),
-            secret_name: "regcred-primary".into(),
-            namespaces: vec!["apps".into()],
-            account: None,
-            registry_ids: Vec::new(),
-            role_arn: None,
-            image_pull_secret_for: Vec::new(),
-            log_format: LogFormat::Plain,
-            dry_run: false,
-            output: OutputFormat::Yaml,
-            request_timeout: Duration::from_secs(1),
-            retry_timeout: budget,
-        }
+        crate::settings::for_tests("eu-west-1", budget)
     }
 
     #[tokio::test]

@@ -427,6 +427,27 @@ fn within(d: Duration, min: Duration, max: Duration) -> Result<Duration, String>
     }
 }
 
+/// Settings for unit tests elsewhere in the crate: registry `primary` in `region`, one
+/// namespace `apps`, plain logs, 1 s request timeout and the given retry budget.
+#[cfg(test)]
+pub(crate) fn for_tests(region: &str, retry_timeout: Duration) -> Settings {
+    Settings {
+        registry: "primary".into(),
+        region: Region::parse(region).expect("valid region"),
+        secret_name: "regcred-primary".into(),
+        namespaces: vec!["apps".into()],
+        account: None,
+        registry_ids: Vec::new(),
+        role_arn: None,
+        image_pull_secret_for: Vec::new(),
+        log_format: LogFormat::Plain,
+        dry_run: false,
+        output: OutputFormat::Yaml,
+        request_timeout: Duration::from_secs(1),
+        retry_timeout,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
