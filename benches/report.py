@@ -111,9 +111,10 @@ def machine() -> str:
         if line.startswith("MemTotal:"):
             mem_kib = int(line.split()[1])
     cpus = len(os.sched_getaffinity(0))
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
         f"{cpus} CPUs (`nproc`), {model}, {mem_kib / 1024 / 1024:.1f} GiB RAM, "
-        f"Linux {platform.release()}"
+        f"Linux {platform.release()}; load average when the report was written: {load}"
     )
 
 
