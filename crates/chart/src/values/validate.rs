@@ -75,20 +75,31 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
         }
     };
     let root = FieldPath::root();
+    let mut schedules: HashMap<&str, Option<Finding>> = HashMap::new();
+    let mut bad_schedules = Vec::new();
     if let Some(Value::Array(registries)) = values.get("ecrRegistries") {
         for (n, registry) in registries.iter().enumerate() {
             let at = root.key("ecrRegistries").index(n);
-            let fields: [(&str, Check); 7] = [
+            let fields: [(&str, Check); 6] = [
                 ("name", checks::registry_name),
                 ("region", checks::region),
                 ("namespace", checks::namespace),
-                ("schedule", checks::schedule),
                 ("existingSecret", checks::dns_subdomain),
                 ("roleArn", checks::role_arn),
                 ("account", checks::account_id),
             ];
             for (key, check) in fields {
                 run(at.key(key), registry.get(key), check);
+            }
+            // Parsing a cron schedule is the costliest check, and schedules repeat: once each.
+            if let Some(Value::String(schedule)) = registry.get("schedule") {
+                let verdict = schedules
+                    .entry(schedule.as_str())
+                    .or_insert_with(|| checks::schedule(schedule).err());
+                if let Some(finding) = verdict.clone() {
+                    let path = at.key("schedule");
+                    bad_schedules.push((path, finding));
+                }
             }
             let lists: [(&str, Check); 3] = [
                 ("namespaces", checks::namespace),
@@ -161,6 +172,10 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
             }
         }
     }
+    for (path, finding) in bad_schedules {
+        problems.push(from_finding(path.clone(), finding));
+        failed.insert(path);
+    }
     for (path, finding) in bad_keys {
         let mut problem = from_finding(path.clone(), finding);
         problem.on_key = true;
@@ -218,8 +233,8 @@ fn registry_rules(values: &Value, problems: &mut Vec<Problem>, checked: &mut Has
         role_partition(&at, registry, problems);
         let text = match registry.get("schedule") {
             None => Some(crate::values::model::default_schedule()),
-            // A schedule the field check refuses is not measured.
-            Some(Value::String(s)) if checks::schedule(s).is_ok() => Some(s.clone()),
+            // A schedule the field check refused is not measured.
+            Some(Value::String(s)) if !checked.contains(&at.key("schedule")) => Some(s.clone()),
             Some(_) => None,
         };
         if let Some(text) = text {
