@@ -9,6 +9,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../chart-templates/_helpers.yaml"),
     ),
     (
+        "manifests.yaml",
+        include_str!("../../../../chart-templates/manifests.yaml"),
+    ),
+    (
         "serviceaccount.yaml",
         include_str!("../../../../chart-templates/serviceaccount.yaml"),
     ),

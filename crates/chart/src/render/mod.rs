@@ -150,47 +150,37 @@ impl Renderer {
     /// Every manifest as one YAML stream, each document opened by `---`, in the order
     /// `helm template` prints them: by kind (Helm's install order), hooks last.
     pub fn manifests(&self, values: &Values) -> Result<String, Error> {
-        let mut out = String::with_capacity(4096 * (1 + values.ecr_registries.len()));
-        let mut push = |doc: String| {
-            out.push_str("---\n");
-            out.push_str(doc.trim());
-            out.push('\n');
-        };
-        if values.service_account.create {
-            push(self.one("serviceaccount.yaml", Value::UNDEFINED)?);
-        }
-        let registries: Vec<(Value, bool)> = values
-            .ecr_registries
-            .iter()
-            .map(|r| {
-                let view = RegistryView::new(r, values);
-                let external_secret = view.external_secret;
-                (Value::from(Serde(view)), external_secret)
-            })
-            .collect();
-        let each = |template: &str, push: &mut dyn FnMut(String)| -> Result<(), Error> {
-            for (registry, external_secret) in &registries {
-                if template == "externalsecret.yaml" && !external_secret {
-                    continue;
+        let targets: Vec<Target> = targets(values);
+        let all = self.one(
+            "manifests.yaml",
+            context! { targets => Value::from(Serde(targets)) },
+        )?;
+        // Each object starts at a record separator and its place digit (see manifests.yaml);
+        // what precedes the first is blank.
+        let mut places: [Vec<&str>; 7] = Default::default();
+        for object in all.split('\x1e').skip(1) {
+            let place = object
+                .bytes()
+                .next()
+                .map(|b| usize::from(b.wrapping_sub(b'0')));
+            match place.and_then(|p| places.get_mut(p)) {
+                Some(objects) => objects.push(object[1..].trim()),
+                None => {
+                    return Err(Error::Render {
+                        template: "manifests.yaml".to_owned(),
+                        source: minijinja::Error::new(
+                            minijinja::ErrorKind::InvalidOperation,
+                            "an object does not start with its place digit 0-6",
+                        ),
+                    });
                 }
-                push(self.one(template, context! { registry => registry })?);
-            }
-            Ok(())
-        };
-        each("configmap.yaml", &mut push)?;
-        let targets: Vec<Value> = targets(values)
-            .iter()
-            .map(|x| Value::from(Serde(x)))
-            .collect();
-        for template in ["role.yaml", "rolebinding.yaml"] {
-            for target in &targets {
-                push(self.one(template, context! { target => target })?);
             }
         }
-        each("cronjob.yaml", &mut push)?;
-        each("externalsecret.yaml", &mut push)?;
-        if values.immediate_job.enabled {
-            each("job.yaml", &mut push)?;
+        let mut out = String::with_capacity(all.len() + 8 * values.ecr_registries.len());
+        for object in places.iter().flatten() {
+            out.push_str("---\n");
+            out.push_str(object);
+            out.push('\n');
         }
         Ok(out)
     }

@@ -42,12 +42,11 @@ pub type PathIndex = HashMap<FieldPath, Location>;
 pub struct Document {
     /// The file's values as JSON (a mapping; an empty file is an empty mapping).
     pub value: serde_json::Value,
-    pub index: PathIndex,
 }
 
-/// Parse one source into JSON values and its path index. Problems carry their spot.
+/// Parse one source into JSON values. Problems carry their spot. The path index, a second
+/// parse, is built only when there is a problem to locate ([`index`]).
 pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
-    let index = index(text);
     let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
         Err(error) => return Err(vec![syntax_problem(file, text, &error)]),
@@ -73,13 +72,18 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         ));
     }
     // Problems found while converting have no spot yet: point them into this file.
+    let index = if problems.is_empty() {
+        PathIndex::default()
+    } else {
+        index(text)
+    };
     for problem in &mut problems {
         if problem.spot.is_none() {
             problem.spot = Some(spot_in(file, &index, &problem.path, problem.on_key));
         }
     }
     if problems.is_empty() {
-        Ok(Document { value, index })
+        Ok(Document { value })
     } else {
         Err(problems)
     }

@@ -83,11 +83,17 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     if !problems.is_empty() {
         return Err(error(sources, problems));
     }
-    let indexes: Vec<&load::PathIndex> = documents.iter().map(|d| &d.index).collect();
-    let mut merged = merge::merge_all(documents.iter().map(|d| d.value.clone()));
+    let mut merged = merge::merge_all(documents.into_iter().map(|d| d.value));
     let (mut warnings, mut problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
         .into_iter()
         .partition(|p| p.warning);
+    // Locating a problem needs each file's path index: a second parse, done only when needed.
+    let owned: Vec<load::PathIndex> = if problems.is_empty() && warnings.is_empty() {
+        Vec::new()
+    } else {
+        sources.iter().map(|s| load::index(&s.text)).collect()
+    };
+    let indexes: Vec<&load::PathIndex> = owned.iter().collect();
     for problem in problems.iter_mut().chain(&mut warnings) {
         problem.spot = Some(merge::locate(&indexes, &problem.path, problem.on_key));
     }
@@ -105,6 +111,8 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     quantities_as_strings(&mut merged);
     let typed = load::to_typed(merged).map_err(|(path, message)| {
         let mut problem = Problem::at_path(path, message, "here");
+        let owned: Vec<load::PathIndex> = sources.iter().map(|s| load::index(&s.text)).collect();
+        let indexes: Vec<&load::PathIndex> = owned.iter().collect();
         problem.spot = Some(merge::locate(&indexes, &problem.path, false));
         error(sources, vec![problem])
     })?;
