@@ -2,7 +2,10 @@
 
 use std::io::IsTerminal;
 
-use tracing_subscriber::EnvFilter;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::settings::LogFormat;
 
@@ -12,9 +15,12 @@ use crate::settings::LogFormat;
 /// the refresher reports itself (once, with registry, step and cause).
 /// Calling it twice keeps the first subscriber.
 pub fn init(format: LogFormat) {
+    // A fixed target filter rather than `EnvFilter`, which would bring a regex engine along.
+    let filter = Targets::new()
+        .with_default(LevelFilter::INFO)
+        .with_target("kube_client", LevelFilter::OFF);
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(EnvFilter::new("info,kube_client=off"))
         .with_target(false);
     // An error only means a subscriber is already installed (tests); keep that one.
     let _ = match format {
@@ -23,9 +29,13 @@ pub fn init(format: LogFormat) {
             .flatten_event(true)
             .with_current_span(false)
             .with_span_list(false)
+            .finish()
+            .with(filter)
             .try_init(),
         LogFormat::Plain => builder
             .with_ansi(std::io::stderr().is_terminal())
+            .finish()
+            .with(filter)
             .try_init(),
     };
 }
