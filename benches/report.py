@@ -187,7 +187,8 @@ def main() -> int:
     add("| | wall | CPU user+sys | peak RSS |")
     add("|---|---:|---:|---:|")
     add(
-        "| `ecr-refresher` (release): ECR token from moto, server-side apply to the fake API "
+        "| `ecr-refresher` (the image's static binary): ECR token from moto, server-side apply "
+        "to the fake API "
         f"| {spread(ours['wall'], ms)} | {spread(ours['cpu'], ms)} | {spread(ours['rss'], mib)} |"
     )
     add(
@@ -227,7 +228,7 @@ def main() -> int:
     add("")
     add("| | size |")
     add("|---|---:|")
-    add(f"| `ecr-refresher`, stripped release binary | {mb(binary)} |")
+    add(f"| `ecr-refresher`, the image's stripped static binary | {mb(binary)} |")
     add(f"| awscli installed ({aws_dists.replace(',', ', ')}; without Python itself) | {mb(aws_bytes)} |")
     add(f"| kubectl binary | {mb(kubectl)} |")
     add(f"| awscli + kubectl ÷ ecr-refresher | {(aws_bytes + kubectl) / binary:.0f}× |")
