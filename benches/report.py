@@ -249,7 +249,8 @@ def main() -> int:
     )
     worst = min(ratios, key=ratios.get)
     add(
-        f"| … at every size (worst: {worst:,} registries) | {ratios[worst]:.1f}× "
+        f"| … at every size (worst: {worst:,} {'registry' if worst == 1 else 'registries'}) "
+        f"| {ratios[worst]:.1f}× "
         f"| {met(ratios[worst] >= HELM_RATIO_BUDGET)} |"
     )
     add(
