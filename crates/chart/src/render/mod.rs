@@ -101,7 +101,7 @@ impl<'v> RegistryView<'v> {
 
 /// Renders manifests and notes for one set of values and one release.
 pub struct Renderer {
-    env: Environment<'static>,
+    env: &'static Environment<'static>,
     base: Value,
 }
 
@@ -131,7 +131,7 @@ impl Renderer {
             image => format!("{}:{}", values.image.repository, tag),
         };
         Self {
-            env: env::environment(),
+            env: env::shared(),
             base,
         }
     }
