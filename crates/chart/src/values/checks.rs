@@ -362,8 +362,8 @@ const MONTHS: &[&str] = &[
 const WEEKDAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 /// A Kubernetes CronJob schedule: 5 fields (minute hour day-of-month month day-of-week) or a
-/// macro such as `@hourly`.
-pub fn schedule(s: &str) -> Result<(), Finding> {
+/// macro such as `@hourly`. Fields come back parsed, for measuring the schedule's gaps.
+pub fn schedule(s: &str) -> Result<Option<croner::Cron>, Finding> {
     let trimmed = s.trim();
     let invalid = |label: String| {
         Finding::new(
@@ -378,7 +378,7 @@ pub fn schedule(s: &str) -> Result<(), Finding> {
     };
     if trimmed.starts_with('@') {
         return if CRON_MACROS.contains(&trimmed) {
-            Ok(())
+            Ok(None)
         } else {
             Err(invalid(format!("unknown macro `{trimmed}`")))
         };
@@ -400,16 +400,10 @@ pub fn schedule(s: &str) -> Result<(), Finding> {
             return Err(invalid(label));
         }
     }
-    let parser = croner::parser::CronParser::builder()
-        .seconds(croner::parser::Seconds::Disallowed)
-        .year(croner::parser::Year::Disallowed)
-        // Kubernetes (robfig/cron) reads `5/15` as `5-59/15`.
-        .sloppy_ranges(true)
-        .build();
-    match parser.parse(trimmed) {
-        Ok(_) => Ok(()),
-        Err(error) => Err(invalid(cron_error_label(&error))),
-    }
+    super::schedule::parser()
+        .parse(trimmed)
+        .map(Some)
+        .map_err(|error| invalid(cron_error_label(&error)))
 }
 
 /// Bounds of the five fields as Kubernetes (robfig/cron) has them.

@@ -77,6 +77,11 @@ pub fn longest_gap(schedule: &str, zone: &TimeZone) -> Result<Gap, NoGap> {
     let cron = parser()
         .parse(schedule.trim())
         .map_err(|_| NoGap::Invalid)?;
+    longest_gap_of(&cron, schedule, zone)
+}
+
+/// [`longest_gap`] of a schedule already parsed: `cron` is `schedule` parsed by [`parser`].
+fn longest_gap_of(cron: &Cron, schedule: &str, zone: &TimeZone) -> Result<Gap, NoGap> {
     #[allow(clippy::expect_used)]
     let start = REFERENCE
         .parse::<Timestamp>()
@@ -102,7 +107,7 @@ pub fn longest_gap(schedule: &str, zone: &TimeZone) -> Result<Gap, NoGap> {
     };
     let mut longest: Option<Gap> = None;
     for (from, to) in windows {
-        let found = longest_in(&cron, zone, from, to)?;
+        let found = longest_in(cron, zone, from, to)?;
         if longest.as_ref().is_none_or(|l| found.seconds > l.seconds) {
             longest = Some(found);
         }
@@ -160,22 +165,33 @@ fn around(cron: &Cron, at: &Zoned) -> Option<(Zoned, Zoned)> {
 }
 
 /// Longest gaps already computed, per (schedule, time zone): thousands of registries share a
-/// handful of schedules, so the check stays linear in the number of registries.
+/// handful of schedules, so the check stays linear in the number of registries. Schedules the
+/// field check has parsed are kept too, so measuring one does not parse it again.
 #[derive(Debug, Default)]
 pub struct GapCache {
+    parsed: HashMap<String, Cron>,
     known: HashMap<(String, String), Result<Gap, NoGap>>,
 }
 
 impl GapCache {
+    /// Keep `cron`, `schedule` as [`parser`] parsed it, for [`GapCache::longest_gap`].
+    pub fn remember(&mut self, schedule: &str, cron: Cron) {
+        self.parsed.insert(schedule.trim().to_owned(), cron);
+    }
+
     pub fn longest_gap(
         &mut self,
         schedule: &str,
         zone_name: &str,
         zone: &TimeZone,
     ) -> &Result<Gap, NoGap> {
+        let parsed = &self.parsed;
         self.known
             .entry((schedule.trim().to_owned(), zone_name.to_owned()))
-            .or_insert_with(|| longest_gap(schedule, zone))
+            .or_insert_with(|| match parsed.get(schedule.trim()) {
+                Some(cron) => longest_gap_of(cron, schedule, zone),
+                None => longest_gap(schedule, zone),
+            })
     }
 }
 

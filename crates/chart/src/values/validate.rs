@@ -19,8 +19,9 @@ use super::schema;
 /// Every problem with the merged values (null keys already deleted), in no particular order.
 pub fn validate(values: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut checked = field_checks(values, &mut problems);
-    registry_rules(values, &mut problems, &mut checked);
+    let mut gaps = GapCache::default();
+    let mut checked = field_checks(values, &mut problems, &mut gaps);
+    registry_rules(values, &mut problems, &mut checked, &mut gaps);
     for error in schema::validator().iter_errors(values) {
         let path = FieldPath::from_pointer(error.instance_path().as_str(), Some(values));
         let explained_by_check = matches!(
@@ -60,16 +61,23 @@ fn from_finding(path: FieldPath, finding: Finding) -> Problem {
     Problem::at_path(path, finding.message, finding.label).with_help(help)
 }
 
-/// Run the format checks of the fields that have one; return the paths that failed.
-fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPath> {
+/// Run the format checks of the fields that have one; return the paths that failed. Schedules
+/// that parse are kept in `gaps` for measuring.
+fn field_checks(
+    values: &Value,
+    problems: &mut Vec<Problem>,
+    gaps: &mut GapCache,
+) -> HashSet<FieldPath> {
     type Check = fn(&str) -> Result<(), Finding>;
     let mut failed = HashSet::new();
-    let mut run = |path: FieldPath, value: Option<&Value>, check: Check| {
+    // The path is built only for a field that fails: most pass, thousands of times.
+    let mut run = |path: &dyn Fn() -> FieldPath, value: Option<&Value>, check: Check| {
         let finding = match value {
             Some(Value::String(s)) => check(s).err(),
             _ => None,
         };
         if let Some(finding) = finding {
+            let path = path();
             problems.push(from_finding(path.clone(), finding));
             failed.insert(path);
         }
@@ -89,13 +97,20 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
                 ("account", checks::account_id),
             ];
             for (key, check) in fields {
-                run(at.key(key), registry.get(key), check);
+                run(&|| at.key(key), registry.get(key), check);
             }
             // Parsing a cron schedule is the costliest check, and schedules repeat: once each.
             if let Some(Value::String(schedule)) = registry.get("schedule") {
-                let verdict = schedules
-                    .entry(schedule.as_str())
-                    .or_insert_with(|| checks::schedule(schedule).err());
+                let verdict = schedules.entry(schedule.as_str()).or_insert_with(|| {
+                    match checks::schedule(schedule) {
+                        Ok(Some(cron)) => {
+                            gaps.remember(schedule, cron);
+                            None
+                        }
+                        Ok(None) => None,
+                        Err(finding) => Some(finding),
+                    }
+                });
                 if let Some(finding) = verdict.clone() {
                     let path = at.key("schedule");
                     bad_schedules.push((path, finding));
@@ -109,7 +124,7 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
             for (key, check) in lists {
                 if let Some(Value::Array(items)) = registry.get(key) {
                     for (i, item) in items.iter().enumerate() {
-                        run(at.key(key).index(i), Some(item), check);
+                        run(&|| at.key(key).index(i), Some(item), check);
                     }
                 }
             }
@@ -127,7 +142,7 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
     ];
     for (parent, key, check) in singles {
         let value = values.get(parent).and_then(|p| p.get(key));
-        run(root.key(parent).key(key), value, check);
+        run(&|| root.key(parent).key(key), value, check);
     }
     // Labels and annotations: the API server refuses what these checks refuse.
     let mut bad_keys = Vec::new();
@@ -154,7 +169,7 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
                 bad_keys.push((path.clone(), finding));
             }
             if labels {
-                run(path, Some(value), checks::label_value);
+                run(&|| path.clone(), Some(value), checks::label_value);
             }
         }
     }
@@ -165,9 +180,13 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
                 match quantity {
                     // YAML reads `cpu: 1.5` as a number: fine unless negative.
                     Value::Number(n) if n.as_f64().is_some_and(|f| f < 0.0) => {
-                        run(path, Some(&Value::String(n.to_string())), checks::quantity);
+                        run(
+                            &|| path.clone(),
+                            Some(&Value::String(n.to_string())),
+                            checks::quantity,
+                        );
                     }
-                    _ => run(path, Some(quantity), checks::quantity),
+                    _ => run(&|| path.clone(), Some(quantity), checks::quantity),
                 }
             }
         }
@@ -189,7 +208,12 @@ fn field_checks(values: &Value, problems: &mut Vec<Problem>) -> HashSet<FieldPat
 /// namespace, `existingSecret` exactly with its access mode, a role of the region's partition,
 /// and a schedule that keeps the token alive. Paths whose schema error a rule explains better
 /// go into `checked`.
-fn registry_rules(values: &Value, problems: &mut Vec<Problem>, checked: &mut HashSet<FieldPath>) {
+fn registry_rules(
+    values: &Value,
+    problems: &mut Vec<Problem>,
+    checked: &mut HashSet<FieldPath>,
+    gaps: &mut GapCache,
+) {
     let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
         return;
     };
@@ -206,7 +230,6 @@ fn registry_rules(values: &Value, problems: &mut Vec<Problem>, checked: &mut Has
         .and_then(schedule::time_zone)
         .unwrap_or(jiff::tz::TimeZone::UTC);
     let zone_name = zone_name.filter(|n| schedule::time_zone(n).is_some());
-    let mut gaps = GapCache::default();
     for (n, registry) in registries.iter().enumerate() {
         let at = FieldPath::root().key("ecrRegistries").index(n);
         for key in ["namespaces", "registryIds", "imagePullSecretFor"] {
@@ -239,7 +262,7 @@ fn registry_rules(values: &Value, problems: &mut Vec<Problem>, checked: &mut Has
         };
         if let Some(text) = text {
             let gap = gaps.longest_gap(&text, zone_name.unwrap_or("UTC"), &zone);
-            if let Some(problem) = schedule_gap(&at.key("schedule"), &text, zone_name, gap) {
+            if let Some(problem) = schedule_gap(&at, &text, zone_name, gap) {
                 problems.push(problem);
             }
         }
@@ -390,13 +413,20 @@ fn role_partition(at: &FieldPath, registry: &Value, problems: &mut Vec<Problem>)
 }
 
 /// Refuse a schedule whose longest gap reaches the token's lifetime; warn when under an hour
-/// is left.
+/// is left. `registry` is the path of the registry the schedule is of.
 fn schedule_gap(
-    path: &FieldPath,
+    registry: &FieldPath,
     text: &str,
     zone: Option<&str>,
     gap: &Result<schedule::Gap, NoGap>,
 ) -> Option<Problem> {
+    // The usual case, for every registry: nothing to say, so nothing to put into words.
+    match gap {
+        Err(NoGap::Invalid) => return None, // reported by the field check
+        Ok(gap) if gap.seconds <= schedule::WARN_ABOVE_SECS => return None,
+        _ => {}
+    }
+    let path = registry.key("schedule");
     let lifetime = schedule::duration(schedule::TOKEN_LIFETIME_SECS);
     let zone_note = match zone {
         Some(zone) => format!("times are in {zone} (`cronJob.timeZone`)"),
@@ -414,7 +444,7 @@ fn schedule_gap(
         Err(NoGap::Never) => {
             return Some(
                 Problem::at_path(
-                    path.clone(),
+                    path,
                     format!(
                         "{} runs less than once a year, if ever; an ECR token expires after \
                          {lifetime}",
@@ -432,7 +462,7 @@ fn schedule_gap(
     if gap.seconds >= schedule::TOKEN_LIFETIME_SECS {
         Some(
             Problem::at_path(
-                path.clone(),
+                path,
                 format!(
                     "{} leaves up to {longest} between two refreshes, and an ECR token expires \
                      after {lifetime}",
@@ -446,7 +476,7 @@ fn schedule_gap(
         )
     } else if gap.seconds > schedule::WARN_ABOVE_SECS {
         let mut problem = Problem::at_path(
-            path.clone(),
+            path,
             format!(
                 "{} leaves up to {longest} between two refreshes, less than an hour short of the \
                  {lifetime} an ECR token lasts",
