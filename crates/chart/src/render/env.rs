@@ -95,17 +95,29 @@ fn indent(
         let text = text.strip_suffix('\n').unwrap_or(text);
         text.strip_suffix('\r').unwrap_or(text)
     }
+    // Looking up a keyword argument costs more than indenting a short text: only when given.
+    fn named<T: for<'a> minijinja::value::ArgType<'a, Output = T>>(
+        kwargs: &Kwargs,
+        name: &str,
+        default: T,
+    ) -> Result<T, Error> {
+        if kwargs.has(name) {
+            kwargs.get(name)
+        } else {
+            Ok(default)
+        }
+    }
     let width = match width {
         Some(width) => width,
-        None => kwargs.get::<Option<usize>>("width")?.unwrap_or(4),
+        None => named(&kwargs, "width", 4)?,
     };
     let first = match first {
         Some(first) => first,
-        None => kwargs.get::<Option<bool>>("first")?.unwrap_or(false),
+        None => named(&kwargs, "first", false)?,
     };
     let blank = match blank {
         Some(blank) => blank,
-        None => kwargs.get::<Option<bool>>("blank")?.unwrap_or(false),
+        None => named(&kwargs, "blank", false)?,
     };
     kwargs.assert_all_used()?;
     let owned;

@@ -102,7 +102,7 @@ impl<'v> RegistryView<'v> {
 /// Renders manifests and notes for one set of values and one release.
 pub struct Renderer {
     env: &'static Environment<'static>,
-    base: Value,
+    context: Value,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -123,24 +123,24 @@ impl Renderer {
             .iter()
             .map(|r| RegistryView::new(r, values))
             .collect();
-        let base = context! {
+        let context = context! {
             values => Value::from(Serde(values)),
             registries => Value::from(Serde(registries)),
+            targets => Value::from(Serde(targets(values))),
             release => Value::from(Serde(release)),
             chart => context! { name => CHART_NAME, version => VERSION },
             image => format!("{}:{}", values.image.repository, tag),
         };
         Self {
             env: env::shared(),
-            base,
+            context,
         }
     }
 
-    fn one(&self, template: &str, extra: Value) -> Result<String, Error> {
-        let ctx = context! { ..extra, ..self.base.clone() };
+    fn one(&self, template: &str) -> Result<String, Error> {
         self.env
             .get_template(template)
-            .and_then(|t| t.render(ctx))
+            .and_then(|t| t.render(&self.context))
             .map_err(|source| Error::Render {
                 template: template.to_owned(),
                 source,
@@ -150,11 +150,7 @@ impl Renderer {
     /// Every manifest as one YAML stream, each document opened by `---`, in the order
     /// `helm template` prints them: by kind (Helm's install order), hooks last.
     pub fn manifests(&self, values: &Values) -> Result<String, Error> {
-        let targets: Vec<Target> = targets(values);
-        let all = self.one(
-            "manifests.yaml",
-            context! { targets => Value::from(Serde(targets)) },
-        )?;
+        let all = self.one("manifests.yaml")?;
         // Each object starts at a record separator and its place digit (see manifests.yaml);
         // what precedes the first is blank.
         let mut places: [Vec<&str>; 7] = Default::default();
@@ -187,7 +183,7 @@ impl Renderer {
 
     /// The text Helm shows after an install (`NOTES.txt`).
     pub fn notes(&self) -> Result<String, Error> {
-        self.one("notes.txt", Value::UNDEFINED)
+        self.one("notes.txt")
     }
 }
 
