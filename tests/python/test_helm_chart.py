@@ -128,6 +128,28 @@ def test_passing_the_same_values_split_over_two_files_renders_the_same_manifests
     assert actual == render(files, release="two", namespace="ns")
 
 
+def test_passing_the_same_values_with_nulls_again_renders_the_same_manifests(
+    helm, render, chart_dir, tmp_path
+):
+    # null restores a default; Helm keeps it in .Values, and inside a list it keeps it even
+    # with no values file given, so both views must pass the guard.
+    values = tmp_path / "nulls.yaml"
+    values.write_text(
+        "image:\n  tag: null\ncronJob:\n  timeZone: null\npodLabels: null\n"
+        "ecrRegistries:\n  - name: nulls\n    region: eu-west-1\n    namespace: apps\n"
+        "    schedule: null\n    registryIds: null\n",
+        encoding="utf-8",
+    )
+    chart = chart_dir(values)
+    expected = render(values, release="nulls", namespace="ns")
+
+    assert helm_render(helm, chart, helm_values(helm, values), "nulls", "ns") == expected
+    assert helm_render(helm, chart, None, "nulls", "ns") == expected
+    with pytest.raises(helm.HelmError) as failure:
+        helm_render(helm, chart, {"cronJob": {"suspend": True}}, "nulls", "ns")
+    assert REGENERATE.search(str(failure.value)), str(failure.value)
+
+
 def _changed_values(helm, yaml) -> dict[str, dict]:
     seed = helm_values(helm, SEED_VALUES)
     assert seed is not None

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::render::{CHART_NAME, Release, Renderer, VERSION};
-use crate::values::Values;
+use crate::values::Loaded;
 
 /// Stands for the release name while rendering; becomes `{{ .Release.Name }}`.
 const NAME_SENTINEL: &str = "ecr-chart-sentinel-release-name-7f3e";
@@ -26,11 +26,22 @@ fn helmify(rendered: &str) -> String {
 }
 
 /// The guard that makes `helm upgrade` with other values fail instead of ignoring them.
-fn values_guard(baked: &serde_json::Value) -> String {
+/// `.Values` is `baked` when Helm is given no values file, and `given` when it is given the
+/// same files again (Helm keeps the nulls the chart's values do not hold); both are accepted.
+/// Each side goes through `toJson (fromJson …)` so numbers compare as Go writes them.
+fn values_guard(baked: &serde_json::Value, given: &serde_json::Value) -> String {
     // A JSON string literal is also a valid Go string literal (serde_json never writes `\/`).
-    let literal = serde_json::Value::String(baked.to_string()).to_string();
+    let literal =
+        |value: &serde_json::Value| serde_json::Value::String(value.to_string()).to_string();
+    let differs = |value| format!("(ne $values (toJson (fromJson {})))", literal(value));
+    let condition = if baked == given {
+        differs(baked)
+    } else {
+        format!("and {} {}", differs(baked), differs(given))
+    };
     format!(
-        "{{{{- if ne (toJson .Values) (toJson (fromJson {literal})) }}}}\n\
+        "{{{{- $values := toJson .Values }}}}\n\
+         {{{{- if {condition} }}}}\n\
          {{{{- fail \"these values differ from the ones this chart was generated with, and a \
          generated chart cannot apply them: put them in your values file and regenerate the chart \
          with `ecr-chart chart -f <values.yaml> -o <dir>`\" }}}}\n\
@@ -53,14 +64,11 @@ pub fn values_yaml(baked: &serde_json::Value, sources: &[crate::values::Source])
     )
 }
 
-/// Every file of the generated chart. `baked` are the values the chart is generated from, as
-/// Helm will see them in its `values.yaml`; `values_yaml` is that file's text.
-pub fn chart_files(
-    values: &Values,
-    baked: &serde_json::Value,
-    values_yaml: String,
-) -> Result<Vec<ChartFile>, Error> {
-    let text = baked.to_string();
+/// Every file of the generated chart, for `loaded` values; `values_yaml` is the text of its
+/// `values.yaml` (see [`values_yaml`]).
+pub fn chart_files(loaded: &Loaded, values_yaml: String) -> Result<Vec<ChartFile>, Error> {
+    let (values, baked) = (&loaded.values, &loaded.as_written);
+    let text = loaded.as_given.to_string();
     if text.contains(NAME_SENTINEL) || text.contains(NAMESPACE_SENTINEL) {
         return Err(Error::Sentinel);
     }
@@ -88,7 +96,10 @@ pub fn chart_files(
         ("Chart.yaml", chart_yaml),
         ("values.yaml", values_yaml),
         ("values.schema.json", schema + "\n"),
-        ("templates/manifests.yaml", values_guard(baked) + &manifests),
+        (
+            "templates/manifests.yaml",
+            values_guard(baked, &loaded.as_given) + &manifests,
+        ),
         ("templates/NOTES.txt", notes),
     ])
 }
@@ -173,9 +184,9 @@ mod tests {
     #[test]
     fn guard_literal_round_trips_quotes_and_backslashes() {
         let baked = serde_json::json!({"podAnnotations": {"a": "q\"\\`{{ }}\n"}});
-        let guard = values_guard(&baked);
+        let guard = values_guard(&baked, &baked);
         let start = guard.find("fromJson ").expect("guard has fromJson") + "fromJson ".len();
-        let end = guard[start..].find(")) }}").expect("guard closes") + start;
+        let end = guard[start..].find("))) }}").expect("guard closes") + start;
         let literal: String = serde_json::from_str(&guard[start..end]).expect("literal is JSON");
         assert_eq!(
             serde_json::from_str::<serde_json::Value>(&literal).ok(),

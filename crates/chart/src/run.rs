@@ -25,9 +25,8 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
             let sources = sources(&values)?;
             let loaded = values::load_checked(&sources)?;
             warn(&loaded.warnings);
-            let (baked, typed) = (loaded.as_written, loaded.values);
-            let yaml = chart::values_yaml(&baked, &sources);
-            let files = chart::chart_files(&typed, &baked, yaml)?;
+            let yaml = chart::values_yaml(&loaded.as_written, &sources);
+            let files = chart::chart_files(&loaded, yaml)?;
             chart::write_chart(&output, &files)?;
             writeln!(
                 out,

@@ -28,13 +28,30 @@ pub fn merge_into(base: &mut Value, overlay: Value) {
 }
 
 /// Merge every document in order, then delete keys whose value is null (so defaults apply).
+#[cfg(test)]
 pub fn merge_all(documents: impl IntoIterator<Item = Value>) -> Value {
+    let mut merged = merge_files(documents);
+    remove_nulls(&mut merged);
+    merged
+}
+
+/// Merge every document in order, nulls kept: what Helm makes of `-f a -f b` before it lays
+/// the result over the chart's own values.
+pub fn merge_files(documents: impl IntoIterator<Item = Value>) -> Value {
     let mut merged = Value::Object(serde_json::Map::new());
     for document in documents {
         merge_into(&mut merged, document);
     }
-    remove_nulls(&mut merged);
     merged
+}
+
+/// Delete every mapping entry whose value is null, except inside lists: Helm's coalescing of
+/// values never looks into a list, so a null there stays in `.Values`.
+pub fn remove_nulls_outside_lists(value: &mut Value) {
+    if let Value::Object(map) = value {
+        map.retain(|_, v| !v.is_null());
+        map.values_mut().for_each(remove_nulls_outside_lists);
+    }
 }
 
 /// Delete every mapping entry whose value is null, at any depth (list items stay as they are,
@@ -113,6 +130,13 @@ mod tests {
         let a = json!({"image": {"tag": "1", "repository": "r"}, "cronJob": {"timeZone": "UTC"}});
         let b = json!({"image": {"tag": null}, "cronJob": null});
         assert_eq!(merged(&[a, b]), json!({"image": {"repository": "r"}}));
+    }
+
+    #[test]
+    fn helm_keeps_nulls_inside_lists_and_drops_the_others() {
+        let mut v = json!({"a": null, "b": {"c": null, "d": 1}, "l": [{"e": null}, null]});
+        remove_nulls_outside_lists(&mut v);
+        assert_eq!(v, json!({"b": {"d": 1}, "l": [{"e": null}, null]}));
     }
 
     #[test]

@@ -49,20 +49,19 @@ impl std::error::Error for ValuesError {}
 /// Parse each source, merge them in order (maps deep-merge, lists replace, null deletes,
 /// later wins), validate the result and return the typed values.
 pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
-    load_merged(sources).map(|(_, values)| values)
-}
-
-/// Like [`load`], and also return the merged values as written, before defaults: what Helm
-/// sees when the same files are given to it, so a generated chart can bake them in.
-pub fn load_merged(sources: &[Source]) -> Result<(serde_json::Value, Values), ValuesError> {
-    load_checked(sources).map(|loaded| (loaded.as_written, loaded.values))
+    load_checked(sources).map(|loaded| loaded.values)
 }
 
 /// Valid values, as written and typed, with the warnings about them.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The merged values as written, before defaults (see [`load_merged`]).
+    /// The merged values as written, before defaults, without the nulls Helm drops from a
+    /// chart's `values.yaml`: what a generated chart bakes in, and what Helm's `.Values` is
+    /// when it is given no values file.
     pub as_written: serde_json::Value,
+    /// The merged values exactly as given, nulls and all: what Helm's `.Values` is when the
+    /// same files are given to it again (`helm upgrade -f …` of a generated chart).
+    pub as_given: serde_json::Value,
     /// The typed values.
     pub values: Values,
     /// Warnings (schedules close to the token's lifetime), rendered like errors; empty when
@@ -70,7 +69,8 @@ pub struct Loaded {
     pub warnings: String,
 }
 
-/// Like [`load_merged`], and also return the warnings: what every command shows on stderr.
+/// Like [`load`], and also return the values as written and the warnings: what every command
+/// shows on stderr.
 pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     let mut documents = Vec::with_capacity(sources.len());
     let mut problems = Vec::new();
@@ -83,7 +83,9 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     if !problems.is_empty() {
         return Err(error(sources, problems));
     }
-    let mut merged = merge::merge_all(documents.into_iter().map(|d| d.value));
+    let as_given = merge::merge_files(documents.into_iter().map(|d| d.value));
+    let mut merged = as_given.clone();
+    merge::remove_nulls(&mut merged);
     let (mut warnings, mut problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
         .into_iter()
         .partition(|p| p.warning);
@@ -107,7 +109,8 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     } else {
         report::render_warnings(sources, &warnings)
     };
-    let as_written = merged.clone();
+    let mut as_written = as_given.clone();
+    merge::remove_nulls_outside_lists(&mut as_written);
     quantities_as_strings(&mut merged);
     let typed = load::to_typed(merged).map_err(|(path, message)| {
         let mut problem = Problem::at_path(path, message, "here");
@@ -118,6 +121,7 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     })?;
     Ok(Loaded {
         as_written,
+        as_given,
         values: typed,
         warnings,
     })
