@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::Error;
 use crate::render::{CHART_NAME, Release, Renderer, VERSION};
-use crate::values::Loaded;
+use crate::values::{Loaded, Source};
 
 /// Stands for the release name while rendering; becomes `{{ .Release.Name }}`.
 const NAME_SENTINEL: &str = "ecr-chart-sentinel-release-name-7f3e";
@@ -53,7 +53,7 @@ fn values_guard(baked: &serde_json::Value, given: &serde_json::Value) -> String 
 ///
 /// Written as JSON (which is YAML): every string stays quoted, so Helm's YAML 1.1 reader cannot
 /// take a value such as `on` or `yes` for a boolean.
-pub fn values_yaml(baked: &serde_json::Value, sources: &[crate::values::Source]) -> String {
+fn values_yaml(baked: &serde_json::Value, sources: &[Source]) -> String {
     let from: Vec<&str> = sources.iter().map(|s| s.name.as_str()).collect();
     let body = serde_json::to_string_pretty(baked).expect("a serde_json::Value always serialises");
     format!(
@@ -64,10 +64,9 @@ pub fn values_yaml(baked: &serde_json::Value, sources: &[crate::values::Source])
     )
 }
 
-/// Every file of the generated chart, for `loaded` values; `values_yaml` is the text of its
-/// `values.yaml` (see [`values_yaml`]).
-pub fn chart_files(loaded: &Loaded, values_yaml: String) -> Result<Vec<ChartFile>, Error> {
-    let (values, baked) = (&loaded.values, &loaded.as_written);
+/// Every file of the generated chart, for `loaded` values read from `sources`.
+pub fn chart_files(loaded: &Loaded, sources: &[Source]) -> Result<Vec<ChartFile>, Error> {
+    let (values, baked) = (&loaded.values, loaded.as_written());
     let text = loaded.as_given.to_string();
     if text.contains(NAME_SENTINEL) || text.contains(NAMESPACE_SENTINEL) {
         return Err(Error::Sentinel);
@@ -94,11 +93,11 @@ pub fn chart_files(loaded: &Loaded, values_yaml: String) -> Result<Vec<ChartFile
     );
     Ok(vec![
         ("Chart.yaml", chart_yaml),
-        ("values.yaml", values_yaml),
+        ("values.yaml", values_yaml(&baked, sources)),
         ("values.schema.json", schema + "\n"),
         (
             "templates/manifests.yaml",
-            values_guard(baked, &loaded.as_given) + &manifests,
+            values_guard(&baked, &loaded.as_given) + &manifests,
         ),
         ("templates/NOTES.txt", notes),
     ])

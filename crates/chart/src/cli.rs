@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::onboard::NewRegistry;
+
 /// Render the Kubernetes objects that keep `regcred-<name>` ECR pull secrets fresh.
 #[derive(Debug, Parser)]
 #[command(name = "ecr-chart", version, about, long_about = None)]
@@ -44,38 +46,8 @@ pub enum Command {
 /// The arguments of `ecr-chart onboard`.
 #[derive(Debug, Args)]
 pub struct OnboardArgs {
-    /// Name of the new registry (a DNS-1123 label of at most 32 characters).
-    pub name: String,
-    /// AWS region of the registry.
-    #[arg(long)]
-    pub region: String,
-    /// Namespace `regcred-<name>` is written to (give this, --namespaces, or both).
-    #[arg(short = 'n', long)]
-    pub namespace: Option<String>,
-    /// More namespaces `regcred-<name>` is written to, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "NS,...")]
-    pub namespaces: Vec<String>,
-    /// Cron schedule of the refresh.
-    #[arg(long, default_value = "0 */10 * * *")]
-    pub schedule: String,
-    /// How the refresher gets AWS access; default: the values' `accessMode`.
-    #[arg(long, value_parser = ["externalSecret", "existingSecret", "serviceAccount"])]
-    pub access_mode: Option<String>,
-    /// The Secret holding the keys, for `--access-mode existingSecret`.
-    #[arg(long, value_name = "SECRET")]
-    pub existing_secret: Option<String>,
-    /// IAM role to assume before asking ECR (cross-account).
-    #[arg(long, value_name = "ARN")]
-    pub role_arn: Option<String>,
-    /// 12-digit AWS account ID of the registry.
-    #[arg(long, value_name = "ID")]
-    pub account: Option<String>,
-    /// More account IDs whose registries go into the same secret, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
-    pub registry_ids: Vec<String>,
-    /// ServiceAccounts whose imagePullSecrets get `regcred-<name>`, comma-separated.
-    #[arg(long, value_delimiter = ',', value_name = "SA,...")]
-    pub image_pull_secret_for: Vec<String>,
+    #[command(flatten)]
+    pub registry: NewRegistry,
     /// Your current values files: their store settings are used and the name must be new.
     #[command(flatten)]
     pub values: ExistingValuesArgs,

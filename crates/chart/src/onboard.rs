@@ -8,20 +8,41 @@ use crate::render::CREDENTIAL_KEYS;
 use crate::values::model::AccessMode;
 use crate::values::{self, Source, Values};
 
-/// A registry to onboard, as given on the command line.
-#[derive(Debug, Clone, Default)]
+/// A registry to onboard, as given on the command line (the arguments of `ecr-chart onboard`,
+/// less its `-f` files).
+#[derive(Debug, Clone, Default, clap::Args)]
 pub struct NewRegistry {
+    /// Name of the new registry (a DNS-1123 label of at most 32 characters).
     pub name: String,
+    /// AWS region of the registry.
+    #[arg(long)]
     pub region: String,
+    /// Namespace `regcred-<name>` is written to (give this, --namespaces, or both).
+    #[arg(short = 'n', long)]
     pub namespace: Option<String>,
+    /// More namespaces `regcred-<name>` is written to, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "NS,...")]
     pub namespaces: Vec<String>,
+    /// Cron schedule of the refresh.
+    #[arg(long, default_value = "0 */10 * * *")]
     pub schedule: String,
-    /// `externalSecret`, `existingSecret` or `serviceAccount`; unset: the values' `accessMode`.
+    /// How the refresher gets AWS access; default: the values' `accessMode`.
+    #[arg(long, value_parser = ["externalSecret", "existingSecret", "serviceAccount"])]
     pub access_mode: Option<String>,
+    /// The Secret holding the keys, for `--access-mode existingSecret`.
+    #[arg(long, value_name = "SECRET")]
     pub existing_secret: Option<String>,
+    /// IAM role to assume before asking ECR (cross-account).
+    #[arg(long, value_name = "ARN")]
     pub role_arn: Option<String>,
+    /// 12-digit AWS account ID of the registry.
+    #[arg(long, value_name = "ID")]
     pub account: Option<String>,
+    /// More account IDs whose registries go into the same secret, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
     pub registry_ids: Vec<String>,
+    /// ServiceAccounts whose imagePullSecrets get `regcred-<name>`, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "SA,...")]
     pub image_pull_secret_for: Vec<String>,
 }
 

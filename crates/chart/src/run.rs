@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 
 use crate::cli::{Cli, Command, OnboardArgs, ReleaseArgs, ValuesArgs};
-use crate::onboard::{NewRegistry, onboard};
+use crate::onboard::onboard;
 use crate::render::{Release, Renderer};
 use crate::values::{self, Source, Values};
 use crate::{Error, chart};
@@ -25,8 +25,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
             let sources = sources(&values)?;
             let loaded = values::load_checked(&sources)?;
             warn(&loaded.warnings);
-            let yaml = chart::values_yaml(&loaded.as_written, &sources);
-            let files = chart::chart_files(&loaded, yaml)?;
+            let files = chart::chart_files(&loaded, &sources)?;
             chart::write_chart(&output, &files)?;
             writeln!(
                 out,
@@ -38,20 +37,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         }
         Command::Validate { values } => load(&values).map(drop),
         Command::Onboard(args) => {
-            let OnboardArgs {
-                name,
-                region,
-                namespace,
-                namespaces,
-                schedule,
-                access_mode,
-                existing_secret,
-                role_arn,
-                account,
-                registry_ids,
-                image_pull_secret_for,
-                values,
-            } = *args;
+            let OnboardArgs { registry, values } = *args;
             let existing = if values.files.is_empty() {
                 Values::default()
             } else {
@@ -59,20 +45,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
                     files: values.files,
                 })?
             };
-            let new = NewRegistry {
-                name,
-                region,
-                namespace,
-                namespaces,
-                schedule,
-                access_mode,
-                existing_secret,
-                role_arn,
-                account,
-                registry_ids,
-                image_pull_secret_for,
-            };
-            let onboarding = onboard(&new, &existing)?;
+            let onboarding = onboard(&registry, &existing)?;
             warn(&onboarding.warnings);
             out.write_all(onboarding.text.as_bytes())
                 .map_err(Error::Output)

@@ -55,18 +55,26 @@ pub fn load(sources: &[Source]) -> Result<Values, ValuesError> {
 /// Valid values, as written and typed, with the warnings about them.
 #[derive(Debug)]
 pub struct Loaded {
-    /// The merged values as written, before defaults, without the nulls Helm drops from a
-    /// chart's `values.yaml`: what a generated chart bakes in, and what Helm's `.Values` is
-    /// when it is given no values file.
-    pub as_written: serde_json::Value,
-    /// The merged values exactly as given, nulls and all: what Helm's `.Values` is when the
-    /// same files are given to it again (`helm upgrade -f …` of a generated chart).
+    /// The merged values exactly as given, before defaults, nulls and all: what Helm's
+    /// `.Values` is when the same files are given to it again (`helm upgrade -f …` of a
+    /// generated chart).
     pub as_given: serde_json::Value,
     /// The typed values.
     pub values: Values,
     /// Warnings (schedules close to the token's lifetime), rendered like errors; empty when
     /// there are none.
     pub warnings: String,
+}
+
+impl Loaded {
+    /// The merged values as written, before defaults, without the nulls Helm drops from a
+    /// chart's `values.yaml`: what a generated chart bakes in, and what Helm's `.Values` is
+    /// when it is given no values file.
+    pub fn as_written(&self) -> serde_json::Value {
+        let mut values = self.as_given.clone();
+        merge::remove_nulls_outside_lists(&mut values);
+        values
+    }
 }
 
 /// Like [`load`], and also return the values as written and the warnings: what every command
@@ -109,8 +117,6 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     } else {
         report::render_warnings(sources, &warnings)
     };
-    let mut as_written = as_given.clone();
-    merge::remove_nulls_outside_lists(&mut as_written);
     quantities_as_strings(&mut merged);
     let typed = load::to_typed(merged).map_err(|(path, message)| {
         let mut problem = Problem::at_path(path, message, "here");
@@ -120,7 +126,6 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
         error(sources, vec![problem])
     })?;
     Ok(Loaded {
-        as_written,
         as_given,
         values: typed,
         warnings,
