@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD;
 use ecr_refresher::{Context, Error, Settings, ecr_client, refresh};
 use serde_json::{Value, json};
 use support::fake_kube::FakeKube;
-use support::moto::{Moto, identity_actions};
+use support::moto::Moto;
 use support::{DUMMY_KEY, MOTO_HOST, MOTO_PASSWORD, settings};
 
 /// The ECR client the binary would build (assuming `ROLE_ARN` if set), with static source
@@ -41,9 +41,7 @@ async fn the_role_is_assumed_and_ecr_is_asked_with_its_credentials() {
     // may get ECR tokens. So the token can only come through the assumed role.
     let user = Some(Some("sts:AssumeRole"));
     let role = Some(Some("ecr:GetAuthorizationToken"));
-    let count = identity_actions(user, role).to_string();
-    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
-    let ids = moto.create_identities(user, role);
+    let (moto, ids) = Moto::start_with_identities(user, role);
     let (id, secret) = ids.user_key.expect("user key");
     let role_arn = ids.role_arn.expect("role");
     let kube = FakeKube::start();
@@ -85,9 +83,7 @@ async fn the_role_is_assumed_and_ecr_is_asked_with_its_credentials() {
 async fn a_caller_that_may_not_assume_the_role_fails_at_once_naming_the_role_and_what_to_do() {
     let user = Some(None);
     let role = Some(Some("ecr:GetAuthorizationToken"));
-    let count = identity_actions(user, role).to_string();
-    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
-    let ids = moto.create_identities(user, role);
+    let (moto, ids) = Moto::start_with_identities(user, role);
     let (id, secret) = ids.user_key.expect("user key");
     let role_arn = ids.role_arn.expect("role");
     let posts_before = moto.post_count();

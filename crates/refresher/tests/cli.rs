@@ -118,13 +118,20 @@ fn a_missing_setting_exits_2_with_one_error_line_naming_it() {
     );
 }
 
-#[test]
-fn an_invalid_setting_exits_2() {
+/// Runs the refresher with the contract's settings and `key=value` on top (no AWS endpoint
+/// answers), asserts exit code 2 and returns its stderr.
+fn stderr_of_bad_setting(key: &str, value: &str) -> String {
     let home = tempfile::tempdir().expect("tempdir");
     let mut command = refresher(home.path());
-    with_contract_env(&mut command, "http://127.0.0.1:9").env("TARGET_NAMESPACES", "Apps");
+    with_contract_env(&mut command, "http://127.0.0.1:9").env(key, value);
     let (output, _, stderr) = run(&mut command);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
+    stderr
+}
+
+#[test]
+fn an_invalid_setting_exits_2() {
+    let stderr = stderr_of_bad_setting("TARGET_NAMESPACES", "Apps");
     assert!(
         stderr.contains("invalid setting TARGET_NAMESPACES (--namespaces) = \\\"Apps\\\""),
         "{stderr}"
@@ -294,11 +301,7 @@ fn an_unreachable_kubernetes_api_exits_1_with_exactly_one_error_line() {
 
 #[test]
 fn an_invalid_role_arn_exits_2_naming_the_setting() {
-    let home = tempfile::tempdir().expect("tempdir");
-    let mut command = refresher(home.path());
-    with_contract_env(&mut command, "http://127.0.0.1:9").env("ROLE_ARN", "ecr-reader");
-    let (output, _, stderr) = run(&mut command);
-    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let stderr = stderr_of_bad_setting("ROLE_ARN", "ecr-reader");
     assert!(
         stderr.contains("invalid setting ROLE_ARN (--role-arn)"),
         "{stderr}"
@@ -350,9 +353,7 @@ fn web_identity_from_the_default_chain_gets_the_token_end_to_end() {
 fn role_arn_is_assumed_on_top_of_the_default_chain_and_its_credentials_never_logged() {
     let user = Some(Some("sts:AssumeRole"));
     let role = Some(Some("ecr:GetAuthorizationToken"));
-    let count = identity_actions(user, role).to_string();
-    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
-    let ids = moto.create_identities(user, role);
+    let (moto, ids) = Moto::start_with_identities(user, role);
     let (id, secret) = ids.user_key.expect("user key");
     let role_arn = ids.role_arn.expect("role");
     let kube = FakeKube::start();
@@ -389,9 +390,7 @@ fn role_arn_is_assumed_on_top_of_the_default_chain_and_its_credentials_never_log
 fn a_denied_assume_role_exits_1_with_one_line_naming_role_and_fix() {
     let user = Some(None);
     let role = Some(None);
-    let count = identity_actions(user, role).to_string();
-    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
-    let ids = moto.create_identities(user, role);
+    let (moto, ids) = Moto::start_with_identities(user, role);
     let (id, secret) = ids.user_key.expect("user key");
     let role_arn = ids.role_arn.expect("role");
     let kube = FakeKube::start();

@@ -346,19 +346,7 @@ async fn service_account(
         content_type: content_type.clone(),
     });
     if inner.forbidden.contains(&namespace) {
-        let verb = if method == Method::GET {
-            "get"
-        } else {
-            "patch"
-        };
-        return status(
-            403,
-            "Forbidden",
-            format!(
-                "serviceaccounts \"{name}\" is forbidden: User \"system:serviceaccount:default:test\" cannot {verb} resource \"serviceaccounts\" in API group \"\" in the namespace \"{namespace}\""
-            ),
-            None,
-        );
+        return forbidden("serviceaccounts", &name, &namespace, &method);
     }
     if let Some(fault) = inner
         .sa_faults
@@ -375,18 +363,10 @@ async fn service_account(
         );
     }
     let key = (namespace.clone(), name.clone());
-    let not_found = || {
-        status(
-            404,
-            "NotFound",
-            format!("serviceaccounts \"{name}\" not found"),
-            Some(json!({"name": name, "kind": "serviceaccounts"})),
-        )
-    };
     match method {
         Method::GET => {
             let Some(object) = inner.service_accounts.get(&key).cloned() else {
-                return not_found();
+                return not_found("serviceaccounts", &name);
             };
             if let Some(i) = inner
                 .races
@@ -421,7 +401,7 @@ async fn service_account(
                 );
             }
             let Some(current) = inner.service_accounts.get(&key).cloned() else {
-                return not_found();
+                return not_found("serviceaccounts", &name);
             };
             let ops: Vec<Value> = match serde_json::from_slice(&body) {
                 Ok(Value::Array(ops)) => ops,
@@ -587,6 +567,33 @@ fn status(code: u16, reason: &str, message: String, details: Option<Value>) -> R
     (code, axum::Json(body)).into_response()
 }
 
+/// 403 as the API server words it for the test's ServiceAccount: `get` for a GET, else `patch`.
+fn forbidden(resource: &str, name: &str, namespace: &str, method: &Method) -> Response {
+    let verb = if method == Method::GET {
+        "get"
+    } else {
+        "patch"
+    };
+    status(
+        403,
+        "Forbidden",
+        format!(
+            "{resource} \"{name}\" is forbidden: User \"system:serviceaccount:default:test\" cannot {verb} resource \"{resource}\" in API group \"\" in the namespace \"{namespace}\""
+        ),
+        None,
+    )
+}
+
+/// 404 for a missing namespaced object, with the details the API server gives.
+fn not_found(resource: &str, name: &str) -> Response {
+    status(
+        404,
+        "NotFound",
+        format!("{resource} \"{name}\" not found"),
+        Some(json!({"name": name, "kind": resource})),
+    )
+}
+
 fn reason_for(code: u16) -> &'static str {
     match code {
         400 => "BadRequest",
@@ -657,19 +664,7 @@ async fn secret(
     let mut inner = state.lock().expect("state");
 
     if inner.forbidden.contains(&namespace) {
-        let verb = if method == Method::GET {
-            "get"
-        } else {
-            "patch"
-        };
-        return status(
-            403,
-            "Forbidden",
-            format!(
-                "secrets \"{name}\" is forbidden: User \"system:serviceaccount:default:test\" cannot {verb} resource \"secrets\" in API group \"\" in the namespace \"{namespace}\""
-            ),
-            None,
-        );
+        return forbidden("secrets", &name, &namespace, &method);
     }
     if let Some(fault) = inner
         .faults
@@ -691,12 +686,7 @@ async fn secret(
     match method {
         Method::GET => match inner.objects.get(&key) {
             Some(stored) => (StatusCode::OK, axum::Json(rendered(stored))).into_response(),
-            None => status(
-                404,
-                "NotFound",
-                format!("secrets \"{name}\" not found"),
-                Some(json!({"name": name, "kind": "secrets"})),
-            ),
+            None => not_found("secrets", &name),
         },
         Method::PATCH => {
             if content_type.as_deref() != Some("application/apply-patch+yaml") {

@@ -159,6 +159,18 @@ pub fn identity_actions(user: Option<Option<&str>>, role: Option<Option<&str>>) 
 }
 
 impl Moto {
+    /// Starts moto, creates the identities (see [`Moto::create_identities`]) and from then on
+    /// has it check signatures and IAM policies of every request.
+    pub fn start_with_identities(
+        user: Option<Option<&str>>,
+        role: Option<Option<&str>>,
+    ) -> (Self, Identities) {
+        let count = identity_actions(user, role).to_string();
+        let moto = Self::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", count.as_str())]);
+        let ids = moto.create_identities(user, role);
+        (moto, ids)
+    }
+
     /// Creates, through boto3 from the venv, IAM user `source` (with an access key) and/or role
     /// `ecr-reader` (trusting every principal), each allowed only the given action if any:
     /// `user`/`role` = None: not made; Some(None): made without a policy; Some(Some(action)).
