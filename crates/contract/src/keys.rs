@@ -1,0 +1,94 @@
+//! The keys of a registry's ConfigMap (the refresher's environment) and of its credentials
+//! Secret.
+
+/// One setting the chart writes into a registry's ConfigMap and the refresher reads from its
+/// environment (`envFrom`), with whether the refresher needs it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConfigKey {
+    /// The ConfigMap key and environment variable.
+    pub name: &'static str,
+    /// The refresher refuses to start without it.
+    pub required: bool,
+}
+
+/// `ECR_REGISTRY_NAME`: the registry's name.
+pub const REGISTRY_NAME: &str = "ECR_REGISTRY_NAME";
+/// `AWS_REGION`: the registry's region (also read by the AWS SDK).
+pub const AWS_REGION: &str = "AWS_REGION";
+/// `SECRET_NAME`: the pull Secret to write.
+pub const SECRET_NAME: &str = "SECRET_NAME";
+/// `TARGET_NAMESPACES`: comma-separated namespaces to write it into.
+pub const TARGET_NAMESPACES: &str = "TARGET_NAMESPACES";
+/// `AWS_ACCOUNT`: the registry's account (also a credentials key).
+pub const AWS_ACCOUNT: &str = "AWS_ACCOUNT";
+/// `REGISTRY_IDS`: comma-separated extra accounts.
+pub const REGISTRY_IDS: &str = "REGISTRY_IDS";
+/// `ROLE_ARN`: the IAM role to assume first.
+pub const ROLE_ARN: &str = "ROLE_ARN";
+/// `IMAGE_PULL_SECRET_FOR`: comma-separated ServiceAccounts to patch.
+pub const IMAGE_PULL_SECRET_FOR: &str = "IMAGE_PULL_SECRET_FOR";
+/// `LOG_FORMAT`: `json` or `plain`.
+pub const LOG_FORMAT: &str = "LOG_FORMAT";
+
+/// Environment only (never in the ConfigMap): print instead of apply.
+pub const DRY_RUN: &str = "DRY_RUN";
+/// Environment only: the format of the dry-run output.
+pub const DRY_RUN_OUTPUT: &str = "DRY_RUN_OUTPUT";
+/// Environment only: the timeout of each request.
+pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
+/// Environment only: the retry budget of each step.
+pub const RETRY_TIMEOUT: &str = "RETRY_TIMEOUT";
+
+/// `AWS_ACCESS_KEY_ID` in a credentials Secret (read by the AWS SDK).
+pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
+/// `AWS_SECRET_ACCESS_KEY` in a credentials Secret (read by the AWS SDK).
+pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
+
+/// Every key a registry's ConfigMap may hold, in the order the chart writes them.
+pub const CONFIG_KEYS: [ConfigKey; 9] = [
+    ConfigKey {
+        name: REGISTRY_NAME,
+        required: true,
+    },
+    ConfigKey {
+        name: AWS_REGION,
+        required: true,
+    },
+    ConfigKey {
+        name: SECRET_NAME,
+        required: false,
+    },
+    ConfigKey {
+        name: TARGET_NAMESPACES,
+        required: true,
+    },
+    ConfigKey {
+        name: AWS_ACCOUNT,
+        required: false,
+    },
+    ConfigKey {
+        name: REGISTRY_IDS,
+        required: false,
+    },
+    ConfigKey {
+        name: ROLE_ARN,
+        required: false,
+    },
+    ConfigKey {
+        name: IMAGE_PULL_SECRET_FOR,
+        required: false,
+    },
+    ConfigKey {
+        name: LOG_FORMAT,
+        required: false,
+    },
+];
+
+/// The keys of a credentials Secret, in the order an ExternalSecret lists them. A Secret's
+/// `AWS_ACCOUNT` overrides the ConfigMap's (it comes later in `envFrom`).
+pub const CREDENTIAL_KEYS: [&str; 3] = [AWS_ACCOUNT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY];
+
+/// The ConfigMap key named `name`, if it is one.
+pub fn config_key(name: &str) -> Option<ConfigKey> {
+    CONFIG_KEYS.iter().copied().find(|k| k.name == name)
+}
