@@ -1,5 +1,6 @@
 """Shared fixtures for the Python tests: the real ecr-chart binary, the real Helm
-engine (helm-python-sdk), the Kubernetes and External Secrets schemas.
+engine (helm-python-sdk), the Kubernetes and External Secrets schemas (the latter from
+the npm package in tests/schemas).
 
 A missing real part fails the test with an install hint; nothing is skipped.
 Third-party modules are imported here only, so a missing one fails each test
@@ -9,8 +10,10 @@ with the hint instead of breaking collection.
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -160,17 +163,55 @@ def documents(render, yaml):
     return parse
 
 
+SCHEMAS = REPO / "tests/schemas"
+NODE_INSTALL_HINT = (
+    "run scripts/test (or: npm ci --prefix tests/schemas); it needs node and npm "
+    "(Debian: apt-get install nodejs npm)"
+)
+
+
 @pytest.fixture(scope="session")
-def shared_dir() -> Path:
-    """../shared beside the clone (override with ECR_SHARED_DIR)."""
-    path = Path(os.environ.get("ECR_SHARED_DIR", REPO.parent / "shared"))
-    if not path.is_dir():
-        pytest.fail(
-            f"shared reference directory not found at {path}: check out ../shared beside "
-            "the repository or set ECR_SHARED_DIR to it",
-            pytrace=False,
-        )
-    return path
+def external_secret_problems():
+    """Checks ExternalSecrets against ESO's v1 schema from npm @kubernetes-models/external-secrets.
+
+    One node process (tests/schemas/validate-external-secrets.mjs) serves the session: the
+    returned function sends a list of objects and gets, per object, its list of problems.
+    """
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail(f"node not found on PATH; {NODE_INSTALL_HINT}", pytrace=False)
+    pinned = json.loads((SCHEMAS / "package.json").read_text(encoding="utf-8"))["dependencies"]
+    for name, version in pinned.items():
+        installed = SCHEMAS / "node_modules" / name / "package.json"
+        if not installed.is_file():
+            pytest.fail(f"npm package {name} is not installed in {SCHEMAS}; {NODE_INSTALL_HINT}", pytrace=False)
+        found = json.loads(installed.read_text(encoding="utf-8"))["version"]
+        if found != version:
+            pytest.fail(f"npm package {name} is {found}, tests/schemas pins {version}; {NODE_INSTALL_HINT}", pytrace=False)
+    proc = subprocess.Popen(
+        [node, SCHEMAS / "validate-external-secrets.mjs"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        encoding="utf-8",
+        cwd=SCHEMAS,
+    )
+
+    def check(objects: list[dict]) -> list[list[str]]:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(json.dumps(objects) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+        if not line:
+            pytest.fail(f"the ExternalSecret validator exited with {proc.wait(timeout=10)}", pytrace=False)
+        problems = json.loads(line)
+        assert len(problems) == len(objects)
+        return problems
+
+    yield check
+    assert proc.stdin is not None
+    proc.stdin.close()
+    assert proc.wait(timeout=10) == 0, "the ExternalSecret validator failed"
 
 
 def pod_specs(doc: dict) -> list[tuple[str, dict]]:

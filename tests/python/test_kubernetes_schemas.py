@@ -1,12 +1,12 @@
 """Every rendered object against the real schemas: built-in kinds strictly against
-Kubernetes' OpenAPI (kubernetes-validate), ExternalSecret against the ESO CRD's
-v1 structural schema with unknown fields forbidden (a real API server prunes them)."""
+Kubernetes' OpenAPI (kubernetes-validate), ExternalSecret against External Secrets
+Operator's external-secrets.io/v1 schema (npm @kubernetes-models/external-secrets, see
+tests/schemas) with unknown fields forbidden (a real API server prunes them)."""
 
 from __future__ import annotations
 
 import copy
 import re
-from pathlib import Path
 
 import pytest
 from conftest import VALUES_FILES, require_module, values_id
@@ -15,7 +15,6 @@ from conftest import VALUES_FILES, require_module, values_id
 # version the refresher is built against (k8s-openapi v1_33).
 KUBERNETES_VERSIONS = ["1.27", "1.33"]
 CUSTOM_KINDS = {("external-secrets.io/v1", "ExternalSecret")}
-ESO_CRD = "schemas/external-secrets.io_externalsecrets.yaml"
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -29,38 +28,6 @@ NAME_LIMITS = {"CronJob": 52, "Job": 63, "ServiceAccount": 253, "ConfigMap": 253
 @pytest.fixture(scope="session")
 def kubernetes_validate():
     return require_module("kubernetes_validate")
-
-
-@pytest.fixture(scope="session")
-def external_secret_validator(shared_dir: Path, yaml):
-    jsonschema = require_module("jsonschema")
-    crd_path = shared_dir / ESO_CRD
-    if not crd_path.is_file():
-        pytest.fail(f"ExternalSecret CRD not found at {crd_path} (set ECR_SHARED_DIR)", pytrace=False)
-    crd = yaml.safe_load(crd_path.read_text(encoding="utf-8"))
-    [v1] = [v for v in crd["spec"]["versions"] if v["name"] == "v1"]
-    assert v1["served"], "the ESO CRD no longer serves v1"
-    schema = closed(v1["schema"]["openAPIV3Schema"])
-    jsonschema.Draft4Validator.check_schema(schema)
-    return jsonschema.Draft4Validator(schema)
-
-
-def closed(schema):
-    """OpenAPI v3 structural schema -> JSON Schema that forbids fields it does not list."""
-    if isinstance(schema, list):
-        return [closed(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: closed(v) if k in {"items", "allOf", "anyOf", "oneOf", "not"} else v for k, v in schema.items()}
-    if "properties" in schema:
-        out["properties"] = {name: closed(sub) for name, sub in schema["properties"].items()}
-        if "additionalProperties" not in schema and not schema.get("x-kubernetes-preserve-unknown-fields"):
-            out["additionalProperties"] = False
-    if isinstance(schema.get("additionalProperties"), dict):
-        out["additionalProperties"] = closed(schema["additionalProperties"])
-    if schema.get("nullable") and "type" in schema:
-        out["type"] = [schema["type"], "null"]
-    return out
 
 
 def _objects(documents, values):
@@ -85,17 +52,17 @@ def test_every_built_in_object_validates_strictly_against_kubernetes(
 
 
 @pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
-def test_every_external_secret_validates_against_the_eso_v1_crd(
-    documents, external_secret_validator, kubernetes_validate, values
+def test_every_external_secret_validates_against_the_eso_v1_schema(
+    documents, external_secret_problems, kubernetes_validate, values
 ):
     failures = []
-    for name, doc in _objects(documents, values):
-        if doc["kind"] != "ExternalSecret":
-            continue
+    secrets = [(name, doc) for name, doc in _objects(documents, values) if doc["kind"] == "ExternalSecret"]
+    for name, doc in secrets:
         assert doc["apiVersion"] == "external-secrets.io/v1", name
-        for err in external_secret_validator.iter_errors(doc):
-            failures.append(f"{name}: {err.message} at {list(err.absolute_path)}")
-        # The CRD leaves metadata open; the API server checks it as ObjectMeta.
+    for (name, _), problems in zip(secrets, external_secret_problems([doc for _, doc in secrets]), strict=True):
+        failures.extend(f"{name}: {problem}" for problem in problems)
+    for name, doc in secrets:
+        # ObjectMeta again, as the API server checks it (strictly, with Kubernetes' schema).
         as_configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": doc["metadata"]}
         try:
             kubernetes_validate.validate(as_configmap, KUBERNETES_VERSIONS[-1], strict=True)
@@ -104,18 +71,29 @@ def test_every_external_secret_validates_against_the_eso_v1_crd(
     assert failures == []
 
 
-def test_the_external_secret_check_refuses_unknown_and_misspelled_fields(
-    documents, external_secret_validator
+def test_the_external_secret_check_refuses_unknown_misspelled_and_mistyped_fields(
+    documents, external_secret_problems
 ):
     [doc, *_] = [d for d in documents(None) if d["kind"] == "ExternalSecret"]
     unknown = copy.deepcopy(doc)
     unknown["spec"]["target"]["notAField"] = True
     misspelled = copy.deepcopy(doc)
     misspelled["spec"]["secretStoreRef"]["kind"] = "SecretStor"
+    mistyped = copy.deepcopy(doc)
+    mistyped["spec"]["refreshInterval"] = 3600
+    missing = copy.deepcopy(doc)
+    del missing["spec"]["data"][0]["remoteRef"]
+    old_version = copy.deepcopy(doc)
+    old_version["apiVersion"] = "external-secrets.io/v1beta1"
 
-    assert not external_secret_validator.is_valid(unknown)
-    assert not external_secret_validator.is_valid(misspelled)
-    assert external_secret_validator.is_valid(doc)
+    assert external_secret_problems([doc, unknown, misspelled, mistyped, missing, old_version]) == [
+        [],
+        ["/spec/target/notAField: field not in the ExternalSecret v1 schema"],
+        ["/spec/secretStoreRef/kind: must be equal to one of the allowed values (SecretStore, ClusterSecretStore)"],
+        ["/spec/refreshInterval: must be string"],
+        ["/spec/data/0: must have required property remoteRef"],
+        ["/apiVersion: must be equal to one of the allowed values (external-secrets.io/v1)"],
+    ]
 
 
 def test_the_kubernetes_check_is_strict_about_unknown_fields(documents, kubernetes_validate):
