@@ -1,36 +1,82 @@
-//! Black-box runs of the real `ecr-chart` binary.
+//! Black-box runs of the real `ecr-chart` binary, snapshotting whole outputs.
+//!
+//! Each snapshot is a transcript of one run: its exit code, all of stdout and all of stderr.
+//! Runs start in a fresh temporary directory (or the repository root, for the fixtures) with
+//! relative paths and an empty environment, so the output is the same on every machine; the
+//! few absolute paths left become `[TMP]`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
-fn ecr_chart(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_ecr-chart"))
-        .args(args)
-        .output()
-        .expect("ecr-chart runs")
+/// The repository root: fixtures are given relative to it.
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repository root")
 }
 
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures")
-        .join(name)
-        .display()
-        .to_string()
+/// Runs `ecr-chart ARGS` in `dir` with nothing in the environment and no stdin.
+fn ecr_chart_in(dir: &Path, args: &[&str]) -> Output {
+    run_in(dir, args, Stdio::piped())
+}
+
+/// Runs `ecr-chart ARGS` in the repository root.
+fn ecr_chart(args: &[&str]) -> Output {
+    ecr_chart_in(&repo(), args)
+}
+
+fn run_in(dir: &Path, args: &[&str], stdout: Stdio) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-chart"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(Stdio::piped());
+    let child = command.spawn().expect("ecr-chart runs");
+    child.wait_with_output().expect("ecr-chart finishes")
 }
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// The whole output of one run, with `dir` (a temporary directory) written `[TMP]`.
+fn transcript(out: &Output, dir: &Path) -> String {
+    let code = out
+        .status
+        .code()
+        .map_or_else(|| "killed by a signal".to_owned(), |c| c.to_string());
+    let filter = |s: String| s.replace(&dir.display().to_string(), "[TMP]");
+    format!(
+        "exit code: {code}\n----- stdout -----\n{}----- stderr -----\n{}",
+        filter(text(&out.stdout)),
+        filter(text(&out.stderr)),
+    )
+}
+
+/// A temporary directory holding `files` (name, text).
+fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    for (name, contents) in files {
+        std::fs::write(tmp.path().join(name), contents).expect("write");
+    }
+    tmp
+}
+
+const BAD_NAME: &str =
+    "ecrRegistries:\n  - name: Primary_1\n    region: eu-central-1\n    namespace: argocd\n";
+const RISKY_SCHEDULE: &str = "ecrRegistries:\n  - name: primary\n    region: eu-central-1\n    namespace: argocd\n    schedule: \"0,30 0,12 * * *\"\n";
+
 #[test]
 fn render_without_arguments_renders_the_embedded_example() {
     let out = ecr_chart(&["render"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    let example = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../values.example.yaml"),
-    )
-    .expect("example readable");
+    let example = std::fs::read_to_string(repo().join("values.example.yaml")).expect("example");
     let values = ecr_chart::values::load(&[ecr_chart::values::Source {
         name: "x".into(),
         text: example,
@@ -52,7 +98,7 @@ fn release_name_and_namespace_reach_the_manifests() {
     let out = ecr_chart(&[
         "render",
         "-f",
-        &fixture("values/00-seed.yaml"),
+        "tests/fixtures/values/00-seed.yaml",
         "--release-name",
         "ecr",
         "-n",
@@ -67,20 +113,21 @@ fn release_name_and_namespace_reach_the_manifests() {
 
 #[test]
 fn later_values_files_win_maps_merge_and_lists_replace() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let override_file = tmp.path().join("override.yaml");
-    std::fs::write(
-        &override_file,
+    let tmp = dir_with(&[(
+        "override.yaml",
         "ecrRegistries:\n  - name: third\n    region: us-east-1\n    namespace: apps\nresources:\n  limits:\n    memory: 256Mi\n",
-    )
-    .expect("write");
-    let out = ecr_chart(&[
-        "render",
-        "-f",
-        &fixture("values/00-seed.yaml"),
-        "-f",
-        &override_file.display().to_string(),
-    ]);
+    )]);
+    let seed = repo().join("tests/fixtures/values/00-seed.yaml");
+    let out = ecr_chart_in(
+        tmp.path(),
+        &[
+            "render",
+            "-f",
+            &seed.display().to_string(),
+            "-f",
+            "override.yaml",
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("ecr-registry-helper-third"));
@@ -97,30 +144,55 @@ fn later_values_files_win_maps_merge_and_lists_replace() {
 
 #[test]
 fn bad_values_exit_2_print_nothing_and_write_nothing() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let bad = tmp.path().join("bad.yaml");
-    std::fs::write(
-        &bad,
-        "ecrRegistries:\n  - name: Primary_1\n    region: eu-central-1\n    namespace: argocd\n",
-    )
-    .expect("write");
-    let bad = bad.display().to_string();
-    for args in [vec!["render", "-f", &bad], vec!["validate", "-f", &bad]] {
-        let out = ecr_chart(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
-        assert!(out.stdout.is_empty(), "nothing on stdout for {args:?}");
-        assert!(
-            text(&out.stderr).contains("bad.yaml"),
-            "the file is named: {}",
-            text(&out.stderr)
-        );
-    }
-    let dir = tmp.path().join("chart");
-    let out = ecr_chart(&["chart", "-f", &bad, "-o", &dir.display().to_string()]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(!dir.exists(), "no chart directory was written");
+    let tmp = dir_with(&[("bad.yaml", BAD_NAME)]);
+    let render = ecr_chart_in(tmp.path(), &["render", "-f", "bad.yaml"]);
+    assert_eq!(render.status.code(), Some(2));
+    assert!(render.stdout.is_empty(), "nothing on stdout");
+    assert!(
+        text(&render.stderr).contains("bad.yaml"),
+        "the file is named"
+    );
+    insta::assert_snapshot!(transcript(&render, tmp.path()));
+    let validate = ecr_chart_in(tmp.path(), &["validate", "-f", "bad.yaml"]);
+    assert_eq!(
+        transcript(&validate, tmp.path()),
+        transcript(&render, tmp.path()),
+        "validate reports what render refuses"
+    );
+    let chart = ecr_chart_in(tmp.path(), &["chart", "-f", "bad.yaml", "-o", "chart"]);
+    assert_eq!(
+        transcript(&chart, tmp.path()),
+        transcript(&render, tmp.path())
+    );
+    assert!(
+        !tmp.path().join("chart").exists(),
+        "no chart directory was written"
+    );
     let entries = std::fs::read_dir(tmp.path()).expect("ls").count();
     assert_eq!(entries, 1, "no staging directory left behind");
+}
+
+#[test]
+fn every_problem_of_a_values_file_is_reported_at_once() {
+    let out = ecr_chart(&[
+        "validate",
+        "-f",
+        "tests/fixtures/bad-values/17-several-errors.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(transcript(&out, &repo()));
+}
+
+#[test]
+fn a_yaml_syntax_error_is_bad_input_shown_at_its_line() {
+    let tmp = dir_with(&[(
+        "values.yaml",
+        "ecrRegistries:\n  - name: primary\n    region: [eu-central-1\n    namespace: argocd\n",
+    )]);
+    let out = ecr_chart_in(tmp.path(), &["render", "-f", "values.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out, tmp.path()));
 }
 
 #[test]
@@ -129,6 +201,16 @@ fn a_missing_values_file_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("/nonexistent/values.yaml"));
     assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out, &repo()));
+}
+
+#[test]
+fn a_directory_given_as_values_file_is_bad_input() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(tmp.path().join("values.yaml")).expect("mkdir");
+    let out = ecr_chart_in(tmp.path(), &["validate", "-f", "values.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(transcript(&out, tmp.path()));
 }
 
 #[test]
@@ -136,6 +218,15 @@ fn an_invalid_namespace_argument_is_bad_input() {
     let out = ecr_chart(&["render", "-n", "Not_A_Namespace"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("invalid namespace `Not_A_Namespace`"));
+    insta::assert_snapshot!(transcript(&out, &repo()));
+}
+
+#[test]
+fn an_invalid_release_name_is_bad_input() {
+    let out = ecr_chart(&["render", "--release-name", "ecr_1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out, &repo()));
 }
 
 #[test]
@@ -145,11 +236,12 @@ fn chart_writes_a_helm_chart_of_this_version() {
     let out = ecr_chart(&[
         "chart",
         "-f",
-        &fixture("values/00-seed.yaml"),
+        "tests/fixtures/values/00-seed.yaml",
         "-o",
         &dir.display().to_string(),
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!(transcript(&out, tmp.path()));
     for file in [
         "Chart.yaml",
         "values.yaml",
@@ -175,62 +267,142 @@ fn chart_writes_a_helm_chart_of_this_version() {
 }
 
 #[test]
+fn chart_refuses_a_directory_it_did_not_write() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(tmp.path().join("chart")).expect("mkdir");
+    std::fs::write(tmp.path().join("chart/notes.txt"), "mine\n").expect("write");
+    let out = ecr_chart_in(tmp.path(), &["chart", "-o", "chart"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(transcript(&out, tmp.path()));
+    assert_eq!(
+        std::fs::read_to_string(tmp.path().join("chart/notes.txt")).expect("kept"),
+        "mine\n",
+        "the directory is left as it was"
+    );
+    let entries = std::fs::read_dir(tmp.path()).expect("ls").count();
+    assert_eq!(entries, 1, "no staging directory left behind");
+}
+
+#[test]
+fn chart_that_cannot_be_written_is_a_runtime_failure() {
+    let tmp = dir_with(&[("file", "not a directory\n")]);
+    let out = ecr_chart_in(tmp.path(), &["chart", "-o", "file/chart"]);
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(transcript(&out, tmp.path()));
+}
+
+#[test]
+fn values_holding_the_release_placeholder_are_refused_by_chart() {
+    let tmp = dir_with(&[(
+        "values.yaml",
+        "podAnnotations:\n  note: ecr-chart-sentinel-release-name-7f3e\n",
+    )]);
+    let out = ecr_chart_in(tmp.path(), &["chart", "-f", "values.yaml", "-o", "chart"]);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(transcript(&out, tmp.path()));
+    assert!(
+        !tmp.path().join("chart").exists(),
+        "no chart directory was written"
+    );
+}
+
+#[test]
+fn output_that_cannot_be_written_is_a_runtime_failure() {
+    let full = std::fs::File::create("/dev/full").expect("/dev/full");
+    let out = run_in(&repo(), &["schema"], Stdio::from(full));
+    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(transcript(&out, &repo()));
+}
+
+#[test]
 fn schema_prints_the_json_schema_of_the_values() {
     let out = ecr_chart(&["schema"]);
     assert!(out.status.success());
+    assert!(out.stderr.is_empty());
     let schema: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert!(schema["properties"]["ecrRegistries"].is_object());
 }
 
 #[test]
 fn every_command_has_help() {
-    for args in [
-        vec!["--help"],
-        vec!["render", "--help"],
-        vec!["chart", "--help"],
-        vec!["validate", "--help"],
-        vec!["schema", "--help"],
+    for (name, args) in [
+        ("help", vec!["--help"]),
+        ("help-render", vec!["render", "--help"]),
+        ("help-chart", vec!["chart", "--help"]),
+        ("help-validate", vec!["validate", "--help"]),
+        ("help-schema", vec!["schema", "--help"]),
+        ("help-onboard", vec!["onboard", "--help"]),
     ] {
         let out = ecr_chart(&args);
         assert!(out.status.success(), "{args:?}");
         assert!(text(&out.stdout).contains("Usage: ecr-chart"), "{args:?}");
+        insta::assert_snapshot!(name, transcript(&out, &repo()));
+    }
+}
+
+#[test]
+fn unknown_subcommands_flags_and_missing_arguments_get_the_usage_and_exit_2() {
+    for (name, args) in [
+        ("usage-no-subcommand", vec![]),
+        ("usage-unknown-subcommand", vec!["rendr"]),
+        ("usage-unknown-flag", vec!["render", "--value", "x.yaml"]),
+        ("usage-missing-output", vec!["chart"]),
+    ] {
+        let out = ecr_chart(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        insta::assert_snapshot!(name, transcript(&out, &repo()));
     }
 }
 
 #[test]
 fn validate_is_silent_on_good_values() {
-    let out = ecr_chart(&["validate", "-f", &fixture("values/01-every-knob.yaml")]);
+    let out = ecr_chart(&["validate", "-f", "tests/fixtures/values/01-every-knob.yaml"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out, &repo()));
 }
 
 #[test]
 fn a_risky_schedule_warns_on_stderr_and_still_renders() {
-    let tmp = tempfile::tempdir().expect("tempdir");
-    let file = tmp.path().join("values.yaml");
-    std::fs::write(
-        &file,
-        "ecrRegistries:\n  - name: primary\n    region: eu-central-1\n    namespace: argocd\n    schedule: \"0,30 0,12 * * *\"\n",
-    )
-    .expect("write");
-    let file = file.display().to_string();
-    let out = ecr_chart(&["render", "-f", &file]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let stderr = text(&out.stderr);
+    let tmp = dir_with(&[("values.yaml", RISKY_SCHEDULE)]);
+    let validate = ecr_chart_in(tmp.path(), &["validate", "-f", "values.yaml"]);
+    assert_eq!(validate.status.code(), Some(0));
+    assert!(validate.stdout.is_empty());
+    let stderr = text(&validate.stderr);
     assert!(
         stderr.contains("longest gap 11h30m between 00:30 and 12:00"),
         "{stderr}"
     );
     assert!(stderr.contains("1 warning about the values"), "{stderr}");
-    let stdout = text(&out.stdout);
+    insta::assert_snapshot!(transcript(&validate, tmp.path()));
+
+    let render = ecr_chart_in(tmp.path(), &["render", "-f", "values.yaml"]);
+    assert_eq!(render.status.code(), Some(0), "{}", text(&render.stderr));
+    assert_eq!(
+        text(&render.stderr),
+        stderr,
+        "render warns as validate does"
+    );
+    let values = ecr_chart::values::load(&[ecr_chart::values::Source {
+        name: "values.yaml".into(),
+        text: RISKY_SCHEDULE.into(),
+    }])
+    .expect("a warning is not an error");
+    let release = ecr_chart::Release {
+        name: "ecr-registry-helper".into(),
+        namespace: "default".into(),
+    };
+    let stdout = text(&render.stdout);
+    assert_eq!(
+        stdout,
+        ecr_chart::render(&values, &release).expect("renders"),
+        "the output is unchanged by the warning"
+    );
     assert!(
         stdout.starts_with("---\n") && !stdout.contains("warning"),
         "{stdout}"
     );
-    let out = ecr_chart(&["validate", "-f", &file]);
-    assert_eq!(out.status.code(), Some(0));
-    assert!(out.stdout.is_empty());
-    assert!(text(&out.stderr).contains("warning"));
 }
 
 #[test]
@@ -238,7 +410,7 @@ fn a_thirteen_hour_schedule_is_refused_with_the_gap_shown() {
     let out = ecr_chart(&[
         "render",
         "-f",
-        &fixture("bad-values/21-schedule-every-13-hours.yaml"),
+        "tests/fixtures/bad-values/21-schedule-every-13-hours.yaml",
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(out.stdout.is_empty());
@@ -251,6 +423,7 @@ fn a_thirteen_hour_schedule_is_refused_with_the_gap_shown() {
         stderr.contains("`0 */10 * * *`"),
         "a safe example: {stderr}"
     );
+    insta::assert_snapshot!(transcript(&out, &repo()));
 }
 
 #[test]
@@ -293,6 +466,11 @@ fn onboard_prints_what_each_access_mode_needs() {
         stdout.contains("\"Action\": \"sts:AssumeRoleWithWebIdentity\""),
         "{stdout}"
     );
+    insta::assert_snapshot!("onboard-service-account", transcript(&out, &repo()));
+
+    let out = ecr_chart(&["onboard", "tools", "--region", "eu-central-1", "-n", "apps"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    insta::assert_snapshot!("onboard-external-secret", transcript(&out, &repo()));
 
     let out = ecr_chart(&[
         "onboard",
@@ -311,6 +489,10 @@ fn onboard_prints_what_each_access_mode_needs() {
     );
     assert!(out.stdout.is_empty());
     assert!(text(&out.stderr).contains("missing `existingSecret`"));
+    insta::assert_snapshot!(
+        "onboard-existing-secret-without-its-name",
+        transcript(&out, &repo())
+    );
 
     let out = ecr_chart(&[
         "onboard",
@@ -323,4 +505,22 @@ fn onboard_prints_what_each_access_mode_needs() {
         "irsa",
     ]);
     assert_eq!(out.status.code(), Some(2), "clap refuses an unknown mode");
+    insta::assert_snapshot!("onboard-unknown-access-mode", transcript(&out, &repo()));
+}
+
+#[test]
+fn onboard_refuses_a_name_the_values_already_hold() {
+    let out = ecr_chart(&[
+        "onboard",
+        "primary",
+        "--region",
+        "eu-central-1",
+        "-n",
+        "apps",
+        "-f",
+        "tests/fixtures/values/00-seed.yaml",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    insta::assert_snapshot!(transcript(&out, &repo()));
 }
