@@ -39,6 +39,27 @@ fn run_in(dir: &Path, args: &[&str], stdout: Stdio) -> Output {
     child.wait_with_output().expect("ecr-chart finishes")
 }
 
+/// Runs `ecr-chart ARGS` in the repository root with `input` on stdin.
+fn ecr_chart_with_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write as _;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ecr-chart"))
+        .args(args)
+        .current_dir(repo())
+        .env_clear()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ecr-chart runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("ecr-chart finishes")
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -181,6 +202,16 @@ fn every_problem_of_a_values_file_is_reported_at_once() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     insta::assert_snapshot!(transcript(&out, &repo()));
+}
+
+#[test]
+fn values_from_standard_input_are_checked_like_a_file() {
+    let out = ecr_chart_with_stdin(&["validate", "-f", "-"], BAD_NAME);
+    assert_eq!(out.status.code(), Some(2));
+    insta::assert_snapshot!(transcript(&out, &repo()));
+    let good = ecr_chart_with_stdin(&["render", "-f", "-"], RISKY_SCHEDULE);
+    assert_eq!(good.status.code(), Some(0), "{}", text(&good.stderr));
+    assert!(text(&good.stdout).contains("ecr-registry-helper-primary"));
 }
 
 #[test]
