@@ -152,7 +152,7 @@ impl FakeKube {
     /// A client for this server, configured like the binary's (call inside a tokio runtime).
     pub fn client(&self, settings: &ecr_refresher::Settings) -> kube::Client {
         let config = kube::Config::new(self.url().parse().expect("valid url"));
-        ecr_refresher::kube_client_with(config, settings).expect("kube client")
+        ecr_refresher::kube_client_with(config, settings.request_timeout).expect("kube client")
     }
 
     /// Writes a kubeconfig pointing at this server into `dir` and returns its path.
