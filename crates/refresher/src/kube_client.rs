@@ -35,8 +35,8 @@ pub fn tcp_connector() -> HttpConnector {
 /// certificate, base URI, authentication, extra headers) over [`tcp_connector`], with
 /// `request_timeout` as connect, read and write timeout. kube's own retry layer is left out: it
 /// retries 429/503/504 up to 15 times with delays growing to 1000 s, which would break the
-/// bounded retry budget; [`crate::retry`] retries instead. No HTTP proxy support (kube's proxy
-/// features are not built in).
+/// bounded retry budget; [`crate::retry`] retries instead. A kubeconfig `proxy-url` is refused,
+/// as kube's builder refuses it without its proxy features (which are not built in).
 pub fn kube_client_with(
     config: kube::Config,
     request_timeout: Duration,
@@ -44,6 +44,20 @@ pub fn kube_client_with(
     let client_error = |source| Error::KubeClient {
         source: Box::new(source),
     };
+    if let Some(proxy_url) = &config.proxy_url {
+        let proxy_url = Box::new(proxy_url.clone());
+        return Err(client_error(match proxy_url.scheme_str() {
+            Some("socks5") => kube::Error::ProxyProtocolDisabled {
+                proxy_url,
+                protocol_feature: "kube/socks5",
+            },
+            Some("http" | "https") => kube::Error::ProxyProtocolDisabled {
+                proxy_url,
+                protocol_feature: "kube/http-proxy",
+            },
+            _ => kube::Error::ProxyProtocolUnsupported { proxy_url },
+        }));
+    }
     let https = config
         .rustls_https_connector_with_connector(tcp_connector())
         .map_err(client_error)?;
@@ -76,5 +90,20 @@ mod tests {
             stream.inner().nodelay().expect("getsockopt"),
             "TCP_NODELAY off"
         );
+    }
+
+    #[test]
+    fn a_kubeconfig_proxy_is_refused_as_kube_refuses_it_without_its_proxy_features() {
+        let mut config = kube::Config::new("https://127.0.0.1:6443".parse().expect("uri"));
+        config.proxy_url = Some("http://proxy.example:3128".parse().expect("uri"));
+        let Err(err) = kube_client_with(config, Duration::from_secs(1)) else {
+            panic!("a proxy-url was accepted");
+        };
+        let msg = err.to_string();
+        assert!(
+            msg.starts_with("build Kubernetes client: configured proxy"),
+            "{msg}"
+        );
+        assert!(msg.contains("kube/http-proxy"), "{msg}");
     }
 }
