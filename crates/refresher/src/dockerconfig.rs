@@ -7,6 +7,11 @@ use base64::engine::general_purpose::STANDARD;
 
 use jiff::Timestamp;
 
+/// The type of a Secret holding a `.dockerconfigjson` (the only type the refresher writes).
+pub const SECRET_TYPE: &str = "kubernetes.io/dockerconfigjson";
+/// The data key of the docker config in such a Secret.
+pub const DATA_KEY: &str = ".dockerconfigjson";
+
 /// A docker login for one or more registries (one token serves every registry the principal
 /// may read). Debug never shows the password.
 #[derive(Clone, PartialEq, Eq)]

@@ -4,8 +4,10 @@ use aws_sdk_ecr::error::SdkError;
 use aws_sdk_ecr::operation::get_authorization_token::GetAuthorizationTokenError;
 use aws_sdk_sts::operation::assume_role::AssumeRoleError;
 
+use ecr_contract::keys;
+
 use crate::cause;
-use crate::dockerconfig::TokenError;
+use crate::dockerconfig::{SECRET_TYPE, TokenError};
 
 /// Everything that can stop a run. [`Error::MissingSetting`] and [`Error::InvalidSetting`] are
 /// bad settings (exit 2); every other variant is a failure at run time (exit 1).
@@ -108,7 +110,8 @@ pub enum Error {
 
     /// A Secret of that name exists with another type; it was left untouched.
     #[error(
-        "apply Secret {namespace}/{name}: a Secret of that name already exists with type {found:?}, not \"kubernetes.io/dockerconfigjson\", and the type of a Secret cannot change; it was left untouched — delete it (kubectl delete secret -n {namespace} {name}) or choose another SECRET_NAME"
+        "apply Secret {namespace}/{name}: a Secret of that name already exists with type {found:?}, not {SECRET_TYPE:?}, and the type of a Secret cannot change; it was left untouched — delete it (kubectl delete secret -n {namespace} {name}) or choose another {}",
+        keys::SECRET_NAME
     )]
     WrongSecretType {
         /// Namespace.
@@ -133,7 +136,8 @@ pub enum Error {
 
     /// A ServiceAccount named in `IMAGE_PULL_SECRET_FOR` does not exist (it is not created).
     #[error(
-        "patch ServiceAccount {namespace}/{name}: not found — create the ServiceAccount or remove it from IMAGE_PULL_SECRET_FOR (imagePullSecretFor); the refresher does not create ServiceAccounts"
+        "patch ServiceAccount {namespace}/{name}: not found — create the ServiceAccount or remove it from {} (imagePullSecretFor); the refresher does not create ServiceAccounts",
+        keys::IMAGE_PULL_SECRET_FOR
     )]
     ServiceAccountMissing {
         /// Namespace.

@@ -15,13 +15,10 @@ use ecr_contract::names::{
 
 use crate::cause;
 use crate::dockerconfig::{self, DockerConfigJson};
+pub use crate::dockerconfig::{DATA_KEY, SECRET_TYPE};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 
-/// The only Secret type the refresher writes.
-pub const SECRET_TYPE: &str = "kubernetes.io/dockerconfigjson";
-/// Data key of the docker config.
-pub const DATA_KEY: &str = ".dockerconfigjson";
 /// What replaces every data value in redacted output.
 pub const REDACTED: &str = "<redacted>";
 

@@ -253,9 +253,21 @@ impl Settings {
         )?;
         let role_arn = non_empty(&args.role_arn);
         if let Some(arn) = &role_arn {
-            check(arn, keys::ROLE_ARN, "--role-arn", ROLE_ARN_RULE, |s| {
-                rules::role_arn(s).map(|_| ())
+            let partition = rules::role_arn(arn).map_err(|fault| {
+                invalid(keys::ROLE_ARN, "--role-arn", arn, ROLE_ARN_RULE, &fault)
             })?;
+            // STS in one partition cannot assume a role of another (the chart refuses it too).
+            if partition != region.partition {
+                return Err(Error::InvalidSetting {
+                    env: keys::ROLE_ARN,
+                    flag: "--role-arn",
+                    value: arn.clone(),
+                    reason: format!(
+                        "expected a role of the partition {} of AWS_REGION {} (`arn:{}:iam::…`): STS there only knows roles of its partition",
+                        region.partition, region.name, region.partition
+                    ),
+                });
+            }
         }
         let image_pull_secret_for = list(
             args.image_pull_secret_for.as_deref(),
@@ -606,13 +618,18 @@ mod tests {
 
     #[test]
     fn role_arns_must_name_an_iam_role() {
-        for good in [
-            "arn:aws:iam::123456789012:role/ecr-reader",
-            "arn:aws-cn:iam::123456789012:role/path/to/ecr.reader@x",
-            "arn:aws-us-gov:iam::123456789012:role/r",
+        // Each with a region of its partition.
+        for (good, region) in [
+            ("arn:aws:iam::123456789012:role/ecr-reader", "eu-west-1"),
+            (
+                "arn:aws-cn:iam::123456789012:role/path/to/ecr.reader@x",
+                "cn-north-1",
+            ),
+            ("arn:aws-us-gov:iam::123456789012:role/r", "us-gov-west-1"),
         ] {
             let a = Args {
                 role_arn: Some(good.into()),
+                region: Some(region.into()),
                 ..base()
             };
             assert_eq!(
@@ -745,6 +762,27 @@ mod tests {
             }
             assert_eq!(required(&args), Some(key.name));
         }
+    }
+
+    #[test]
+    fn a_role_of_another_partition_than_the_region_is_refused() {
+        let a = Args {
+            region: Some("cn-north-1".into()),
+            role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
+            ..base()
+        };
+        let msg = Settings::from_args(&a)
+            .expect_err("wrong partition")
+            .to_string();
+        assert_eq!(
+            msg,
+            "invalid setting ROLE_ARN (--role-arn) = \"arn:aws:iam::123456789012:role/r\": expected a role of the partition aws-cn of AWS_REGION cn-north-1 (`arn:aws-cn:iam::…`): STS there only knows roles of its partition"
+        );
+        let same = Args {
+            role_arn: Some("arn:aws-cn:iam::123456789012:role/r".into()),
+            ..a
+        };
+        assert!(Settings::from_args(&same).is_ok());
     }
 
     #[test]

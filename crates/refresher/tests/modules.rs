@@ -1,4 +1,4 @@
-//! The crate's module graph, read from the `use crate::…` lines of `src/*.rs`: no import circle,
+//! The crate's module graph, read from the `use crate::…` (and `pub use`) lines of `src/*.rs`: no import circle,
 //! and the leaves (error wording, the login and dockerconfig code, the retry policy) import no
 //! other module of the crate.
 
@@ -22,7 +22,7 @@ fn imports() -> BTreeMap<String, BTreeSet<String>> {
         let text = std::fs::read_to_string(&path).expect("read module");
         let used: BTreeSet<String> = text
             .lines()
-            .map(str::trim)
+            .map(|line| line.trim().trim_start_matches("pub "))
             .filter_map(|line| line.strip_prefix("use crate::"))
             .map(|rest| {
                 rest.split(|c: char| !(c.is_alphanumeric() || c == '_'))
