@@ -3,8 +3,11 @@
 //!
 //!     cargo run -p ecr-refresher --example fake_kube_server -- [KUBECONFIG_DIR]
 //!
-//! Prints `port=<PORT>` on its first line; with `KUBECONFIG_DIR` it also writes
-//! `KUBECONFIG_DIR/kubeconfig` pointing at itself over http and prints `kubeconfig=<PATH>`.
+//! It speaks HTTPS with the self-signed test certificate of `tests/support/tls/`, as
+//! kube-apiserver speaks TLS. Prints `port=<PORT>` on its first line; with `KUBECONFIG_DIR` it
+//! also writes `KUBECONFIG_DIR/kubeconfig` pointing at itself (the certificate as
+//! `certificate-authority-data`) and `KUBECONFIG_DIR/ca.pem`, and prints `kubeconfig=<PATH>` and
+//! `ca=<PATH>`.
 
 #[allow(dead_code)]
 #[path = "../tests/support/fake_kube.rs"]
@@ -18,7 +21,10 @@ fn main() {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "port={}", server.port);
     if let Some(dir) = std::env::args_os().nth(1).map(PathBuf::from) {
+        let ca = dir.join("ca.pem");
+        std::fs::write(&ca, fake_kube::CERT_PEM).expect("write ca.pem");
         let path = server.kubeconfig(&dir);
+        let _ = writeln!(out, "ca={}", ca.display());
         let _ = writeln!(out, "kubeconfig={}", path.display());
     }
     let _ = out.flush();

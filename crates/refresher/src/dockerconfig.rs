@@ -1,11 +1,95 @@
-//! Registry login → `.dockerconfigjson` bytes (pure).
+//! A registry login (ECR's decoded token) and the `.dockerconfigjson` built from it (pure).
 
 use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::ecr::RegistryLogin;
+use jiff::Timestamp;
+
+/// The type of a Secret holding a `.dockerconfigjson` (the only type the refresher writes).
+pub const SECRET_TYPE: &str = "kubernetes.io/dockerconfigjson";
+/// The data key of the docker config in such a Secret.
+pub const DATA_KEY: &str = ".dockerconfigjson";
+
+/// A docker login for one or more registries (one token serves every registry the principal
+/// may read). Debug never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistryLogin {
+    /// Registry hosts, e.g. `123456789012.dkr.ecr.eu-west-1.amazonaws.com`: the registry of
+    /// `AWS_ACCOUNT` (or ECR's proxyEndpoint) first, then one per `REGISTRY_IDS` account;
+    /// never empty, no duplicates.
+    pub hosts: Vec<String>,
+    /// User name from the token (`AWS`).
+    pub username: String,
+    /// Password from the token.
+    pub password: Password,
+    /// When the token expires, if ECR said.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl fmt::Debug for RegistryLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RegistryLogin")
+            .field("hosts", &self.hosts)
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
+}
+
+/// A registry password. Debug and Display print `<redacted>`; [`Password::expose`] gives the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// Wraps a password.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The password itself, for building the dockerconfigjson only.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Why an authorization token could not be decoded. Never includes the token.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenError {
+    /// Not base64 (the decoder's own error is dropped: it quotes a byte of the token).
+    #[error("the authorization token is not valid base64")]
+    NotBase64,
+    /// Decoded bytes are not UTF-8.
+    #[error("the decoded authorization token is not UTF-8 text")]
+    NotUtf8,
+    /// No `:` between user and password.
+    #[error("the decoded authorization token is not of the form <user>:<password>")]
+    MissingColon,
+    /// Empty user or password.
+    #[error("the decoded authorization token has an empty user or password")]
+    Empty,
+}
+
+/// Decodes an ECR authorization token, `base64("AWS:<password>")`, into user and password.
+pub fn decode_token(encoded: &str) -> Result<(String, Password), TokenError> {
+    let bytes = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| TokenError::NotBase64)?;
+    let text = String::from_utf8(bytes).map_err(|_| TokenError::NotUtf8)?;
+    let (user, password) = text.split_once(':').ok_or(TokenError::MissingColon)?;
+    if user.is_empty() || password.is_empty() {
+        return Err(TokenError::Empty);
+    }
+    Ok((user.to_owned(), Password::new(password)))
+}
 
 /// The bytes of a `.dockerconfigjson`. Debug prints `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
@@ -73,7 +157,6 @@ pub fn redact(document: &[u8], redacted: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecr::Password;
 
     fn login(host: &str) -> RegistryLogin {
         RegistryLogin {
@@ -82,6 +165,52 @@ mod tests {
             password: Password::new("pa$$:word"),
             expires_at: None,
         }
+    }
+
+    #[test]
+    fn a_valid_token_decodes_to_user_and_password() {
+        let encoded = STANDARD.encode("AWS:s3cr3t:with:colons");
+        let (user, password) = decode_token(&encoded).expect("valid token");
+        assert_eq!(user, "AWS");
+        assert_eq!(password.expose(), "s3cr3t:with:colons");
+    }
+
+    #[test]
+    fn a_token_that_is_not_base64_is_rejected_without_echoing_it() {
+        let err = decode_token("not base64 at all!").expect_err("invalid");
+        assert_eq!(err, TokenError::NotBase64);
+        assert!(!err.to_string().contains("not base64 at all"));
+    }
+
+    #[test]
+    fn a_token_without_a_colon_is_rejected() {
+        let encoded = STANDARD.encode("AWSnopassword");
+        assert_eq!(decode_token(&encoded), Err(TokenError::MissingColon));
+    }
+
+    #[test]
+    fn a_token_with_an_empty_password_is_rejected() {
+        let encoded = STANDARD.encode("AWS:");
+        assert_eq!(decode_token(&encoded), Err(TokenError::Empty));
+    }
+
+    #[test]
+    fn a_token_that_is_not_utf8_is_rejected() {
+        let encoded = STANDARD.encode([0xff, 0xfe, b':', b'x']);
+        assert_eq!(decode_token(&encoded), Err(TokenError::NotUtf8));
+    }
+
+    #[test]
+    fn debug_of_a_login_hides_the_password() {
+        let login = RegistryLogin {
+            hosts: vec!["123456789012.dkr.ecr.eu-west-1.amazonaws.com".into()],
+            username: "AWS".into(),
+            password: Password::new("hunter2-very-secret"),
+            expires_at: None,
+        };
+        let debug = format!("{login:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
     }
 
     #[test]

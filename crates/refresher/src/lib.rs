@@ -1,15 +1,18 @@
 //! ecr-refresher: turns AWS credentials into a fresh `regcred-<name>` Secret.
 //!
-//! [`run`] checks the settings, builds a [`Context`] (ECR and Kubernetes clients) once — assuming
-//! `ROLE_ARN` with STS first if set — and calls [`refresh`]: one ECR `GetAuthorizationToken`,
-//! then a server-side apply of the `kubernetes.io/dockerconfigjson` Secret into each target
-//! namespace, and the Secret added to the `imagePullSecrets` of the ServiceAccounts of
-//! `IMAGE_PULL_SECRET_FOR` there. Tests build the [`Context`] against local servers and call
+//! [`run`] takes checked [`Settings`], builds a [`Context`] (ECR and Kubernetes clients) once —
+//! assuming `ROLE_ARN` with STS first if set — and calls [`refresh`]: one ECR
+//! `GetAuthorizationToken`, then a server-side apply of the `kubernetes.io/dockerconfigjson`
+//! Secret into each target namespace, and the Secret added to the `imagePullSecrets` of the
+//! ServiceAccounts of `IMAGE_PULL_SECRET_FOR` there. Everything it logs is inside one tracing
+//! span carrying the registry name. Tests build the [`Context`] against local servers and call
 //! [`refresh`] or [`dry_run`] directly.
 
+pub mod cause;
 pub mod dockerconfig;
 pub mod ecr;
 pub mod error;
+pub mod kube_client;
 pub mod retry;
 pub mod secret;
 pub mod service_account;
@@ -25,9 +28,12 @@ use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::Api;
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 pub use error::Error;
-pub use settings::{Args, Settings};
+pub use kube_client::{kube_client, kube_client_with};
+pub use retry::RetryPolicy;
+pub use settings::{Args, Mode, Settings, Target};
 
 use crate::dockerconfig::DockerConfigJson;
 use crate::settings::OutputFormat;
@@ -50,95 +56,77 @@ impl fmt::Debug for Context {
     }
 }
 
-/// Checks the flags and runs once: [`dry_run`] to stdout with `--dry-run`, else [`refresh`].
-pub async fn run(args: &Args) -> Result<(), Error> {
-    let settings = Settings::from_args(args)?;
-    tracing::info!(
-        registry = %settings.registry,
-        region = %settings.region.name,
-        secret = %settings.secret_name,
-        namespaces = %settings.namespaces.join(","),
-        account = settings.account.as_deref().unwrap_or("(from credentials)"),
-        registry_ids = %settings.registry_ids.join(","),
-        role_arn = settings.role_arn.as_deref().unwrap_or("(none)"),
-        image_pull_secret_for = %settings.image_pull_secret_for.join(","),
-        dry_run = settings.dry_run,
-        "starting"
-    );
-    let sdk_config = ecr::config_loader(&settings).load().await;
-    let ecr = ecr_client(&settings, &sdk_config).await?;
-    if settings.dry_run {
-        return dry_run(&settings, &ecr, &mut std::io::stdout().lock()).await;
+/// Runs once inside a `run{registry=…}` tracing span: [`dry_run`] to stdout with `--dry-run`,
+/// else [`refresh`]. The caller prints the final error line (`registry <name>: <error>`).
+pub async fn run(settings: &Settings) -> Result<(), Error> {
+    let target = &settings.target;
+    let span = tracing::info_span!("run", registry = %target.registry);
+    async {
+        tracing::info!(
+            region = %target.region.name,
+            secret = %target.secret_name,
+            namespaces = %target.namespaces.join(","),
+            account = target.account.as_deref().unwrap_or("(from credentials)"),
+            registry_ids = %target.registry_ids.join(","),
+            role_arn = target.role_arn.as_deref().unwrap_or("(none)"),
+            image_pull_secret_for = %target.image_pull_secret_for.join(","),
+            dry_run = settings.mode.dry_run,
+            "starting"
+        );
+        let sdk_config = ecr::config_loader(&target.region, settings.request_timeout)
+            .load()
+            .await;
+        let ecr = ecr_client(target, &settings.retry, &sdk_config).await?;
+        if settings.mode.dry_run {
+            let out = &mut std::io::stdout().lock();
+            return dry_run(target, &settings.retry, settings.mode.output, &ecr, out).await;
+        }
+        let kube = kube_client(settings.request_timeout).await?;
+        refresh(target, &settings.retry, &Context { kube, ecr }).await
     }
-    let kube = kube_client(&settings).await?;
-    refresh(&settings, &Context { kube, ecr }).await
+    .instrument(span)
+    .await
 }
 
 /// The ECR client: with `sdk_config`'s credentials (the default chain: env, profile, web
 /// identity/IRSA, EKS Pod Identity, IMDS), or, with `ROLE_ARN`, with the credentials of that role
 /// assumed through STS using them as the source ([`sts::assume_role`]).
 pub async fn ecr_client(
-    settings: &Settings,
+    target: &Target,
+    retry: &RetryPolicy,
     sdk_config: &aws_config::SdkConfig,
 ) -> Result<aws_sdk_ecr::Client, Error> {
-    let Some(role_arn) = &settings.role_arn else {
+    let Some(role_arn) = &target.role_arn else {
         return Ok(aws_sdk_ecr::Client::new(sdk_config));
     };
-    let credentials = sts::assume_role(settings, role_arn, sdk_config).await?;
+    let credentials = sts::assume_role(&target.registry, role_arn, sdk_config, retry).await?;
     let config = aws_sdk_ecr::config::Builder::from(sdk_config)
         .credentials_provider(credentials)
         .build();
     Ok(aws_sdk_ecr::Client::from_conf(config))
 }
 
-/// A Kubernetes client from in-cluster config or `KUBECONFIG`; see [`kube_client_with`].
-pub async fn kube_client(settings: &Settings) -> Result<kube::Client, Error> {
-    let config = kube::Config::infer()
-        .await
-        .map_err(|source| Error::KubeConfig {
-            registry: settings.registry.clone(),
-            source: Box::new(source),
-        })?;
-    kube_client_with(config, settings)
-}
-
-/// A Kubernetes client from `config` with `REQUEST_TIMEOUT` as connect, read and write timeout,
-/// and kube's own retry layer off: it retries 429/503/504 up to 15 times with delays growing
-/// to 1000 s, which would break the bounded retry budget; [`retry`] retries instead.
-pub fn kube_client_with(
-    mut config: kube::Config,
-    settings: &Settings,
-) -> Result<kube::Client, Error> {
-    config.connect_timeout = Some(settings.request_timeout);
-    config.read_timeout = Some(settings.request_timeout);
-    config.write_timeout = Some(settings.request_timeout);
-    config.default_retry = false;
-    kube::Client::try_from(config).map_err(|source| Error::KubeClient {
-        registry: settings.registry.clone(),
-        source: Box::new(source),
-    })
-}
-
 /// Fetches an ECR token and applies the Secret into every target namespace, up to
 /// [`NAMESPACE_CONCURRENCY`] at a time, then adds it to the `imagePullSecrets` of the
 /// ServiceAccounts of `IMAGE_PULL_SECRET_FOR` there. Nothing is written unless the token was
 /// obtained. A failing namespace does not stop the others; the run then fails with every failure.
-pub async fn refresh(settings: &Settings, ctx: &Context) -> Result<(), Error> {
-    let (config, expires_at) = fetch_docker_config(settings, &ctx.ecr).await?;
+pub async fn refresh(target: &Target, retry: &RetryPolicy, ctx: &Context) -> Result<(), Error> {
+    let (config, expires_at) = fetch_docker_config(target, retry, &ctx.ecr).await?;
     let refreshed_at = Timestamp::now();
 
-    let shared = Arc::new((settings.clone(), config));
-    let mut queue = settings.namespaces.iter().cloned();
+    let shared = Arc::new((target.clone(), *retry, config));
+    let mut queue = target.namespaces.iter().cloned();
     let mut running = JoinSet::new();
     let spawn = |running: &mut JoinSet<_>, namespace: String| {
         let shared = Arc::clone(&shared);
         let kube = ctx.kube.clone();
-        running.spawn(async move {
-            let (settings, config) = &*shared;
-            let errors =
-                write_namespace(settings, config, kube, &namespace, refreshed_at, expires_at).await;
+        let task = async move {
+            let (target, retry, config) = &*shared;
+            let stamps = (refreshed_at, expires_at);
+            let errors = write_namespace(target, retry, config, kube, &namespace, stamps).await;
             (namespace, errors)
-        });
+        };
+        running.spawn(task.instrument(tracing::Span::current()));
     };
     for namespace in queue.by_ref().take(NAMESPACE_CONCURRENCY) {
         spawn(&mut running, namespace);
@@ -149,8 +137,8 @@ pub async fn refresh(settings: &Settings, ctx: &Context) -> Result<(), Error> {
         let (namespace, errors) =
             joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
         for err in errors {
-            if settings.namespaces.len() > 1 {
-                tracing::error!(registry = %settings.registry, namespace = %namespace, "{err}");
+            if target.namespaces.len() > 1 {
+                tracing::error!(namespace = %namespace, "{err}");
             }
             failures.push((namespace.clone(), err));
         }
@@ -160,24 +148,19 @@ pub async fn refresh(settings: &Settings, ctx: &Context) -> Result<(), Error> {
     }
 
     if failures.is_empty() {
-        tracing::info!(
-            registry = %settings.registry,
-            namespaces = settings.namespaces.len(),
-            "refresh complete"
-        );
+        tracing::info!(namespaces = target.namespaces.len(), "refresh complete");
         return Ok(());
     }
-    if failures.len() == 1 && settings.namespaces.len() == 1 {
+    if failures.len() == 1 && target.namespaces.len() == 1 {
         return Err(failures.remove(0).1);
     }
-    let order = |ns: &String| settings.namespaces.iter().position(|n| n == ns);
+    let order = |ns: &String| target.namespaces.iter().position(|n| n == ns);
     // Stable: a namespace's failures keep the order of IMAGE_PULL_SECRET_FOR.
     failures.sort_by_key(|(ns, _)| order(ns));
     let mut failed: Vec<&String> = failures.iter().map(|(ns, _)| ns).collect();
     failed.dedup();
     Err(Error::Namespaces {
-        registry: settings.registry.clone(),
-        total: settings.namespaces.len(),
+        total: target.namespaces.len(),
         failed: failed.len(),
         failures: failures.into_iter().map(|(_, err)| err).collect(),
     })
@@ -185,29 +168,29 @@ pub async fn refresh(settings: &Settings, ctx: &Context) -> Result<(), Error> {
 
 /// One namespace: apply the Secret, then (only if that worked) make every ServiceAccount of
 /// `IMAGE_PULL_SECRET_FOR` list it. Returns every failure; one ServiceAccount failing does not
-/// stop the next.
+/// stop the next. `stamps` are the refreshed-at and expires-at annotations.
 async fn write_namespace(
-    settings: &Settings,
+    target: &Target,
+    retry: &RetryPolicy,
     config: &DockerConfigJson,
     kube: kube::Client,
     namespace: &str,
-    refreshed_at: Timestamp,
-    expires_at: Option<Timestamp>,
+    (refreshed_at, expires_at): (Timestamp, Option<Timestamp>),
 ) -> Vec<Error> {
+    let secret_name = target.secret_name.as_str();
     let desired = secret::build(
         namespace,
-        &settings.secret_name,
-        &settings.registry,
+        secret_name,
+        &target.registry,
         config,
         refreshed_at,
         expires_at,
     );
     let secrets: Api<Secret> = Api::namespaced(kube.clone(), namespace);
-    match secret::apply(&secrets, &desired, settings, namespace).await {
+    match secret::apply(&secrets, &desired, retry, namespace).await {
         Ok(applied) => tracing::info!(
-            registry = %settings.registry,
             namespace = %namespace,
-            secret = %settings.secret_name,
+            secret = %secret_name,
             action = applied.as_str(),
             "applied Secret"
         ),
@@ -215,13 +198,14 @@ async fn write_namespace(
     }
     let accounts: Api<ServiceAccount> = Api::namespaced(kube, namespace);
     let mut errors = Vec::new();
-    for name in &settings.image_pull_secret_for {
-        match service_account::ensure_pull_secret(&accounts, name, settings, namespace).await {
+    for name in &target.image_pull_secret_for {
+        match service_account::ensure_pull_secret(&accounts, name, secret_name, retry, namespace)
+            .await
+        {
             Ok(patched) => tracing::info!(
-                registry = %settings.registry,
                 namespace = %namespace,
                 service_account = %name,
-                secret = %settings.secret_name,
+                secret = %secret_name,
                 action = patched.as_str(),
                 "ServiceAccount imagePullSecrets"
             ),
@@ -236,24 +220,22 @@ async fn write_namespace(
 /// `.dockerconfigjson` is shown decoded, naming every registry host). Kubernetes is
 /// not contacted. YAML output is one document per namespace; JSON is a Secret, or a `List` of them.
 pub async fn dry_run(
-    settings: &Settings,
+    target: &Target,
+    retry: &RetryPolicy,
+    output: OutputFormat,
     ecr: &aws_sdk_ecr::Client,
     out: &mut impl Write,
 ) -> Result<(), Error> {
-    let (config, expires_at) = fetch_docker_config(settings, ecr).await?;
+    let (config, expires_at) = fetch_docker_config(target, retry, ecr).await?;
     let refreshed_at = Timestamp::now();
-    let render_err = |source| Error::RenderDryRun {
-        registry: settings.registry.clone(),
-        source,
-    };
-    let secrets = settings
+    let secrets = target
         .namespaces
         .iter()
         .map(|ns| {
             secret::build(
                 ns,
-                &settings.secret_name,
-                &settings.registry,
+                &target.secret_name,
+                &target.registry,
                 &config,
                 refreshed_at,
                 expires_at,
@@ -261,19 +243,14 @@ pub async fn dry_run(
             .redacted()
         })
         .collect::<Result<Vec<_>, _>>()
-        .map_err(render_err)?;
+        .map_err(Error::RenderDryRun)?;
 
-    let text = match settings.output {
+    let text = match output {
         OutputFormat::Yaml => {
             let mut text = String::new();
             for secret in &secrets {
                 text.push_str("---\n");
-                text.push_str(&serde_yaml::to_string(secret).map_err(|source| {
-                    Error::RenderDryRunYaml {
-                        registry: settings.registry.clone(),
-                        source,
-                    }
-                })?);
+                text.push_str(&serde_yaml::to_string(secret).map_err(Error::RenderDryRunYaml)?);
             }
             text
         }
@@ -282,28 +259,23 @@ pub async fn dry_run(
                 [one] => one.clone(),
                 _ => serde_json::json!({ "apiVersion": "v1", "kind": "List", "items": secrets }),
             };
-            let mut text = serde_json::to_string_pretty(&document).map_err(render_err)?;
+            let mut text = serde_json::to_string_pretty(&document).map_err(Error::RenderDryRun)?;
             text.push('\n');
             text
         }
     };
     out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
-        .map_err(|source| Error::PrintDryRun {
-            registry: settings.registry.clone(),
-            source,
-        })?;
-    if !settings.image_pull_secret_for.is_empty() {
+        .map_err(Error::PrintDryRun)?;
+    if !target.image_pull_secret_for.is_empty() {
         tracing::info!(
-            registry = %settings.registry,
-            service_accounts = %settings.image_pull_secret_for.join(","),
-            secret = %settings.secret_name,
+            service_accounts = %target.image_pull_secret_for.join(","),
+            secret = %target.secret_name,
             "dry run: would add the Secret to these ServiceAccounts' imagePullSecrets in each namespace"
         );
     }
     tracing::info!(
-        registry = %settings.registry,
-        namespaces = settings.namespaces.len(),
+        namespaces = target.namespaces.len(),
         "dry run: printed the Secret, nothing applied"
     );
     Ok(())
@@ -311,29 +283,25 @@ pub async fn dry_run(
 
 /// The step shared by [`refresh`] and [`dry_run`]: token → dockerconfigjson, logged.
 async fn fetch_docker_config(
-    settings: &Settings,
+    target: &Target,
+    retry: &RetryPolicy,
     ecr: &aws_sdk_ecr::Client,
 ) -> Result<(DockerConfigJson, Option<Timestamp>), Error> {
-    let login = ecr::fetch_login(ecr, settings).await?;
+    let login = ecr::fetch_login(ecr, target, retry).await?;
     let expires = login
         .expires_at
         .map_or_else(|| "unknown".to_owned(), |t| t.to_string());
     tracing::info!(
-        registry = %settings.registry,
         hosts = %login.hosts.join(","),
         expires_at = %expires,
         "got ECR token"
     );
     match login.expires_at {
         Some(at) if at <= Timestamp::now() => tracing::warn!(
-            registry = %settings.registry,
             expires_at = %at,
             "the ECR token is already expired (a local test server?); using it anyway"
         ),
-        None => tracing::warn!(
-            registry = %settings.registry,
-            "ECR did not say when the token expires; no expires-at annotation"
-        ),
+        None => tracing::warn!("ECR did not say when the token expires; no expires-at annotation"),
         Some(_) => {}
     }
     Ok((dockerconfig::render(&login), login.expires_at))

@@ -1,9 +1,10 @@
-//! `ecr-refresher`: parse flags, set up logging, run once, map the outcome to an exit code.
+//! `ecr-refresher`: parse flags, set up logging, check settings, run once, print the one final
+//! error line and map the outcome to an exit code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ecr_refresher::{Args, Error, run, telemetry};
+use ecr_refresher::{Args, Error, Settings, run, telemetry};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -19,15 +20,23 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(args.log_format);
-    match run(&args).await {
+    let settings = match Settings::from_args(&args) {
+        Ok(settings) => settings,
+        Err(err) => return fail(None, &err),
+    };
+    match run(&settings).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err @ (Error::MissingSetting { .. } | Error::InvalidSetting { .. })) => {
-            tracing::error!(exit_code = 2, "{err}");
-            ExitCode::from(2)
-        }
-        Err(err) => {
-            tracing::error!(exit_code = 1, "{err}");
-            ExitCode::from(1)
-        }
+        Err(err) => fail(Some(&settings.target.registry), &err),
     }
+}
+
+/// The one final ERROR line, `registry <name>: <error>` once the registry is known, and the
+/// exit code: 2 for bad settings, 1 for a failure at run time.
+fn fail(registry: Option<&str>, err: &Error) -> ExitCode {
+    let code: u8 = if err.is_settings() { 2 } else { 1 };
+    match registry {
+        Some(registry) => tracing::error!(exit_code = code, "registry {registry}: {err}"),
+        None => tracing::error!(exit_code = code, "{err}"),
+    }
+    ExitCode::from(code)
 }

@@ -9,25 +9,16 @@ use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, Patch, PatchParams};
 
-use crate::dockerconfig::{self, DockerConfigJson};
-use crate::error::Error;
-use crate::retry;
-use crate::settings::Settings;
+use ecr_contract::names::{
+    ANNOTATION_EXPIRES_AT, ANNOTATION_REFRESHED_AT, FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_REGISTRY,
+};
 
-/// Field manager of every apply.
-pub const FIELD_MANAGER: &str = "ecr-refresher";
-/// The only Secret type the refresher writes.
-pub const SECRET_TYPE: &str = "kubernetes.io/dockerconfigjson";
-/// Data key of the docker config.
-pub const DATA_KEY: &str = ".dockerconfigjson";
-/// Label naming the tool that manages the Secret.
-pub const LABEL_MANAGED_BY: &str = "app.kubernetes.io/managed-by";
-/// Label naming the registry.
-pub const LABEL_REGISTRY: &str = "ecr-registry-helper/registry";
-/// Annotation: when the Secret was last refreshed (RFC 3339).
-pub const ANNOTATION_REFRESHED_AT: &str = "ecr-registry-helper/refreshed-at";
-/// Annotation: when the token in the Secret expires (RFC 3339).
-pub const ANNOTATION_EXPIRES_AT: &str = "ecr-registry-helper/expires-at";
+use crate::cause;
+use crate::dockerconfig::{self, DockerConfigJson};
+pub use crate::dockerconfig::{DATA_KEY, SECRET_TYPE};
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+
 /// What replaces every data value in redacted output.
 pub const REDACTED: &str = "<redacted>";
 
@@ -145,51 +136,50 @@ impl Applied {
 pub async fn apply(
     api: &Api<Secret>,
     desired: &DesiredSecret,
-    settings: &Settings,
+    retry: &RetryPolicy,
     namespace: &str,
 ) -> Result<Applied, Error> {
     let name = desired.name();
-    let registry = settings.registry.as_str();
-    let describe_here = |err: &kube::Error| describe(err, namespace);
+    let describe_here = |err: &kube::Error| cause::kube(err, namespace);
 
     let step = format!("read Secret {namespace}/{name}");
-    let existing = retry::transient(settings, &step, is_transient, describe_here, || {
-        api.get_opt(name)
-    })
-    .await
-    .map_err(|source| Error::ReadSecret {
-        registry: registry.to_owned(),
-        namespace: namespace.to_owned(),
-        name: name.to_owned(),
-        source: Box::new(source),
-    })?;
+    let existing = retry
+        .run(&step, cause::kube_is_transient, describe_here, || {
+            api.get_opt(name)
+        })
+        .await
+        .map_err(|source| Error::ReadSecret {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            source: Box::new(source),
+        })?;
     if let Some(existing) = &existing {
         let found = existing.type_.as_deref().unwrap_or("Opaque");
         if found != SECRET_TYPE {
-            return Err(wrong_type(settings, namespace, name, found));
+            return Err(wrong_type(namespace, name, found));
         }
     }
 
     let params = PatchParams::apply(FIELD_MANAGER).force();
     let patch = Patch::Apply(desired.expose());
     let step = format!("apply Secret {namespace}/{name}");
-    let applied = retry::transient(settings, &step, is_transient, describe_here, || {
-        api.patch(name, &params, &patch)
-    })
-    .await;
+    let applied = retry
+        .run(&step, cause::kube_is_transient, describe_here, || {
+            api.patch(name, &params, &patch)
+        })
+        .await;
     match applied {
         Ok(_) if existing.is_some() => Ok(Applied::Updated),
         Ok(_) => Ok(Applied::Created),
-        Err(kube::Error::Api(status)) if is_type_change(&status) => {
+        Err(kube::Error::Api(status)) if cause::is_type_change(&status) => {
             // Another writer created a Secret of another type between our read and our apply.
             let found = match api.get_opt(name).await {
                 Ok(Some(s)) => s.type_.unwrap_or_else(|| "Opaque".into()),
                 _ => "another type".into(),
             };
-            Err(wrong_type(settings, namespace, name, &found))
+            Err(wrong_type(namespace, name, &found))
         }
         Err(source) => Err(Error::ApplySecret {
-            registry: registry.to_owned(),
             namespace: namespace.to_owned(),
             name: name.to_owned(),
             source: Box::new(source),
@@ -197,68 +187,18 @@ pub async fn apply(
     }
 }
 
-fn wrong_type(settings: &Settings, namespace: &str, name: &str, found: &str) -> Error {
+fn wrong_type(namespace: &str, name: &str, found: &str) -> Error {
     Error::WrongSecretType {
-        registry: settings.registry.clone(),
         namespace: namespace.to_owned(),
         name: name.to_owned(),
         found: found.to_owned(),
     }
 }
 
-/// The API server's answer to a changed `type`: 422 Invalid, "field is immutable" on `type`.
-fn is_type_change(status: &kube::core::Status) -> bool {
-    status.code == 422
-        && status.message.contains("immutable")
-        && (status.message.contains("type")
-            || status
-                .details
-                .as_ref()
-                .is_some_and(|d| d.causes.iter().any(|c| c.field == "type")))
-}
-
-/// Whether a failed Kubernetes call is worth repeating: 409 conflicts, 429, 5xx, and
-/// connection failures or timeouts. 401, 403, 404 and 422 are permanent.
-pub fn is_transient(err: &kube::Error) -> bool {
-    match err {
-        kube::Error::Api(status) => status.code == 409 || status.code == 429 || status.code >= 500,
-        kube::Error::HyperError(_) | kube::Error::Service(_) => true,
-        _ => false,
-    }
-}
-
-/// The cause of a failed Kubernetes call in words, with what to do where that is known.
-pub fn describe(err: &kube::Error, namespace: &str) -> String {
-    match err {
-        kube::Error::Api(status) => {
-            let message = &status.message;
-            match status.code {
-                401 => format!(
-                    "unauthorized ({message}) — the service account token or kubeconfig credentials were rejected"
-                ),
-                403 => format!(
-                    "forbidden ({message}) — the ServiceAccount needs get, create and patch on secrets in namespace {namespace}"
-                ),
-                404 => format!("not found ({message}) — does namespace {namespace} exist?"),
-                409 => format!("conflict ({message})"),
-                422 => format!("rejected as invalid ({message})"),
-                code if code == 429 || code >= 500 => {
-                    format!("API server error {code} ({message})")
-                }
-                code => format!("API error {code} ({message})"),
-            }
-        }
-        kube::Error::HyperError(_) | kube::Error::Service(_) => {
-            format!("Kubernetes API unreachable: {}", crate::error::chain(err))
-        }
-        other => crate::error::chain(other),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ecr::{Password, RegistryLogin};
+    use crate::dockerconfig::{Password, RegistryLogin};
 
     fn desired(expires_at: Option<Timestamp>) -> DesiredSecret {
         let login = RegistryLogin {
@@ -344,44 +284,5 @@ mod tests {
             redacted.contains("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
             "the redacted view names the registry: {redacted}"
         );
-    }
-
-    fn api_error(code: u16, message: &str) -> kube::Error {
-        kube::Error::Api(
-            kube::core::Status::failure(message, "Test")
-                .with_code(code)
-                .boxed(),
-        )
-    }
-
-    #[test]
-    fn conflicts_and_server_errors_are_transient_but_forbidden_and_invalid_are_not() {
-        for code in [409, 429, 500, 503] {
-            assert!(is_transient(&api_error(code, "x")), "{code}");
-        }
-        for code in [401, 403, 404, 422] {
-            assert!(!is_transient(&api_error(code, "x")), "{code}");
-        }
-    }
-
-    #[test]
-    fn a_forbidden_error_says_which_permissions_are_needed() {
-        let msg = describe(&api_error(403, "secrets is forbidden"), "apps");
-        assert!(
-            msg.contains("get, create and patch on secrets in namespace apps"),
-            "{msg}"
-        );
-    }
-
-    #[test]
-    fn an_immutable_type_is_recognised() {
-        let status = kube::core::Status::failure(
-            "Secret \"regcred-primary\" is invalid: type: Invalid value: \"kubernetes.io/dockerconfigjson\": field is immutable",
-            "Invalid",
-        )
-        .with_code(422);
-        assert!(is_type_change(&status));
-        let other = kube::core::Status::failure("data: too long", "Invalid").with_code(422);
-        assert!(!is_type_change(&other));
     }
 }

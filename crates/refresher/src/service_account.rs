@@ -9,10 +9,11 @@
 use k8s_openapi::api::core::v1::ServiceAccount;
 use kube::api::{Api, Patch, PatchParams};
 
+use ecr_contract::names::FIELD_MANAGER;
+
+use crate::cause;
 use crate::error::Error;
-use crate::retry;
-use crate::secret::{self, FIELD_MANAGER};
-use crate::settings::Settings;
+use crate::retry::RetryPolicy;
 
 /// What [`ensure_pull_secret`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,16 +65,16 @@ struct Failed {
     source: kube::Error,
 }
 
-/// Makes sure ServiceAccount `name` lists the Secret in `imagePullSecrets`, keeping every entry
-/// others put there and their order. Never creates a ServiceAccount: a missing one is
-/// [`Error::ServiceAccountMissing`].
+/// Makes sure ServiceAccount `name` lists the Secret `secret_name` in `imagePullSecrets`,
+/// keeping every entry others put there and their order. Never creates a ServiceAccount: a
+/// missing one is [`Error::ServiceAccountMissing`].
 pub async fn ensure_pull_secret(
     api: &Api<ServiceAccount>,
     name: &str,
-    settings: &Settings,
+    secret_name: &str,
+    retry: &RetryPolicy,
     namespace: &str,
 ) -> Result<Patched, Error> {
-    let secret_name = settings.secret_name.as_str();
     let params = PatchParams {
         field_manager: Some(FIELD_MANAGER.to_owned()),
         ..PatchParams::default()
@@ -99,61 +100,31 @@ pub async fn ensure_pull_secret(
             })?;
         Ok(Patched::Added)
     };
-    let result = retry::transient(
-        settings,
-        &step,
-        |failed: &Failed| secret::is_transient(&failed.source) || is_test_failure(&failed.source),
-        |failed: &Failed| describe(&failed.source, namespace, name),
-        attempt,
-    )
-    .await;
+    let result = retry
+        .run(
+            &step,
+            |failed: &Failed| {
+                cause::kube_is_transient(&failed.source) || cause::is_test_failure(&failed.source)
+            },
+            |failed: &Failed| cause::service_account(&failed.source, namespace, name),
+            attempt,
+        )
+        .await;
     match result {
         Ok(patched) => Ok(patched),
         Err(Failed {
             source: kube::Error::Api(status),
             ..
         }) if status.code == 404 => Err(Error::ServiceAccountMissing {
-            registry: settings.registry.clone(),
             namespace: namespace.to_owned(),
             name: name.to_owned(),
         }),
         Err(Failed { step, source }) => Err(Error::ServiceAccount {
-            registry: settings.registry.clone(),
             step,
             namespace: namespace.to_owned(),
             name: name.to_owned(),
             source: Box::new(source),
         }),
-    }
-}
-
-/// The API server's answer to a JSON Patch whose `test` failed (the object changed since it was
-/// read): 422 Invalid, "testing value … failed: test failed" as the cause.
-pub fn is_test_failure(err: &kube::Error) -> bool {
-    let kube::Error::Api(status) = err else {
-        return false;
-    };
-    let mentions = |text: &str| text.contains("test failed");
-    status.code == 422
-        && (mentions(&status.message)
-            || status
-                .details
-                .as_ref()
-                .is_some_and(|d| d.causes.iter().any(|c| mentions(&c.message))))
-}
-
-/// The cause of a failed ServiceAccount call in words, with what to do where that is known.
-pub fn describe(err: &kube::Error, namespace: &str, name: &str) -> String {
-    match err {
-        kube::Error::Api(status) if status.code == 403 => format!(
-            "forbidden ({}) — the refresher's ServiceAccount needs get and patch on serviceaccounts/{name} in namespace {namespace} (the chart grants it for imagePullSecretFor)",
-            status.message
-        ),
-        kube::Error::Api(status) if is_test_failure(err) => format!(
-            "the ServiceAccount kept changing while it was patched ({})",
-            status.message
-        ),
-        other => secret::describe(other, namespace),
     }
 }
 
@@ -207,35 +178,5 @@ mod tests {
     fn a_listed_entry_needs_no_patch() {
         let sa = account(Some(&["theirs", "regcred-primary"]));
         assert_eq!(pull_secret_patch(&sa, "regcred-primary"), None);
-    }
-
-    #[test]
-    fn a_failed_test_operation_is_recognised() {
-        // What kube-apiserver answers (NewGenericServerResponse 422 with the patch error as cause).
-        let status: kube::core::Status = serde_json::from_value(serde_json::json!({
-            "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": "the server rejected our request due to an error in our request",
-            "reason": "Invalid", "code": 422,
-            "details": {"causes": [{"reason": "UnexpectedServerResponse",
-                "message": "testing value /metadata/resourceVersion failed: test failed"}]},
-        }))
-        .expect("a Status");
-        assert!(is_test_failure(&kube::Error::Api(status.boxed())));
-        let other = kube::core::Status::failure("invalid name", "Invalid").with_code(422);
-        assert!(!is_test_failure(&kube::Error::Api(other.boxed())));
-    }
-
-    #[test]
-    fn a_forbidden_patch_names_the_needed_permission() {
-        let err = kube::Error::Api(
-            kube::core::Status::failure("forbidden", "Forbidden")
-                .with_code(403)
-                .boxed(),
-        );
-        let msg = describe(&err, "apps", "default");
-        assert!(
-            msg.contains("get and patch on serviceaccounts/default in namespace apps"),
-            "{msg}"
-        );
     }
 }

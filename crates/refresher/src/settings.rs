@@ -1,13 +1,18 @@
-//! Command-line flags and environment variables, and their check into typed [`Settings`].
+//! Command-line flags and environment variables, and their check into typed [`Settings`]:
+//! the [`Target`] (what to write), the [`RetryPolicy`] and the [`Mode`].
 //!
 //! Every flag also reads an environment variable; the variable names are the keys of the
-//! per-registry ConfigMap that `ecr-chart` renders (see the settings contract in the README).
+//! per-registry ConfigMap that `ecr-chart` renders ([`ecr_contract::keys`]), and every value is
+//! checked with the contract's rules ([`ecr_contract::rules`]), as the chart checks them.
 
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use ecr_contract::rules::{self, Fault, Partition};
+use ecr_contract::{keys, names};
 
 use crate::error::Error;
+use crate::retry::RetryPolicy;
 
 /// Raw flags and environment, as clap parsed them. Data only: [`Settings::from_args`] checks it.
 #[derive(Debug, Clone, Parser)]
@@ -25,66 +30,66 @@ use crate::error::Error;
 )]
 pub struct Args {
     /// Name of the registry, used in logs, errors and the `ecr-registry-helper/registry` label.
-    #[arg(long, env = "ECR_REGISTRY_NAME")]
+    #[arg(long, env = keys::REGISTRY_NAME)]
     pub registry_name: Option<String>,
 
     /// AWS region of the registry, e.g. `eu-west-1` (`cn-*` regions use `amazonaws.com.cn`).
-    #[arg(long, env = "AWS_REGION")]
+    #[arg(long, env = keys::AWS_REGION)]
     pub region: Option<String>,
 
     /// Name of the Secret to write [default: regcred-<registry name>].
-    #[arg(long, env = "SECRET_NAME")]
+    #[arg(long, env = keys::SECRET_NAME)]
     pub secret_name: Option<String>,
 
     /// Comma-separated namespaces to write the Secret into.
-    #[arg(long, env = "TARGET_NAMESPACES", value_name = "NS[,NS...]")]
+    #[arg(long, env = keys::TARGET_NAMESPACES, value_name = "NS[,NS...]")]
     pub namespaces: Option<String>,
 
     /// AWS account (12 digits) that owns the registry; sent as `registryIds` (from the
     /// credentials Secret or, with IRSA / Pod Identity, the ConfigMap).
     /// [default: the account of the credentials]
-    #[arg(long, env = "AWS_ACCOUNT")]
+    #[arg(long, env = keys::AWS_ACCOUNT)]
     pub account: Option<String>,
 
     /// Comma-separated extra AWS accounts (12 digits each): one more `auths` entry
     /// `<id>.dkr.ecr.<region>.<suffix>` per account in the same Secret, with the same token.
-    #[arg(long, env = "REGISTRY_IDS", value_name = "ID[,ID...]")]
+    #[arg(long, env = keys::REGISTRY_IDS, value_name = "ID[,ID...]")]
     pub registry_ids: Option<String>,
 
     /// IAM role to assume with STS (session `ecr-refresher-<registry>`) before asking ECR,
     /// using the default credential chain as the source (cross-account pulls).
-    #[arg(long, env = "ROLE_ARN", value_name = "ARN")]
+    #[arg(long, env = keys::ROLE_ARN, value_name = "ARN")]
     pub role_arn: Option<String>,
 
     /// Comma-separated ServiceAccounts: in each target namespace, add the Secret to their
     /// `imagePullSecrets` if missing (entries others put there are kept).
-    #[arg(long, env = "IMAGE_PULL_SECRET_FOR", value_name = "SA[,SA...]")]
+    #[arg(long, env = keys::IMAGE_PULL_SECRET_FOR, value_name = "SA[,SA...]")]
     pub image_pull_secret_for: Option<String>,
 
     /// Log line format on stderr.
-    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Json)]
+    #[arg(long, env = keys::LOG_FORMAT, value_enum, default_value_t = LogFormat::Json)]
     pub log_format: LogFormat,
 
     /// Fetch a token (proving the AWS credentials work) and print the Secret that would be
     /// applied, with every credential redacted; Kubernetes is not contacted.
     #[arg(
         long,
-        env = "DRY_RUN",
+        env = keys::DRY_RUN,
         action = clap::ArgAction::SetTrue,
         value_parser = clap::builder::BoolishValueParser::new()
     )]
     pub dry_run: bool,
 
     /// Format of the `--dry-run` output on stdout.
-    #[arg(long, env = "DRY_RUN_OUTPUT", value_enum, default_value_t = OutputFormat::Yaml)]
+    #[arg(long, env = keys::DRY_RUN_OUTPUT, value_enum, default_value_t = OutputFormat::Yaml)]
     pub output: OutputFormat,
 
     /// Timeout of each single request to AWS or Kubernetes (e.g. `10s`, `500ms`, `1m`).
-    #[arg(long, env = "REQUEST_TIMEOUT", default_value = "10s")]
+    #[arg(long, env = keys::REQUEST_TIMEOUT, default_value = "10s")]
     pub request_timeout: String,
 
     /// Longest time spent retrying transient failures of one step (`0s` = no retries).
-    #[arg(long, env = "RETRY_TIMEOUT", default_value = "60s")]
+    #[arg(long, env = keys::RETRY_TIMEOUT, default_value = "60s")]
     pub retry_timeout: String,
 }
 
@@ -109,7 +114,21 @@ pub enum OutputFormat {
 /// Checked settings of one run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// Registry name (a valid label value).
+    /// What to write, where, with which AWS identity.
+    pub target: Target,
+    /// How long each step may retry.
+    pub retry: RetryPolicy,
+    /// Timeout of each single request to AWS or Kubernetes.
+    pub request_timeout: Duration,
+    /// Apply or print, and the output formats.
+    pub mode: Mode,
+}
+
+/// What one run writes: the registry's Secret into its namespaces and ServiceAccounts, and the
+/// AWS account, region and role it gets the token with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// Registry name ([`rules::registry_name`]).
     pub registry: String,
     /// AWS region and its partition.
     pub region: Region,
@@ -125,151 +144,174 @@ pub struct Settings {
     pub role_arn: Option<String>,
     /// ServiceAccounts whose `imagePullSecrets` get the Secret, deduplicated.
     pub image_pull_secret_for: Vec<String>,
-    /// Log format.
-    pub log_format: LogFormat,
+}
+
+/// Whether the run applies or prints, and in which formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mode {
     /// Print instead of apply.
     pub dry_run: bool,
     /// Dry-run output format.
     pub output: OutputFormat,
-    /// Timeout of each request.
-    pub request_timeout: Duration,
-    /// Retry budget of each step.
-    pub retry_timeout: Duration,
+    /// Log format.
+    pub log_format: LogFormat,
 }
 
-/// An AWS region with the DNS suffix of its partition.
+/// An AWS region of a supported partition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Region {
     /// Region code, e.g. `eu-west-1`.
     pub name: String,
-    /// DNS suffix of the partition, e.g. `amazonaws.com`.
-    pub dns_suffix: &'static str,
+    /// Its partition (whose DNS suffix names the registry hosts).
+    pub partition: Partition,
 }
 
 impl Region {
-    /// Checks a region code and derives its partition's DNS suffix.
-    pub fn parse(name: &str) -> Result<Self, String> {
-        let parts: Vec<&str> = name.split('-').collect();
-        let well_formed = parts.len() >= 3
-            && parts[0].len() == 2
-            && parts[..parts.len() - 1]
-                .iter()
-                .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase()))
-            && parts[parts.len() - 1].bytes().all(|b| b.is_ascii_digit())
-            && !parts[parts.len() - 1].is_empty();
-        if !well_formed {
-            return Err("expected an AWS region code like eu-west-1 or cn-north-1".into());
-        }
-        let dns_suffix = if name.starts_with("cn-") {
-            "amazonaws.com.cn"
-        } else if name.starts_with("us-isob-") {
-            "sc2s.sgov.gov"
-        } else if name.starts_with("us-iso-") {
-            "c2s.ic.gov"
-        } else {
-            "amazonaws.com"
-        };
+    /// Checks a region code ([`rules::region`]) and keeps its partition.
+    pub fn parse(name: &str) -> Result<Self, Fault> {
         Ok(Self {
             name: name.to_owned(),
-            dns_suffix,
+            partition: rules::region(name)?,
         })
     }
 }
 
+// What each rule allows, in the words of an error message (the `Fault` follows in parentheses).
+const REGISTRY_NAME_RULE: &str = "expected a registry name: at most 32 lowercase letters, digits or '-', starting and ending with a letter or digit (the names derived from it must fit Kubernetes' limits)";
+const REGION_RULE: &str = "expected an AWS region of the partitions aws, aws-cn or aws-us-gov, like eu-west-1, cn-north-1 or us-gov-west-1";
+const DNS_LABEL_RULE: &str = "expected a DNS-1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit";
+const DNS_SUBDOMAIN_RULE: &str = "expected a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit";
+const ACCOUNT_RULE: &str = "expected a 12-digit AWS account ID";
+const ROLE_ARN_RULE: &str = "expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader (partition aws, aws-cn or aws-us-gov)";
+
 impl Settings {
     /// Checks raw flags. Every error is [`Error::MissingSetting`] or [`Error::InvalidSetting`].
     pub fn from_args(args: &Args) -> Result<Self, Error> {
-        let registry = required(&args.registry_name, "ECR_REGISTRY_NAME", "--registry-name")?;
+        let registry = required(&args.registry_name, keys::REGISTRY_NAME, "--registry-name")?;
         check(
             &registry,
-            "ECR_REGISTRY_NAME",
+            keys::REGISTRY_NAME,
             "--registry-name",
-            label_value,
+            REGISTRY_NAME_RULE,
+            rules::registry_name,
         )?;
 
-        let region_raw = required(&args.region, "AWS_REGION", "--region")?;
-        let region = Region::parse(&region_raw)
-            .map_err(|reason| invalid("AWS_REGION", "--region", &region_raw, reason))?;
+        let region_raw = required(&args.region, keys::AWS_REGION, "--region")?;
+        let region = Region::parse(&region_raw).map_err(|fault| {
+            invalid(
+                keys::AWS_REGION,
+                "--region",
+                &region_raw,
+                REGION_RULE,
+                &fault,
+            )
+        })?;
 
-        let secret_name = match non_empty(&args.secret_name) {
-            Some(name) => name,
-            None => format!("regcred-{registry}"),
-        };
-        check(&secret_name, "SECRET_NAME", "--secret-name", dns_subdomain)?;
+        let secret_name =
+            non_empty(&args.secret_name).unwrap_or_else(|| names::pull_secret(&registry));
+        check(
+            &secret_name,
+            keys::SECRET_NAME,
+            "--secret-name",
+            DNS_SUBDOMAIN_RULE,
+            rules::dns_subdomain,
+        )?;
 
-        let ns_raw = required(&args.namespaces, "TARGET_NAMESPACES", "--namespaces")?;
-        let mut namespaces: Vec<String> = Vec::new();
-        for ns in ns_raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            check(ns, "TARGET_NAMESPACES", "--namespaces", dns_label)?;
-            if !namespaces.iter().any(|n| n == ns) {
-                namespaces.push(ns.to_owned());
-            }
-        }
+        let ns_raw = required(&args.namespaces, keys::TARGET_NAMESPACES, "--namespaces")?;
+        let namespaces = list(
+            Some(&ns_raw),
+            keys::TARGET_NAMESPACES,
+            "--namespaces",
+            DNS_LABEL_RULE,
+            rules::namespace,
+        )?;
         if namespaces.is_empty() {
-            return Err(invalid(
-                "TARGET_NAMESPACES",
-                "--namespaces",
-                &ns_raw,
-                "expected at least one namespace".into(),
-            ));
+            return Err(Error::InvalidSetting {
+                env: keys::TARGET_NAMESPACES,
+                flag: "--namespaces",
+                value: ns_raw,
+                reason: "expected at least one namespace".into(),
+            });
         }
 
         let account = non_empty(&args.account);
         if let Some(account) = &account {
-            check(account, "AWS_ACCOUNT", "--account", account_id)?;
+            check(
+                account,
+                keys::AWS_ACCOUNT,
+                "--account",
+                ACCOUNT_RULE,
+                rules::account_id,
+            )?;
         }
         let registry_ids = list(
-            &args.registry_ids,
-            "REGISTRY_IDS",
+            args.registry_ids.as_deref(),
+            keys::REGISTRY_IDS,
             "--registry-ids",
-            account_id,
+            ACCOUNT_RULE,
+            rules::account_id,
         )?;
         let role_arn = non_empty(&args.role_arn);
         if let Some(arn) = &role_arn {
-            check(arn, "ROLE_ARN", "--role-arn", role_arn_rule)?;
+            let partition = rules::role_arn(arn).map_err(|fault| {
+                invalid(keys::ROLE_ARN, "--role-arn", arn, ROLE_ARN_RULE, &fault)
+            })?;
+            // STS in one partition cannot assume a role of another (the chart refuses it too).
+            if partition != region.partition {
+                return Err(Error::InvalidSetting {
+                    env: keys::ROLE_ARN,
+                    flag: "--role-arn",
+                    value: arn.clone(),
+                    reason: format!(
+                        "expected a role of the partition {} of AWS_REGION {} (`arn:{}:iam::…`): STS there only knows roles of its partition",
+                        region.partition, region.name, region.partition
+                    ),
+                });
+            }
         }
         let image_pull_secret_for = list(
-            &args.image_pull_secret_for,
-            "IMAGE_PULL_SECRET_FOR",
+            args.image_pull_secret_for.as_deref(),
+            keys::IMAGE_PULL_SECRET_FOR,
             "--image-pull-secret-for",
-            dns_subdomain,
+            DNS_SUBDOMAIN_RULE,
+            rules::dns_subdomain,
         )?;
 
         let request_timeout = parse_duration(&args.request_timeout)
             .and_then(|d| within(d, Duration::from_millis(100), Duration::from_secs(300)))
-            .map_err(|reason| {
-                invalid(
-                    "REQUEST_TIMEOUT",
-                    "--request-timeout",
-                    &args.request_timeout,
-                    reason,
-                )
+            .map_err(|reason| Error::InvalidSetting {
+                env: keys::REQUEST_TIMEOUT,
+                flag: "--request-timeout",
+                value: args.request_timeout.clone(),
+                reason,
             })?;
         let retry_timeout = parse_duration(&args.retry_timeout)
             .and_then(|d| within(d, Duration::ZERO, Duration::from_secs(3600)))
-            .map_err(|reason| {
-                invalid(
-                    "RETRY_TIMEOUT",
-                    "--retry-timeout",
-                    &args.retry_timeout,
-                    reason,
-                )
+            .map_err(|reason| Error::InvalidSetting {
+                env: keys::RETRY_TIMEOUT,
+                flag: "--retry-timeout",
+                value: args.retry_timeout.clone(),
+                reason,
             })?;
 
         Ok(Self {
-            registry,
-            region,
-            secret_name,
-            namespaces,
-            account,
-            registry_ids,
-            role_arn,
-            image_pull_secret_for,
-            log_format: args.log_format,
-            dry_run: args.dry_run,
-            output: args.output,
+            target: Target {
+                registry,
+                region,
+                secret_name,
+                namespaces,
+                account,
+                registry_ids,
+                role_arn,
+                image_pull_secret_for,
+            },
+            retry: RetryPolicy::within(retry_timeout),
             request_timeout,
-            retry_timeout,
+            mode: Mode {
+                dry_run: args.dry_run,
+                output: args.output,
+                log_format: args.log_format,
+            },
         })
     }
 }
@@ -290,12 +332,14 @@ fn required(
     non_empty(value).ok_or(Error::MissingSetting { env, flag })
 }
 
-fn invalid(env: &'static str, flag: &'static str, value: &str, reason: String) -> Error {
+/// The error of a value a rule refused: what the rule allows, then what is wrong with the
+/// value, e.g. `expected a 12-digit AWS account ID (4 digits, not 12)`.
+fn invalid(env: &'static str, flag: &'static str, value: &str, rule: &str, fault: &Fault) -> Error {
     Error::InvalidSetting {
         env,
         flag,
         value: value.to_owned(),
-        reason,
+        reason: format!("{rule} ({fault})"),
     }
 }
 
@@ -303,105 +347,33 @@ fn check(
     value: &str,
     env: &'static str,
     flag: &'static str,
-    rule: impl Fn(&str) -> Result<(), String>,
+    rule: &str,
+    check: impl Fn(&str) -> Result<(), Fault>,
 ) -> Result<(), Error> {
-    rule(value).map_err(|reason| invalid(env, flag, value, reason))
+    check(value).map_err(|fault| invalid(env, flag, value, rule, &fault))
 }
 
 /// A comma-separated list: items trimmed, empty items dropped, each checked, duplicates dropped.
 fn list(
-    value: &Option<String>,
+    value: Option<&str>,
     env: &'static str,
     flag: &'static str,
-    rule: impl Fn(&str) -> Result<(), String>,
+    rule: &str,
+    check_item: impl Fn(&str) -> Result<(), Fault>,
 ) -> Result<Vec<String>, Error> {
     let mut items: Vec<String> = Vec::new();
-    let raw = value.as_deref().unwrap_or_default();
-    for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-        check(item, env, flag, &rule)?;
+    for item in value
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        check(item, env, flag, rule, &check_item)?;
         if !items.iter().any(|i| i == item) {
             items.push(item.to_owned());
         }
     }
     Ok(items)
-}
-
-/// A 12-digit AWS account ID.
-fn account_id(s: &str) -> Result<(), String> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(())
-    } else {
-        Err("expected a 12-digit AWS account ID".into())
-    }
-}
-
-/// An IAM role ARN: `arn:<partition>:iam::<account>:role/<optional path/><name>`.
-fn role_arn_rule(s: &str) -> Result<(), String> {
-    let err =
-        || "expected an IAM role ARN like arn:aws:iam::123456789012:role/ecr-reader".to_owned();
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
-        return Err(err());
-    };
-    let name = resource.strip_prefix("role/").unwrap_or_default();
-    let name_ok = !name.is_empty()
-        && !name.ends_with('/')
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-/".contains(&b));
-    let ok = *arn == "arn"
-        && partition.starts_with("aws")
-        && *service == "iam"
-        && region.is_empty()
-        && account_id(account).is_ok()
-        && name_ok;
-    if ok { Ok(()) } else { Err(err()) }
-}
-
-fn is_alnum_lower(b: u8) -> bool {
-    b.is_ascii_lowercase() || b.is_ascii_digit()
-}
-
-/// A DNS-1123 label: a namespace name.
-fn dns_label(s: &str) -> Result<(), String> {
-    let bytes = s.as_bytes();
-    let ok = !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes.iter().all(|&b| is_alnum_lower(b) || b == b'-')
-        && is_alnum_lower(bytes[0])
-        && is_alnum_lower(bytes[bytes.len() - 1]);
-    if ok {
-        Ok(())
-    } else {
-        Err("expected a DNS-1123 label: at most 63 lowercase letters, digits or '-', starting and ending with a letter or digit".into())
-    }
-}
-
-/// A DNS-1123 subdomain: a Secret name.
-fn dns_subdomain(s: &str) -> Result<(), String> {
-    let ok = !s.is_empty() && s.len() <= 253 && s.split('.').all(|part| dns_label(part).is_ok());
-    if ok {
-        Ok(())
-    } else {
-        Err("expected a DNS-1123 subdomain: at most 253 lowercase letters, digits, '-' or '.', starting and ending with a letter or digit".into())
-    }
-}
-
-/// A Kubernetes label value (the registry name ends up in a label).
-fn label_value(s: &str) -> Result<(), String> {
-    let bytes = s.as_bytes();
-    let ok = !bytes.is_empty()
-        && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        && bytes[0].is_ascii_alphanumeric()
-        && bytes[bytes.len() - 1].is_ascii_alphanumeric();
-    if ok {
-        Ok(())
-    } else {
-        Err("expected a label value: at most 63 letters, digits, '-', '_' or '.', starting and ending with a letter or digit".into())
-    }
 }
 
 /// Parses `500ms`, `10s`, `2m` or a bare number of seconds.
@@ -424,27 +396,6 @@ fn within(d: Duration, min: Duration, max: Duration) -> Result<Duration, String>
         Err(format!("expected between {min:?} and {max:?}"))
     } else {
         Ok(d)
-    }
-}
-
-/// Settings for unit tests elsewhere in the crate: registry `primary` in `region`, one
-/// namespace `apps`, plain logs, 1 s request timeout and the given retry budget.
-#[cfg(test)]
-pub(crate) fn for_tests(region: &str, retry_timeout: Duration) -> Settings {
-    Settings {
-        registry: "primary".into(),
-        region: Region::parse(region).expect("valid region"),
-        secret_name: "regcred-primary".into(),
-        namespaces: vec!["apps".into()],
-        account: None,
-        registry_ids: Vec::new(),
-        role_arn: None,
-        image_pull_secret_for: Vec::new(),
-        log_format: LogFormat::Plain,
-        dry_run: false,
-        output: OutputFormat::Yaml,
-        request_timeout: Duration::from_secs(1),
-        retry_timeout,
     }
 }
 
@@ -480,17 +431,17 @@ mod tests {
     #[test]
     fn minimal_settings_get_defaults() {
         let s = Settings::from_args(&base()).expect("valid");
-        assert_eq!(s.registry, "primary");
-        assert_eq!(s.secret_name, "regcred-primary");
-        assert_eq!(s.region.dns_suffix, "amazonaws.com");
-        assert_eq!(s.namespaces, vec!["apps"]);
-        assert_eq!(s.account, None);
-        assert!(s.registry_ids.is_empty());
-        assert_eq!(s.role_arn, None);
-        assert!(s.image_pull_secret_for.is_empty());
+        assert_eq!(s.target.registry, "primary");
+        assert_eq!(s.target.secret_name, "regcred-primary");
+        assert_eq!(s.target.region.partition.dns_suffix(), "amazonaws.com");
+        assert_eq!(s.target.namespaces, vec!["apps"]);
+        assert_eq!(s.target.account, None);
+        assert!(s.target.registry_ids.is_empty());
+        assert_eq!(s.target.role_arn, None);
+        assert!(s.target.image_pull_secret_for.is_empty());
         assert_eq!(s.request_timeout, Duration::from_secs(10));
-        assert_eq!(s.retry_timeout, Duration::from_secs(60));
-        assert!(!s.dry_run);
+        assert_eq!(s.retry.budget, Duration::from_secs(60));
+        assert!(!s.mode.dry_run);
     }
 
     #[test]
@@ -500,7 +451,7 @@ mod tests {
             ..base()
         };
         let s = Settings::from_args(&a).expect("valid");
-        assert_eq!(s.namespaces, vec!["apps", "team-b"]);
+        assert_eq!(s.target.namespaces, vec!["apps", "team-b"]);
     }
 
     #[test]
@@ -516,11 +467,17 @@ mod tests {
     #[test]
     fn china_regions_use_the_china_dns_suffix() {
         assert_eq!(
-            Region::parse("cn-north-1").expect("valid").dns_suffix,
+            Region::parse("cn-north-1")
+                .expect("valid")
+                .partition
+                .dns_suffix(),
             "amazonaws.com.cn"
         );
         assert_eq!(
-            Region::parse("us-gov-west-1").expect("valid").dns_suffix,
+            Region::parse("us-gov-west-1")
+                .expect("valid")
+                .partition
+                .dns_suffix(),
             "amazonaws.com"
         );
     }
@@ -582,7 +539,7 @@ mod tests {
             ..base()
         };
         let s = Settings::from_args(&good).expect("valid");
-        assert_eq!(s.account.as_deref(), Some("123456789012"));
+        assert_eq!(s.target.account.as_deref(), Some("123456789012"));
     }
 
     #[test]
@@ -611,7 +568,10 @@ mod tests {
             ..base()
         };
         assert_eq!(
-            Settings::from_args(&good).expect("valid").secret_name,
+            Settings::from_args(&good)
+                .expect("valid")
+                .target
+                .secret_name,
             "regcred.primary"
         );
     }
@@ -633,7 +593,7 @@ mod tests {
             ..base()
         };
         let s = Settings::from_args(&a).expect("valid");
-        assert_eq!(s.registry_ids, vec!["111122223333", "444455556666"]);
+        assert_eq!(s.target.registry_ids, vec!["111122223333", "444455556666"]);
         let bad = Args {
             registry_ids: Some("111122223333,4444".into()),
             ..base()
@@ -641,7 +601,7 @@ mod tests {
         let msg = Settings::from_args(&bad).expect_err("short id").to_string();
         assert_eq!(
             msg,
-            "invalid setting REGISTRY_IDS (--registry-ids) = \"4444\": expected a 12-digit AWS account ID"
+            "invalid setting REGISTRY_IDS (--registry-ids) = \"4444\": expected a 12-digit AWS account ID (4 digits, not 12)"
         );
         let empty = Args {
             registry_ids: Some(" , ".into()),
@@ -650,6 +610,7 @@ mod tests {
         assert!(
             Settings::from_args(&empty)
                 .expect("valid")
+                .target
                 .registry_ids
                 .is_empty()
         );
@@ -657,17 +618,26 @@ mod tests {
 
     #[test]
     fn role_arns_must_name_an_iam_role() {
-        for good in [
-            "arn:aws:iam::123456789012:role/ecr-reader",
-            "arn:aws-cn:iam::123456789012:role/path/to/ecr.reader@x",
-            "arn:aws-us-gov:iam::123456789012:role/r",
+        // Each with a region of its partition.
+        for (good, region) in [
+            ("arn:aws:iam::123456789012:role/ecr-reader", "eu-west-1"),
+            (
+                "arn:aws-cn:iam::123456789012:role/path/to/ecr.reader@x",
+                "cn-north-1",
+            ),
+            ("arn:aws-us-gov:iam::123456789012:role/r", "us-gov-west-1"),
         ] {
             let a = Args {
                 role_arn: Some(good.into()),
+                region: Some(region.into()),
                 ..base()
             };
             assert_eq!(
-                Settings::from_args(&a).expect(good).role_arn.as_deref(),
+                Settings::from_args(&a)
+                    .expect(good)
+                    .target
+                    .role_arn
+                    .as_deref(),
                 Some(good)
             );
         }
@@ -692,7 +662,10 @@ mod tests {
             role_arn: Some("  ".into()),
             ..base()
         };
-        assert_eq!(Settings::from_args(&blank).expect("valid").role_arn, None);
+        assert_eq!(
+            Settings::from_args(&blank).expect("valid").target.role_arn,
+            None
+        );
     }
 
     #[test]
@@ -704,6 +677,7 @@ mod tests {
         assert_eq!(
             Settings::from_args(&a)
                 .expect("valid")
+                .target
                 .image_pull_secret_for,
             vec!["default", "builder"]
         );
@@ -713,5 +687,107 @@ mod tests {
         };
         let msg = Settings::from_args(&bad).expect_err("bad name").to_string();
         assert!(msg.contains("IMAGE_PULL_SECRET_FOR"), "{msg}");
+    }
+
+    #[test]
+    fn iso_regions_and_unknown_partitions_are_refused_as_the_chart_refuses_them() {
+        let iso = Args {
+            region: Some("us-iso-east-1".into()),
+            ..base()
+        };
+        let msg = Settings::from_args(&iso)
+            .expect_err("iso region")
+            .to_string();
+        assert_eq!(
+            msg,
+            format!(
+                "invalid setting AWS_REGION (--region) = \"us-iso-east-1\": {REGION_RULE} (unknown AWS region)"
+            )
+        );
+        let arn = Args {
+            role_arn: Some("arn:aws-iso:iam::123456789012:role/r".into()),
+            ..base()
+        };
+        let msg = Settings::from_args(&arn)
+            .expect_err("iso partition")
+            .to_string();
+        assert!(
+            msg.ends_with("(the partition is `aws`, `aws-cn` or `aws-us-gov`)"),
+            "{msg}"
+        );
+        let gov = Args {
+            region: Some("us-gov-west-1".into()),
+            ..base()
+        };
+        assert_eq!(
+            Settings::from_args(&gov)
+                .expect("valid")
+                .target
+                .region
+                .partition,
+            Partition::AwsUsGov
+        );
+    }
+
+    #[test]
+    fn every_config_map_key_is_read_and_the_required_ones_are_required() {
+        use clap::CommandFactory;
+        let command = Args::command();
+        let envs: Vec<String> = command
+            .get_arguments()
+            .filter_map(|a| a.get_env())
+            .map(|e| e.to_string_lossy().into_owned())
+            .collect();
+        for key in ecr_contract::CONFIG_KEYS {
+            assert!(envs.iter().any(|e| e == key.name), "{} not read", key.name);
+        }
+        let required = |args: &Args| match Settings::from_args(args) {
+            Err(Error::MissingSetting { env, .. }) => Some(env),
+            _ => None,
+        };
+        let empty = Args {
+            registry_name: None,
+            region: None,
+            namespaces: None,
+            ..base()
+        };
+        assert_eq!(required(&empty), Some(keys::REGISTRY_NAME));
+        for key in ecr_contract::CONFIG_KEYS.iter().filter(|k| k.required) {
+            let mut args = base();
+            match key.name {
+                keys::REGISTRY_NAME => args.registry_name = None,
+                keys::AWS_REGION => args.region = None,
+                keys::TARGET_NAMESPACES => args.namespaces = None,
+                other => panic!("{other} is required by the contract but not here"),
+            }
+            assert_eq!(required(&args), Some(key.name));
+        }
+    }
+
+    #[test]
+    fn a_role_of_another_partition_than_the_region_is_refused() {
+        let a = Args {
+            region: Some("cn-north-1".into()),
+            role_arn: Some("arn:aws:iam::123456789012:role/r".into()),
+            ..base()
+        };
+        let msg = Settings::from_args(&a)
+            .expect_err("wrong partition")
+            .to_string();
+        assert_eq!(
+            msg,
+            "invalid setting ROLE_ARN (--role-arn) = \"arn:aws:iam::123456789012:role/r\": expected a role of the partition aws-cn of AWS_REGION cn-north-1 (`arn:aws-cn:iam::…`): STS there only knows roles of its partition"
+        );
+        let same = Args {
+            role_arn: Some("arn:aws-cn:iam::123456789012:role/r".into()),
+            ..a
+        };
+        assert!(Settings::from_args(&same).is_ok());
+    }
+
+    #[test]
+    fn the_default_secret_name_is_the_contracts_pull_secret() {
+        let s = Settings::from_args(&base()).expect("valid");
+        assert_eq!(s.target.secret_name, names::pull_secret("primary"));
     }
 }

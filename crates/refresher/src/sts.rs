@@ -4,21 +4,19 @@ use std::time::SystemTime;
 
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;
-use aws_sdk_sts::error::SdkError;
-use aws_sdk_sts::operation::assume_role::AssumeRoleError;
+use ecr_contract::names;
 
-use crate::ecr;
+use crate::cause;
 use crate::error::Error;
-use crate::retry;
-use crate::settings::Settings;
+use crate::retry::RetryPolicy;
 
 /// Longest role session name STS accepts.
 const MAX_SESSION_NAME: usize = 64;
 
-/// The role session name of a registry: `ecr-refresher-<registry>`, cut to 64 characters
-/// (registry names are label values, which STS accepts as they are).
+/// The role session name of a registry: [`names::role_session`], cut to 64 characters
+/// (registry names are DNS labels, which STS accepts as they are).
 pub fn session_name(registry: &str) -> String {
-    let mut name = format!("ecr-refresher-{registry}");
+    let mut name = names::role_session(registry);
     name.truncate(MAX_SESSION_NAME);
     name
 }
@@ -32,36 +30,35 @@ pub fn session_name(registry: &str) -> String {
 /// ECR call, so its failures would surface as "loading credentials failed" of the ECR step and be
 /// retried as transient even when STS denied access.
 pub async fn assume_role(
-    settings: &Settings,
+    registry: &str,
     role_arn: &str,
     sdk_config: &SdkConfig,
+    retry: &RetryPolicy,
 ) -> Result<Credentials, Error> {
     let client = aws_sdk_sts::Client::new(sdk_config);
-    let session = session_name(&settings.registry);
+    let session = session_name(registry);
     let step = format!("assume role {role_arn}");
-    let output = retry::transient(settings, &step, ecr::is_transient, describe, || {
-        client
-            .assume_role()
-            .role_arn(role_arn)
-            .role_session_name(&session)
-            .send()
-    })
-    .await
-    .map_err(|source| Error::AssumeRole {
-        registry: settings.registry.clone(),
-        role_arn: role_arn.to_owned(),
-        source: Box::new(source),
-    })?;
+    let output = retry
+        .run(&step, cause::aws_is_transient, cause::assume_role, || {
+            client
+                .assume_role()
+                .role_arn(role_arn)
+                .role_session_name(&session)
+                .send()
+        })
+        .await
+        .map_err(|source| Error::AssumeRole {
+            role_arn: role_arn.to_owned(),
+            source: Box::new(source),
+        })?;
 
     let credentials = output
         .credentials
         .ok_or_else(|| Error::AssumeRoleResponse {
-            registry: settings.registry.clone(),
             role_arn: role_arn.to_owned(),
         })?;
     let expires_at = SystemTime::try_from(credentials.expiration).ok();
     tracing::info!(
-        registry = %settings.registry,
         role_arn,
         session = %session,
         assumed_role = output.assumed_role_user.as_ref().map_or("unknown", |u| u.arn.as_str()),
@@ -75,21 +72,6 @@ pub async fn assume_role(
         expires_at,
         "AssumeRole",
     ))
-}
-
-/// The cause of a failed `AssumeRole` in words, with what to do where that is known.
-pub fn describe(err: &SdkError<AssumeRoleError>) -> String {
-    let denied =
-        "the caller needs sts:AssumeRole on the role and the role's trust policy must allow it";
-    let cause = ecr::describe_sdk(err, denied, denied);
-    match err {
-        SdkError::ServiceError(service)
-            if matches!(service.err(), AssumeRoleError::RegionDisabledException(_)) =>
-        {
-            format!("{cause} — activate STS for this region in the IAM account settings")
-        }
-        _ => cause,
-    }
 }
 
 #[cfg(test)]

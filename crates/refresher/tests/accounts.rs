@@ -20,12 +20,12 @@ async fn client(
     endpoint: &str,
     key: (&str, &str),
 ) -> Result<aws_sdk_ecr::Client, Error> {
-    let config = ecr_refresher::ecr::config_loader(s)
+    let config = ecr_refresher::ecr::config_loader(&s.target.region, s.request_timeout)
         .endpoint_url(endpoint)
         .credentials_provider(Credentials::new(key.0, key.1, None, None, "test"))
         .load()
         .await;
-    ecr_client(s, &config).await
+    ecr_client(&s.target, &s.retry, &config).await
 }
 
 fn docker_config(secret: &Value) -> Value {
@@ -54,7 +54,7 @@ async fn the_role_is_assumed_and_ecr_is_asked_with_its_credentials() {
             .await
             .expect("no role, no STS call"),
     };
-    let err = refresh(&plain, &ctx)
+    let err = refresh(&plain.target, &plain.retry, &ctx)
         .await
         .expect_err("the user may not read ECR");
     assert!(err.to_string().contains("access denied"), "{err}");
@@ -62,14 +62,14 @@ async fn the_role_is_assumed_and_ecr_is_asked_with_its_credentials() {
 
     // ... with it, ECR answers and the Secret is written.
     let mut s = settings("apps");
-    s.role_arn = Some(role_arn.clone());
+    s.target.role_arn = Some(role_arn.clone());
     let ctx = Context {
         kube: kube.client(&s),
         ecr: client(&s, &moto.endpoint(), (&id, &secret))
             .await
             .expect("role assumed"),
     };
-    refresh(&s, &ctx)
+    refresh(&s.target, &s.retry, &ctx)
         .await
         .expect("refresh with the assumed role");
     let written = kube.get("apps", "regcred-primary").expect("secret written");
@@ -89,16 +89,14 @@ async fn a_caller_that_may_not_assume_the_role_fails_at_once_naming_the_role_and
     let posts_before = moto.post_count();
 
     let mut s = settings("apps");
-    s.role_arn = Some(role_arn.clone());
+    s.target.role_arn = Some(role_arn.clone());
     let err = client(&s, &moto.endpoint(), (&id, &secret))
         .await
         .expect_err("AssumeRole denied");
     assert!(matches!(err, Error::AssumeRole { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
-        msg.starts_with(&format!(
-            "registry primary: assume role {role_arn}: access denied"
-        )),
+        msg.starts_with(&format!("assume role {role_arn}: access denied")),
         "{msg}"
     );
     assert!(
@@ -114,8 +112,8 @@ async fn a_caller_that_may_not_assume_the_role_fails_at_once_naming_the_role_and
 #[tokio::test]
 async fn an_unreachable_sts_endpoint_is_a_clear_assume_role_error() {
     let mut s = settings("apps");
-    s.role_arn = Some("arn:aws:iam::123456789012:role/ecr-reader".into());
-    s.retry_timeout = std::time::Duration::ZERO;
+    s.target.role_arn = Some("arn:aws:iam::123456789012:role/ecr-reader".into());
+    s.retry.budget = std::time::Duration::ZERO;
     let down = format!("http://127.0.0.1:{}", support::moto::free_port());
     let msg = client(&s, &down, DUMMY_KEY)
         .await
@@ -123,7 +121,7 @@ async fn an_unreachable_sts_endpoint_is_a_clear_assume_role_error() {
         .to_string();
     assert!(
         msg.starts_with(
-            "registry primary: assume role arn:aws:iam::123456789012:role/ecr-reader: AWS endpoint unreachable"
+            "assume role arn:aws:iam::123456789012:role/ecr-reader: AWS endpoint unreachable"
         ),
         "{msg}"
     );
@@ -135,14 +133,14 @@ async fn a_secret_written_to_three_namespaces_holds_both_accounts_registries_in_
     let kube = FakeKube::start();
     let mut s = settings("team-a,team-b,team-c");
     // The second account, and the first one again (deduplicated).
-    s.registry_ids = vec!["210987654321".into(), "123456789012".into()];
+    s.target.registry_ids = vec!["210987654321".into(), "123456789012".into()];
     let ctx = Context {
         kube: kube.client(&s),
         ecr: client(&s, &moto.endpoint(), DUMMY_KEY)
             .await
             .expect("client"),
     };
-    refresh(&s, &ctx).await.expect("refresh");
+    refresh(&s.target, &s.retry, &ctx).await.expect("refresh");
 
     let entry = json!({
         "username": "AWS",

@@ -42,6 +42,51 @@ fn with_contract_env<'a>(command: &'a mut Command, aws_endpoint: &str) -> &'a mu
         .env("AWS_ENDPOINT_URL", aws_endpoint)
 }
 
+/// What varies from run to run in the whole output, and its stand-in: times, ports, temp
+/// paths, retry delays, moto's request ids and key ids, the number of retries in a budget, and
+/// which of two equal timeouts fired.
+const FILTERS: &[(&str, &str)] = &[
+    (
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+        "[TIME]",
+    ),
+    (r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]"),
+    (r"/tmp/\.tmp\w+", "[TMP]"),
+    (r#"retry_in_ms(=|":)\d+"#, "retry_in_ms$1[MS]"),
+    (
+        r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
+        "[UUID]",
+    ),
+    (r"\bAKIA[0-9A-Z]{16}\b", "[ACCESS_KEY_ID]"),
+    // The SDK's attempt timeout and its read timeout are both REQUEST_TIMEOUT: either fires.
+    (
+        r"AWS request timed out[^\n]*? occurred after (\d+ms)(: timed out)?",
+        "AWS request timed out [the SDK's attempt or read timeout, whichever fired first] after $1",
+    ),
+    (
+        r"(?m)(?:^[^\n]*transient failure, retrying[^\n]*\n)+",
+        "[one or more 'transient failure, retrying' warnings]\n",
+    ),
+];
+
+/// Snapshots the whole output of a run (exit code, stdout, stderr) as `cli__<name>.snap`,
+/// with [`FILTERS`] applied.
+fn assert_whole_output(name: &str, output: &Output, stdout: &str, stderr: &str) {
+    let whole = format!(
+        "exit code: {}\n--- stdout\n{stdout}--- stderr\n{stderr}",
+        output
+            .status
+            .code()
+            .map_or_else(|| "none (killed)".to_owned(), |c| c.to_string())
+    );
+    let mut settings = insta::Settings::clone_current();
+    for (pattern, replacement) in FILTERS {
+        settings.add_filter(pattern, *replacement);
+    }
+    settings.set_prepend_module_to_snapshot(true);
+    settings.bind(|| insta::assert_snapshot!(name, whole));
+}
+
 fn run(command: &mut Command) -> (Output, String, String) {
     let output = command.output().expect("run ecr-refresher");
     let stdout = String::from_utf8(output.stdout.clone()).expect("utf-8 stdout");
@@ -107,6 +152,7 @@ fn a_missing_setting_exits_2_with_one_error_line_naming_it() {
     let (output, stdout, stderr) = run(refresher(home.path())
         .env("ECR_REGISTRY_NAME", "primary")
         .env("TARGET_NAMESPACES", "apps"));
+    assert_whole_output("missing_setting", &output, &stdout, &stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stdout.is_empty());
     let lines = json_lines(&stderr);
@@ -124,8 +170,10 @@ fn stderr_of_bad_setting(key: &str, value: &str) -> String {
     let home = tempfile::tempdir().expect("tempdir");
     let mut command = refresher(home.path());
     with_contract_env(&mut command, "http://127.0.0.1:9").env(key, value);
-    let (output, _, stderr) = run(&mut command);
+    let (output, stdout, stderr) = run(&mut command);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
+    let name = format!("bad_setting_{}", key.to_ascii_lowercase());
+    assert_whole_output(&name, &output, &stdout, &stderr);
     stderr
 }
 
@@ -141,7 +189,8 @@ fn an_invalid_setting_exits_2() {
 #[test]
 fn an_unknown_log_format_exits_2() {
     let home = tempfile::tempdir().expect("tempdir");
-    let (output, _, stderr) = run(refresher(home.path()).env("LOG_FORMAT", "xml"));
+    let (output, stdout, stderr) = run(refresher(home.path()).env("LOG_FORMAT", "xml"));
+    assert_whole_output("unknown_log_format", &output, &stdout, &stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("invalid value 'xml'"), "{stderr}");
 }
@@ -155,6 +204,7 @@ fn a_full_run_exits_0_creates_the_secret_and_logs_no_credential() {
     with_contract_env(&mut command, &moto.endpoint())
         .env("KUBECONFIG", kube.kubeconfig(home.path()));
     let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("full_run", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
@@ -182,7 +232,8 @@ fn an_unreachable_aws_endpoint_exits_1_with_one_error_line_and_writes_nothing() 
     with_contract_env(&mut command, &format!("http://127.0.0.1:{}", free_port()))
         .env("KUBECONFIG", kube.kubeconfig(home.path()))
         .env("RETRY_TIMEOUT", "1s");
-    let (output, _, stderr) = run(&mut command);
+    let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("aws_unreachable", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let lines = json_lines(&stderr);
@@ -218,7 +269,8 @@ fn a_secret_of_another_type_exits_1_and_the_error_line_says_what_to_do() {
     with_contract_env(&mut command, &moto.endpoint())
         .env("KUBECONFIG", kube.kubeconfig(home.path()))
         .env("LOG_FORMAT", "plain");
-    let (output, _, stderr) = run(&mut command);
+    let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("kube_secret_of_another_type", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let last = stderr.lines().last().expect("an error line");
@@ -248,6 +300,7 @@ fn a_dry_run_needs_no_kubernetes_and_prints_no_credential() {
         .env("AWS_ENDPOINT_URL_ECR", moto.endpoint())
         .env("DRY_RUN", "true");
     let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("dry_run_yaml", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_no_credential(&stdout);
@@ -284,7 +337,8 @@ fn an_unreachable_kubernetes_api_exits_1_with_exactly_one_error_line() {
     with_contract_env(&mut command, &moto.endpoint())
         .env("KUBECONFIG", &kubeconfig)
         .env("RETRY_TIMEOUT", "1s");
-    let (output, _, stderr) = run(&mut command);
+    let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("kube_unreachable", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let lines = json_lines(&stderr);
@@ -402,7 +456,8 @@ fn a_denied_assume_role_exits_1_with_one_line_naming_role_and_fix() {
         .env("ROLE_ARN", &role_arn)
         .env("KUBECONFIG", kube.kubeconfig(home.path()))
         .env("LOG_FORMAT", "plain");
-    let (output, _, stderr) = run(&mut command);
+    let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("assume_role_denied", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let errors: Vec<&str> = stderr.lines().filter(|l| l.contains("ERROR")).collect();
@@ -496,6 +551,7 @@ fn a_dry_run_shows_every_registry_host_and_the_service_accounts_it_would_patch()
         .env("DRY_RUN", "1")
         .env("DRY_RUN_OUTPUT", "json");
     let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output("dry_run_json_two_accounts", &output, &stdout, &stderr);
 
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     assert_no_credential(&stdout);
@@ -521,6 +577,254 @@ fn a_dry_run_shows_every_registry_host_and_the_service_accounts_it_would_patch()
             && l["message"]
                 .as_str()
                 .is_some_and(|m| m.contains("would add"))),
+        "{stderr}"
+    );
+}
+
+/// Runs the refresher with the contract's settings against `moto` and `kube` (plain logs, so a
+/// snapshot reads like a terminal) with `extra` on top; returns its output after snapshotting
+/// it as `name`, and asserts its last line is the one ERROR line.
+fn failing_run(
+    name: &str,
+    aws_endpoint: &str,
+    kube: &FakeKube,
+    extra: &[(&str, &str)],
+) -> (Output, String) {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, aws_endpoint)
+        .env("KUBECONFIG", kube.kubeconfig(home.path()))
+        .env("LOG_FORMAT", "plain")
+        .envs(extra.iter().copied());
+    let (output, stdout, stderr) = run(&mut command);
+    assert_whole_output(name, &output, &stdout, &stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr.lines().filter(|l| l.contains(" ERROR ")).collect();
+    assert_eq!(errors.len(), 1, "one ERROR line:\n{stderr}");
+    assert_eq!(stderr.lines().last(), Some(errors[0]), "the error is last");
+    assert!(
+        errors[0].contains(" ERROR registry primary: "),
+        "{}",
+        errors[0]
+    );
+    assert_no_credential(&stderr);
+    (output, errors[0].to_owned())
+}
+
+#[test]
+fn ecr_access_denied_exits_1_naming_the_missing_permission() {
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "2")]);
+    let (id, secret) = moto.create_user_without_policy();
+    let kube = FakeKube::start();
+    let (_, line) = failing_run(
+        "ecr_access_denied",
+        &moto.endpoint(),
+        &kube,
+        &[
+            ("AWS_ACCESS_KEY_ID", &id),
+            ("AWS_SECRET_ACCESS_KEY", &secret),
+        ],
+    );
+    assert!(
+        line.contains("registry primary: get ECR token: access denied"),
+        "{line}"
+    );
+    assert!(line.contains("needs ecr:GetAuthorizationToken"), "{line}");
+    assert!(!line.contains(&secret));
+    assert!(kube.requests().is_empty());
+}
+
+#[test]
+fn invalid_aws_credentials_exit_1_saying_which_keys_to_check() {
+    let moto = Moto::start_with(&[("INITIAL_NO_AUTH_ACTION_COUNT", "0")]);
+    let kube = FakeKube::start();
+    let (_, line) = failing_run("aws_invalid_credentials", &moto.endpoint(), &kube, &[]);
+    assert!(
+        line.contains("get ECR token: invalid AWS credentials"),
+        "{line}"
+    );
+    assert!(kube.requests().is_empty());
+}
+
+#[test]
+fn an_aws_endpoint_that_never_answers_exits_1_with_a_timeout() {
+    let kube = FakeKube::start();
+    let silent = format!("http://127.0.0.1:{}", support::black_hole());
+    let (_, line) = failing_run(
+        "aws_timeout",
+        &silent,
+        &kube,
+        &[("REQUEST_TIMEOUT", "300ms"), ("RETRY_TIMEOUT", "0s")],
+    );
+    assert!(
+        line.contains("get ECR token: AWS request timed out"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_forbidden_apply_exits_1_naming_the_rbac_the_refresher_needs() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.fail_next(axum::http::Method::PATCH, 403, 10);
+    let (_, line) = failing_run("kube_forbidden", &moto.endpoint(), &kube, &[]);
+    assert!(
+        line.contains("apply Secret apps/regcred-primary: forbidden"),
+        "{line}"
+    );
+    assert!(
+        line.contains("needs get, create and patch on secrets in namespace apps"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_missing_namespace_exits_1_asking_whether_it_exists() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.only_namespaces(&["other"]);
+    let (_, line) = failing_run("kube_namespace_not_found", &moto.endpoint(), &kube, &[]);
+    assert!(
+        line.contains("apply Secret apps/regcred-primary: not found"),
+        "{line}"
+    );
+    assert!(line.contains("does namespace apps exist?"), "{line}");
+}
+
+#[test]
+fn conflicts_that_outlast_the_retry_budget_exit_1() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.fail_next(axum::http::Method::PATCH, 409, usize::MAX);
+    let (_, line) = failing_run(
+        "kube_conflict",
+        &moto.endpoint(),
+        &kube,
+        &[("RETRY_TIMEOUT", "1s")],
+    );
+    assert!(
+        line.contains("apply Secret apps/regcred-primary: conflict"),
+        "{line}"
+    );
+}
+
+#[test]
+fn an_apply_rejected_as_invalid_exits_1_at_once() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.fail_next(axum::http::Method::PATCH, 422, 1);
+    let (_, line) = failing_run("kube_invalid", &moto.endpoint(), &kube, &[]);
+    assert!(
+        line.contains("apply Secret apps/regcred-primary: rejected as invalid"),
+        "{line}"
+    );
+    let patches = kube
+        .requests()
+        .iter()
+        .filter(|r| r.method == axum::http::Method::PATCH)
+        .count();
+    assert_eq!(patches, 1, "422 is not retried");
+}
+
+#[test]
+fn an_api_server_that_never_answers_exits_1_with_a_timeout() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.stall_next(
+        axum::http::Method::GET,
+        std::time::Duration::from_secs(3),
+        1,
+    );
+    let (_, line) = failing_run(
+        "kube_timeout",
+        &moto.endpoint(),
+        &kube,
+        &[("REQUEST_TIMEOUT", "500ms"), ("RETRY_TIMEOUT", "0s")],
+    );
+    assert!(
+        line.contains("read Secret apps/regcred-primary: Kubernetes API unreachable"),
+        "{line}"
+    );
+}
+
+#[test]
+fn failing_namespaces_are_each_logged_and_listed_on_the_one_final_line() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.only_namespaces(&["apps", "team-c"]);
+    kube.forbid_namespace("team-c");
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut command = refresher(home.path());
+    with_contract_env(&mut command, &moto.endpoint())
+        .env("KUBECONFIG", kube.kubeconfig(home.path()))
+        .env("LOG_FORMAT", "plain")
+        .env("TARGET_NAMESPACES", "apps,team-b,team-c");
+    let (output, stdout, stderr) = run(&mut command);
+    // The namespaces are written at the same time: their lines come in any order, so the
+    // snapshot has the lines before the final one sorted by what follows the time.
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    let last_line = lines.pop().unwrap_or_default();
+    lines.sort_by_key(|l| l.split_once(' ').map_or(*l, |(_, rest)| rest));
+    let sorted = format!("{}\n{last_line}\n", lines.join("\n"));
+    assert_whole_output("namespaces_fail", &output, &stdout, &sorted);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let last = stderr.lines().last().expect("a last line");
+    assert!(
+        last.contains(" ERROR registry primary: 2 of 3 target namespaces failed: "),
+        "{last}"
+    );
+    assert!(
+        last.contains("apply Secret team-b/regcred-primary: not found"),
+        "{last}"
+    );
+    assert!(
+        last.contains("read Secret team-c/regcred-primary: forbidden"),
+        "{last}"
+    );
+    assert_eq!(
+        last.matches("registry primary").count(),
+        1,
+        "the registry is named once: {last}"
+    );
+    let per_namespace = stderr
+        .lines()
+        .filter(|l| l.contains(" ERROR run{registry=primary}:"))
+        .count();
+    assert_eq!(per_namespace, 2, "each failed namespace logged:\n{stderr}");
+    assert!(kube.get("apps", "regcred-primary").is_some());
+}
+
+#[test]
+fn a_missing_service_account_exits_1_saying_it_is_not_created() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    let (_, line) = failing_run(
+        "service_account_missing",
+        &moto.endpoint(),
+        &kube,
+        &[("IMAGE_PULL_SECRET_FOR", "builder")],
+    );
+    assert!(
+        line.contains("patch ServiceAccount apps/builder: not found"),
+        "{line}"
+    );
+    assert!(kube.get("apps", "regcred-primary").is_some());
+}
+
+#[test]
+fn an_iso_region_exits_2_like_the_chart_refuses_it() {
+    let stderr = stderr_of_bad_setting("AWS_REGION", "us-iso-east-1");
+    assert!(
+        stderr.contains("invalid setting AWS_REGION (--region) = \\\"us-iso-east-1\\\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_request_timeout_out_of_bounds_exits_2() {
+    let stderr = stderr_of_bad_setting("REQUEST_TIMEOUT", "0s");
+    assert!(
+        stderr.contains("invalid setting REQUEST_TIMEOUT (--request-timeout)"),
         "{stderr}"
     );
 }

@@ -59,9 +59,13 @@ async fn a_first_run_creates_a_dockerconfigjson_secret_from_the_ecr_token() {
     let moto = Moto::start();
     let kube = FakeKube::start();
     let s = settings("apps");
-    refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect("refresh succeeds");
+    refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect("refresh succeeds");
 
     let secret = kube.get("apps", "regcred-primary").expect("secret created");
     assert_eq!(secret["type"], "kubernetes.io/dockerconfigjson");
@@ -136,8 +140,12 @@ async fn a_refresh_keeps_labels_annotations_and_owner_references_set_by_others()
 
     let s = settings("apps");
     let ctx = context(&moto.endpoint(), &kube, &s).await;
-    refresh(&s, &ctx).await.expect("first refresh");
-    refresh(&s, &ctx).await.expect("second refresh");
+    refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect("first refresh");
+    refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect("second refresh");
 
     let secret = kube.get("apps", "regcred-primary").expect("still there");
     let meta = &secret["metadata"];
@@ -188,16 +196,23 @@ async fn a_secret_of_another_type_is_left_untouched_with_an_error_saying_what_to
     );
     let before = kube.get("apps", "regcred-primary");
     let s = settings("apps");
-    let err = refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect_err("wrong type refused");
+    let err = refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect_err("wrong type refused");
 
     assert!(
         matches!(&err, Error::WrongSecretType { found, .. } if found == "Opaque"),
         "{err:?}"
     );
     let msg = err.to_string();
-    assert!(msg.contains("registry primary"), "{msg}");
+    assert!(
+        !msg.contains("registry primary"),
+        "the registry is the final line's prefix, not part of the error: {msg}"
+    );
     assert!(
         msg.contains("kubectl delete secret -n apps regcred-primary"),
         "{msg}"
@@ -221,9 +236,13 @@ async fn a_type_change_the_api_server_rejects_is_reported_as_a_wrong_type() {
     kube.fail_next(Method::GET, 404, 1);
     let before = kube.get("apps", "regcred-primary");
     let s = settings("apps");
-    let err = refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect_err("type change refused");
+    let err = refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect_err("type change refused");
     assert!(
         matches!(&err, Error::WrongSecretType { found, .. } if found == "Opaque"),
         "{err:?}"
@@ -235,15 +254,15 @@ async fn a_type_change_the_api_server_rejects_is_reported_as_a_wrong_type() {
 async fn nothing_is_written_when_the_aws_endpoint_is_down() {
     let kube = FakeKube::start();
     let mut s = settings("apps");
-    s.retry_timeout = Duration::from_millis(500);
+    s.retry.budget = Duration::from_millis(500);
     let down = format!("http://127.0.0.1:{}", free_port());
-    let err = refresh(&s, &context(&down, &kube, &s).await)
+    let err = refresh(&s.target, &s.retry, &context(&down, &kube, &s).await)
         .await
         .expect_err("AWS is down");
     assert!(matches!(err, Error::EcrToken { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("registry primary: get ECR token: AWS endpoint unreachable"),
+        msg.starts_with("get ECR token: AWS endpoint unreachable"),
         "{msg}"
     );
     assert!(msg.contains("Connection refused"), "{msg}");
@@ -255,14 +274,14 @@ async fn an_aws_endpoint_that_never_answers_times_out_and_nothing_is_written() {
     let kube = FakeKube::start();
     let mut s = settings("apps");
     s.request_timeout = Duration::from_millis(300);
-    s.retry_timeout = Duration::ZERO;
+    s.retry.budget = Duration::ZERO;
     let silent = format!("http://127.0.0.1:{}", black_hole());
-    let err = refresh(&s, &context(&silent, &kube, &s).await)
+    let err = refresh(&s.target, &s.retry, &context(&silent, &kube, &s).await)
         .await
         .expect_err("times out");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("registry primary: get ECR token: AWS request timed out"),
+        msg.starts_with("get ECR token: AWS request timed out"),
         "{msg}"
     );
     assert!(kube.requests().is_empty());
@@ -275,9 +294,13 @@ async fn an_api_request_that_gets_no_answer_times_out_and_is_retried() {
     kube.stall_next(Method::PATCH, Duration::from_secs(3), 1);
     let mut s = settings("apps");
     s.request_timeout = Duration::from_millis(500);
-    refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect("succeeds on the second attempt");
+    refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect("succeeds on the second attempt");
     let patches = methods(&kube)
         .iter()
         .filter(|m| **m == Method::PATCH)
@@ -295,10 +318,12 @@ async fn invalid_aws_credentials_fail_at_once_and_write_nothing() {
         kube: kube.client(&s),
         ecr: ecr_client(&s, &moto.endpoint(), ("AKIAUNKNOWNKEY000000", "wrong")).await,
     };
-    let err = refresh(&s, &ctx).await.expect_err("credentials rejected");
+    let err = refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect_err("credentials rejected");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("registry primary: get ECR token: invalid AWS credentials"),
+        msg.starts_with("get ECR token: invalid AWS credentials"),
         "{msg}"
     );
     assert!(msg.contains("InvalidClientTokenId"), "{msg}");
@@ -316,12 +341,11 @@ async fn a_principal_without_ecr_permission_gets_an_access_denied_error() {
         kube: kube.client(&s),
         ecr: ecr_client(&s, &moto.endpoint(), (&id, &secret)).await,
     };
-    let err = refresh(&s, &ctx).await.expect_err("access denied");
+    let err = refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect_err("access denied");
     let msg = err.to_string();
-    assert!(
-        msg.starts_with("registry primary: get ECR token: access denied"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("get ECR token: access denied"), "{msg}");
     assert!(msg.contains("needs ecr:GetAuthorizationToken"), "{msg}");
     assert!(!msg.contains(&secret), "{msg}");
     assert!(kube.requests().is_empty());
@@ -335,9 +359,13 @@ async fn conflicts_and_server_errors_are_retried_until_the_apply_succeeds() {
     kube.fail_next(Method::PATCH, 409, 2);
     kube.fail_next(Method::PATCH, 500, 1);
     let s = settings("apps");
-    refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect("succeeds after retries");
+    refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect("succeeds after retries");
     assert!(kube.get("apps", "regcred-primary").is_some());
     let patches = methods(&kube)
         .iter()
@@ -352,13 +380,17 @@ async fn a_forbidden_apply_fails_at_once_and_names_the_missing_permission() {
     let kube = FakeKube::start();
     kube.fail_next(Method::PATCH, 403, 10);
     let s = settings("apps");
-    let err = refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect_err("forbidden");
+    let err = refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect_err("forbidden");
     assert!(matches!(err, Error::ApplySecret { .. }), "{err:?}");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("registry primary: apply Secret apps/regcred-primary: forbidden"),
+        msg.starts_with("apply Secret apps/regcred-primary: forbidden"),
         "{msg}"
     );
     assert!(
@@ -374,9 +406,13 @@ async fn a_forbidden_read_fails_before_anything_is_written() {
     let kube = FakeKube::start();
     kube.forbid_namespace("apps");
     let s = settings("apps");
-    let err = refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect_err("forbidden");
+    let err = refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect_err("forbidden");
     assert!(matches!(err, Error::ReadSecret { .. }), "{err:?}");
     assert_eq!(methods(&kube), vec![Method::GET]);
 }
@@ -387,10 +423,14 @@ async fn server_errors_that_outlast_the_retry_budget_fail_the_run() {
     let kube = FakeKube::start();
     kube.fail_next(Method::PATCH, 503, usize::MAX);
     let mut s = settings("apps");
-    s.retry_timeout = Duration::from_millis(700);
-    let err = refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect_err("gives up");
+    s.retry.budget = Duration::from_millis(700);
+    let err = refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect_err("gives up");
     assert!(
         matches!(&err, Error::ApplySecret { source, .. }
             if matches!(&**source, kube::Error::Api(status) if status.code == 503)),
@@ -410,7 +450,10 @@ async fn two_concurrent_runs_both_succeed() {
     let s = settings("apps");
     let cron = context(&moto.endpoint(), &kube, &s).await;
     let immediate = context(&moto.endpoint(), &kube, &s).await;
-    let (a, b) = tokio::join!(refresh(&s, &cron), refresh(&s, &immediate));
+    let (a, b) = tokio::join!(
+        refresh(&s.target, &s.retry, &cron),
+        refresh(&s.target, &s.retry, &immediate)
+    );
     a.expect("CronJob run succeeds");
     b.expect("immediate Job run succeeds");
     let secret = kube.get("apps", "regcred-primary").expect("secret");
@@ -433,9 +476,13 @@ async fn one_failing_namespace_does_not_stop_the_others_but_fails_the_run() {
     kube.only_namespaces(&["a", "c", "d", "e", "f"]);
     kube.forbid_namespace("c");
     let s = settings("a,b,c,d,e,f");
-    let err = refresh(&s, &context(&moto.endpoint(), &kube, &s).await)
-        .await
-        .expect_err("two namespaces fail");
+    let err = refresh(
+        &s.target,
+        &s.retry,
+        &context(&moto.endpoint(), &kube, &s).await,
+    )
+    .await
+    .expect_err("two namespaces fail");
     let Error::Namespaces {
         total, failures, ..
     } = &err
@@ -445,10 +492,7 @@ async fn one_failing_namespace_does_not_stop_the_others_but_fails_the_run() {
     assert_eq!(*total, 6);
     assert_eq!(failures.len(), 2);
     let msg = err.to_string();
-    assert!(
-        msg.starts_with("registry primary: 2 of 6 target namespaces failed"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("2 of 6 target namespaces failed"), "{msg}");
     assert!(
         msg.contains("apply Secret b/regcred-primary: not found"),
         "{msg}"
@@ -469,14 +513,22 @@ async fn a_dry_run_prints_the_secret_with_every_credential_redacted() {
     let ecr = ecr_client(&s, &moto.endpoint(), DUMMY_KEY).await;
 
     let mut yaml = Vec::new();
-    dry_run(&s, &ecr, &mut yaml).await.expect("dry run");
-    let yaml = String::from_utf8(yaml).expect("utf-8");
-    let mut json_settings = s.clone();
-    json_settings.output = OutputFormat::Json;
-    let mut json_out = Vec::new();
-    dry_run(&json_settings, &ecr, &mut json_out)
+    dry_run(&s.target, &s.retry, s.mode.output, &ecr, &mut yaml)
         .await
         .expect("dry run");
+    let yaml = String::from_utf8(yaml).expect("utf-8");
+    let mut json_settings = s.clone();
+    json_settings.mode.output = OutputFormat::Json;
+    let mut json_out = Vec::new();
+    dry_run(
+        &json_settings.target,
+        &json_settings.retry,
+        json_settings.mode.output,
+        &ecr,
+        &mut json_out,
+    )
+    .await
+    .expect("dry run");
     let json_out = String::from_utf8(json_out).expect("utf-8");
 
     for text in [&yaml, &json_out] {

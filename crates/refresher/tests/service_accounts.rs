@@ -11,7 +11,7 @@ use support::{DUMMY_KEY, ecr_client, settings};
 
 fn with_accounts(namespaces: &str, accounts: &[&str]) -> Settings {
     let mut s = settings(namespaces);
-    s.image_pull_secret_for = accounts.iter().map(|a| (*a).to_owned()).collect();
+    s.target.image_pull_secret_for = accounts.iter().map(|a| (*a).to_owned()).collect();
     s
 }
 
@@ -36,7 +36,7 @@ async fn the_secret_is_appended_to_each_service_account_keeping_others_entries()
     kube.seed_service_account("apps", "default", Some(&["team-pull", "mirror-pull"]));
     kube.seed_service_account("apps", "builder", None);
     let s = with_accounts("apps", &["default", "builder"]);
-    refresh(&s, &context(&moto, &kube, &s).await)
+    refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
         .await
         .expect("refresh");
 
@@ -70,9 +70,11 @@ async fn a_second_run_changes_no_service_account() {
     kube.seed_service_account("apps", "default", Some(&["team-pull"]));
     let s = with_accounts("apps", &["default"]);
     let ctx = context(&moto, &kube, &s).await;
-    refresh(&s, &ctx).await.expect("first run");
+    refresh(&s.target, &s.retry, &ctx).await.expect("first run");
     let after_first = kube.service_account("apps", "default").expect("sa");
-    refresh(&s, &ctx).await.expect("second run");
+    refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect("second run");
 
     assert_eq!(
         kube.service_account("apps", "default"),
@@ -93,7 +95,7 @@ async fn a_concurrent_change_fails_the_test_operation_and_the_patch_is_redone_on
     kube.seed_service_account("apps", "default", Some(&["team-pull"]));
     kube.race_after_next_get("apps", "default", "other-writer");
     let s = with_accounts("apps", &["default"]);
-    refresh(&s, &context(&moto, &kube, &s).await)
+    refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
         .await
         .expect("succeeds on the second attempt");
 
@@ -111,7 +113,7 @@ async fn a_conflict_is_retried() {
     kube.seed_service_account("apps", "default", None);
     kube.fail_next_service_account(Method::PATCH, 409, 1);
     let s = with_accounts("apps", &["default"]);
-    refresh(&s, &context(&moto, &kube, &s).await)
+    refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
         .await
         .expect("retried");
     assert_eq!(
@@ -128,7 +130,7 @@ async fn a_missing_service_account_fails_only_its_namespace_and_is_not_created()
     kube.seed_service_account("team-a", "default", None);
     kube.seed_service_account("team-c", "default", Some(&["theirs"]));
     let s = with_accounts("team-a,team-b,team-c", &["default"]);
-    let err = refresh(&s, &context(&moto, &kube, &s).await)
+    let err = refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
         .await
         .expect_err("team-b has no ServiceAccount default");
 
@@ -183,12 +185,12 @@ async fn a_forbidden_patch_names_the_permission_the_chart_grants() {
     kube.seed_service_account("apps", "default", None);
     kube.fail_next_service_account(Method::PATCH, 403, 5);
     let s = with_accounts("apps", &["default"]);
-    let err = refresh(&s, &context(&moto, &kube, &s).await)
+    let err = refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
         .await
         .expect_err("forbidden");
     let msg = err.to_string();
     assert!(
-        msg.starts_with("registry primary: patch ServiceAccount apps/default: forbidden"),
+        msg.starts_with("patch ServiceAccount apps/default: forbidden"),
         "{msg}"
     );
     assert!(

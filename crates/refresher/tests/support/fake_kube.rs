@@ -21,6 +21,10 @@
 //!
 //! Other verbs (POST, PUT, DELETE, JSON/merge patches of Secrets, apply of ServiceAccounts)
 //! answer 405/415 and are recorded, so a test can assert they were never used.
+//!
+//! It speaks HTTPS like kube-apiserver (TLS 1.3 or 1.2, HTTP/1.1), with the self-signed test
+//! certificate of `tls/` (127.0.0.1 and localhost, valid until 2126; its key is a test key and
+//! guards nothing). Clients trust it through the kubeconfig's `certificate-authority-data`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::TcpListener;
@@ -33,7 +37,36 @@ use axum::extract::{Path as UrlPath, RawQuery, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use base64::Engine as _;
 use serde_json::{Value, json};
+use tokio_rustls::rustls;
+use tokio_rustls::rustls::pki_types::pem::PemObject as _;
+use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+/// The server's certificate (PEM), self-signed: also the CA clients trust.
+pub const CERT_PEM: &str = include_str!("tls/cert.pem");
+/// Its private key (PEM); a test key.
+const KEY_PEM: &str = include_str!("tls/key.pem");
+
+/// The TLS acceptor of the fake: [`CERT_PEM`] and its key, ring's crypto.
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    let cert = CertificateDer::from_pem_slice(CERT_PEM.as_bytes()).expect("test certificate");
+    let key = PrivateKeyDer::from_pem_slice(KEY_PEM.as_bytes()).expect("test key");
+    let mut config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("protocol versions")
+    .with_no_client_auth()
+    .with_single_cert(vec![cert], key)
+    .expect("server config");
+    // Like kube-apiserver (Go's crypto/tls sends its session tickets with its Finished, before
+    // the client's Finished arrives): nothing is sent in answer to the client's Finished, so
+    // only a delayed ACK acknowledges it, and a client with Nagle's algorithm on holds its first
+    // request until then.
+    config.send_tls13_tickets = 0;
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
 
 /// One owned field: `["type"]`, `["data", key]`, `["metadata", "labels", key]`,
 /// `["metadata", "annotations", key]` or `["metadata", "ownerReferences", uid]`.
@@ -138,21 +171,41 @@ impl FakeKube {
                 .expect("fake kube runtime");
             runtime.block_on(async move {
                 let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
-                axum::serve(listener, app).await.expect("fake kube serves");
+                let acceptor = tls_acceptor();
+                loop {
+                    let Ok((tcp, _)) = listener.accept().await else {
+                        continue;
+                    };
+                    let acceptor = acceptor.clone();
+                    let service = hyper_util::service::TowerToHyperService::new(app.clone());
+                    tokio::spawn(async move {
+                        // A client that gives up during the handshake is not the fake's error.
+                        let Ok(tls) = acceptor.accept(tcp).await else {
+                            return;
+                        };
+                        let io = hyper_util::rt::TokioIo::new(tls);
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(io, service)
+                            .await;
+                    });
+                }
             });
         });
         Self { port, state }
     }
 
-    /// `http://127.0.0.1:<port>`.
+    /// `https://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        format!("https://127.0.0.1:{}", self.port)
     }
 
-    /// A client for this server, configured like the binary's (call inside a tokio runtime).
+    /// A client for this server, configured like the binary's, trusting [`CERT_PEM`] (call
+    /// inside a tokio runtime).
     pub fn client(&self, settings: &ecr_refresher::Settings) -> kube::Client {
-        let config = kube::Config::new(self.url().parse().expect("valid url"));
-        ecr_refresher::kube_client_with(config, settings).expect("kube client")
+        let mut config = kube::Config::new(self.url().parse().expect("valid url"));
+        let der = CertificateDer::from_pem_slice(CERT_PEM.as_bytes()).expect("test certificate");
+        config.root_cert = Some(vec![der.to_vec()]);
+        ecr_refresher::kube_client_with(config, settings.request_timeout).expect("kube client")
     }
 
     /// Writes a kubeconfig pointing at this server into `dir` and returns its path.
@@ -160,9 +213,11 @@ impl FakeKube {
         let path = dir.join("kubeconfig");
         let text = format!(
             "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}\n\
+             \x20   certificate-authority-data: {}\n\
              contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n    namespace: default\n\
              current-context: fake\nusers:\n- name: fake\n  user:\n    token: fake-token\n",
-            self.url()
+            self.url(),
+            base64::engine::general_purpose::STANDARD.encode(CERT_PEM),
         );
         std::fs::write(&path, text).expect("write kubeconfig");
         path

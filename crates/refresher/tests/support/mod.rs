@@ -40,11 +40,12 @@ pub async fn ecr_client(
     endpoint: &str,
     key: (&str, &str),
 ) -> aws_sdk_ecr::Client {
-    let config = ecr_refresher::ecr::config_loader(settings)
-        .endpoint_url(endpoint)
-        .credentials_provider(Credentials::new(key.0, key.1, None, None, "test"))
-        .load()
-        .await;
+    let config =
+        ecr_refresher::ecr::config_loader(&settings.target.region, settings.request_timeout)
+            .endpoint_url(endpoint)
+            .credentials_provider(Credentials::new(key.0, key.1, None, None, "test"))
+            .load()
+            .await;
     aws_sdk_ecr::Client::new(&config)
 }
 
