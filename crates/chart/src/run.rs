@@ -127,3 +127,33 @@ fn check_release(args: ReleaseArgs) -> Result<Release, Error> {
         namespace: args.namespace,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(name: &str, namespace: &str) -> Result<Release, Error> {
+        check_release(ReleaseArgs {
+            release_name: name.to_owned(),
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    #[test]
+    fn release_names_follow_helm_and_namespaces_are_labels() {
+        assert!(release("my.release-1", "apps").is_ok());
+        for bad in ["a..b", "a.-b", "a-.b", "-a", "A", &"a".repeat(54)] {
+            let error = release(bad, "apps").expect_err(bad);
+            assert_eq!(error.exit_code(), 2);
+            assert!(
+                error.to_string().starts_with("invalid release name"),
+                "{error}"
+            );
+        }
+        let error = release("ok", "kube.system").expect_err("a dot");
+        assert_eq!(
+            error.to_string().split(':').next(),
+            Some("invalid namespace `kube.system` (it has the character `.`)")
+        );
+    }
+}

@@ -424,4 +424,52 @@ mod tests {
         let bad = json!({"image": {"pullPolicy": "Sometimes"}});
         assert!(!validator.is_valid(&bad));
     }
+
+    fn formats_in(schema: &Value) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut copy = schema.clone();
+        walk(&mut copy, &mut |node| {
+            if let Some(Value::String(format)) = node.get("format") {
+                found.push(format.clone());
+            }
+        });
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn every_format_of_the_strict_schema_has_its_check_and_none_reaches_helm() {
+        let strict_formats = formats_in(strict());
+        for format in &strict_formats {
+            assert!(
+                format == "uint32" || checks::format(format).is_some(),
+                "`{format}` has no check"
+            );
+        }
+        for format in checks::FORMATS {
+            assert!(
+                strict_formats.iter().any(|f| f == format.name),
+                "`{}` is used by no field",
+                format.name
+            );
+        }
+        assert_eq!(formats_in(&public()), ["uint32"]);
+        let validator = jsonschema::validator_for(&public()).expect("public schema");
+        let labels = json!({"commonLabels": {"Bad Key": "{{ x }}"}});
+        assert!(
+            validator.is_valid(&labels),
+            "Helm does not check label keys"
+        );
+        assert!(!validator.is_valid(&json!({"serviceAccount": {"name": "SA"}})));
+    }
+
+    #[test]
+    fn load_leaves_uniqueness_and_target_namespaces_to_the_rules() {
+        let registry = json!({"name": "a", "region": "eu-central-1", "namespaces": ["n", "n"]});
+        let values = json!({ "ecrRegistries": [registry] });
+        assert!(validator().is_valid(&values));
+        let helm = jsonschema::validator_for(&public()).expect("public schema");
+        assert!(!helm.is_valid(&values));
+    }
 }
