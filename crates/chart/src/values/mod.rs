@@ -2,9 +2,11 @@
 //!
 //! The pipeline: each source is parsed on its own ([`load`](self::load) module: YAML syntax
 //! errors keep their file, line and column, and every field's location is indexed), the
-//! documents are merged ([`merge`]), the merged values are validated as a whole ([`validate`]),
-//! and only then typed into [`Values`]. Every problem is reported at once, pointing at the file
-//! and spot that last set the field.
+//! documents are merged ([`merge`]), the merged values are validated as a whole ([`validate`]:
+//! the schema with its field formats, then the cross-field [`rules`]), and only then typed into
+//! [`Values`]. Every problem is reported at once, pointing at the file and spot that last set
+//! the field; problems and warnings stay data ([`ValuesError`], [`Warnings`]) until the command
+//! line prints them.
 
 mod checks;
 mod load;
