@@ -536,4 +536,26 @@ mod tests {
                 .starts_with("quote it")
         );
     }
+
+    #[test]
+    fn a_schedule_only_the_cron_parser_refuses_is_reported_for_each_registry() {
+        let values = json!({"ecrRegistries": [
+            registry_with(json!({"schedule": "? * * * *"})),
+            registry_with(json!({"name": "b", "schedule": "? * * * *"})),
+        ]});
+        assert!(
+            schema::validator().is_valid(&values),
+            "its fields look right"
+        );
+        let found = problems_of(&values);
+        let paths: Vec<String> = found.iter().map(|p| p.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            ["ecrRegistries[0].schedule", "ecrRegistries[1].schedule"]
+        );
+        assert!(
+            found[0].label.contains("illegal character '?'"),
+            "{found:?}"
+        );
+    }
 }
