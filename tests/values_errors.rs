@@ -38,16 +38,13 @@ fn bad_values() {
     insta::glob!("fixtures/bad-values/*", |case| {
         let sources = sources(case);
         let error = values::load(&sources).expect_err("every bad-values fixture is refused");
-        assert!(error.count > 0);
-        assert_eq!(error.to_string(), error.rendered);
+        assert!(error.count() > 0);
+        assert_eq!(error.problems().len(), error.count());
+        let rendered = error.to_string();
         // Every problem names a file of the case with its line and column.
-        let located = error
-            .rendered
-            .lines()
-            .filter(|line| line.contains("╭─["))
-            .count();
-        assert_eq!(located, error.count, "{}", error.rendered);
-        insta::assert_snapshot!(error.rendered);
+        let located = rendered.lines().filter(|line| line.contains("╭─[")).count();
+        assert_eq!(located, error.count(), "{rendered}");
+        insta::assert_snapshot!(rendered);
     });
 }
 
@@ -136,13 +133,15 @@ fn a_schedule_close_to_the_token_lifetime_is_a_warning_not_an_error() {
     }])
     .expect("a warning does not refuse the values");
     assert_eq!(loaded.values.ecr_registries[0].schedule, "0,30 0,12 * * *");
-    let located = loaded
-        .warnings
-        .lines()
-        .filter(|l| l.contains("╭─["))
-        .count();
-    assert_eq!(located, 1, "{}", loaded.warnings);
-    insta::assert_snapshot!(loaded.warnings);
+    assert_eq!(loaded.warnings.problems().len(), 1);
+    assert_eq!(
+        loaded.warnings.problems()[0].severity,
+        values::Severity::Warning
+    );
+    let rendered = loaded.warnings.to_string();
+    let located = rendered.lines().filter(|l| l.contains("╭─[")).count();
+    assert_eq!(located, 1, "{rendered}");
+    insta::assert_snapshot!(rendered);
 }
 
 #[test]
@@ -152,5 +151,6 @@ fn safe_schedules_give_no_warning() {
         text: include_str!("../values.example.yaml").to_owned(),
     }])
     .expect("valid");
-    assert_eq!(loaded.warnings, "");
+    assert!(loaded.warnings.is_empty());
+    assert_eq!(loaded.warnings.to_string(), "");
 }

@@ -12,7 +12,7 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    /// The values are invalid; the message lists every problem.
+    /// The values are invalid; it holds every problem, and its message renders them.
     #[error("{0}")]
     Values(#[from] crate::values::ValuesError),
     /// A template failed to render.
@@ -44,6 +44,15 @@ pub enum Error {
         value: String,
         allowed: &'static str,
     },
+    /// A command-line name (release name, namespace) breaks its naming rule.
+    #[error("invalid {what} `{value}` ({fault}): {allowed}")]
+    InvalidName {
+        what: &'static str,
+        value: String,
+        #[source]
+        fault: ecr_contract::Fault,
+        allowed: &'static str,
+    },
     /// Output could not be written to stdout.
     #[error("cannot write output: {0}")]
     Output(#[source] std::io::Error),
@@ -57,7 +66,8 @@ impl Error {
             | Error::Values(_)
             | Error::ChartDirTaken { .. }
             | Error::Sentinel
-            | Error::InvalidArgument { .. } => 2,
+            | Error::InvalidArgument { .. }
+            | Error::InvalidName { .. } => 2,
             Error::Render { .. } | Error::WriteChart { .. } | Error::Output(_) => 1,
         }
     }

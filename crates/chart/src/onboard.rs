@@ -50,7 +50,7 @@ pub struct NewRegistry {
 #[derive(Debug, Clone)]
 pub struct Onboarding {
     pub text: String,
-    pub warnings: String,
+    pub warnings: values::Warnings,
 }
 
 fn quoted(s: &str) -> String {
@@ -129,7 +129,9 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
         unreachable!("the checked values hold the one entry")
     };
     let mode = registry.access_mode(existing.access_mode);
-    let partition = values::partition_of_region(&new.region);
+    let partition = ecr_contract::Partition::of_region(&new.region)
+        .unwrap_or(ecr_contract::Partition::Aws)
+        .id();
     let account = new.account.as_deref().unwrap_or("<account>");
     let namespaces = registry.target_namespaces().join(", ");
 

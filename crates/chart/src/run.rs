@@ -3,6 +3,8 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
+use ecr_contract::rules;
+
 use crate::cli::{Cli, Command, OnboardArgs, ReleaseArgs, ValuesArgs};
 use crate::onboard::onboard;
 use crate::render::{Release, Renderer};
@@ -65,7 +67,8 @@ fn load(args: &ValuesArgs) -> Result<Values, Error> {
     Ok(loaded.values)
 }
 
-fn warn(warnings: &str) {
+/// Print warnings about the values (rendered with their file, line and caret) to stderr.
+fn warn(warnings: &values::Warnings) {
     if !warnings.is_empty() {
         eprint!("{warnings}");
     }
@@ -103,25 +106,19 @@ fn read(path: &Path) -> Result<Source, Error> {
 /// Helm's rules: a release name is a DNS-1123 subdomain of at most 53 characters; a namespace
 /// a DNS-1123 label.
 fn check_release(args: ReleaseArgs) -> Result<Release, Error> {
-    let label = |s: &str, max: usize| {
-        !s.is_empty()
-            && s.len() <= max
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
-            && !s.starts_with(['-', '.'])
-            && !s.ends_with(['-', '.'])
-    };
-    if !label(&args.release_name, 53) {
-        return Err(Error::InvalidArgument {
+    if let Err(fault) = rules::release_name(&args.release_name) {
+        return Err(Error::InvalidName {
             what: "release name",
             value: args.release_name,
-            allowed: "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 53 characters",
+            fault,
+            allowed: "a DNS-1123 subdomain of at most 53 characters: lowercase letters, digits and '-' in parts joined by '.', each part starting and ending with a letter or digit",
         });
     }
-    if !label(&args.namespace, 63) || args.namespace.contains('.') {
-        return Err(Error::InvalidArgument {
+    if let Err(fault) = rules::namespace(&args.namespace) {
+        return Err(Error::InvalidName {
             what: "namespace",
             value: args.namespace,
+            fault,
             allowed: "a DNS-1123 label: lowercase letters, digits and '-', starting and ending with a letter or digit, at most 63 characters",
         });
     }
@@ -129,4 +126,34 @@ fn check_release(args: ReleaseArgs) -> Result<Release, Error> {
         name: args.release_name,
         namespace: args.namespace,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn release(name: &str, namespace: &str) -> Result<Release, Error> {
+        check_release(ReleaseArgs {
+            release_name: name.to_owned(),
+            namespace: namespace.to_owned(),
+        })
+    }
+
+    #[test]
+    fn release_names_follow_helm_and_namespaces_are_labels() {
+        assert!(release("my.release-1", "apps").is_ok());
+        for bad in ["a..b", "a.-b", "a-.b", "-a", "A", &"a".repeat(54)] {
+            let error = release(bad, "apps").expect_err(bad);
+            assert_eq!(error.exit_code(), 2);
+            assert!(
+                error.to_string().starts_with("invalid release name"),
+                "{error}"
+            );
+        }
+        let error = release("ok", "kube.system").expect_err("a dot");
+        assert_eq!(
+            error.to_string().split(':').next(),
+            Some("invalid namespace `kube.system` (it has the character `.`)")
+        );
+    }
 }

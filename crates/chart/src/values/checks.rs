@@ -1,5 +1,10 @@
 //! Format checks of single fields (names, regions, schedules, quantities, durations): the
-//! patterns the JSON Schema carries, and checks that explain precisely what is wrong.
+//! `format`s the strict JSON Schema names, each with the check that explains precisely what is
+//! wrong (the name rules themselves are `ecr_contract::rules`) and the pattern the public schema
+//! carries in its place.
+
+use ecr_contract::names::{self, MAX_REGISTRY_NAME};
+use ecr_contract::rules::{self, Fault};
 
 use super::load::quote;
 
@@ -29,9 +34,6 @@ pub const ACCOUNT_ID: &str = r"^[0-9]{12}$";
 pub const REMOTE_KEY_TEMPLATE: &str =
     r"^([^{}]|\{(prefix|name|key)\})*\{key\}([^{}]|\{(prefix|name|key)\})*$";
 
-/// Longest registry name: `ecr-registry-helper-<name>` (a CronJob name) may have 52 characters.
-pub const MAX_REGISTRY_NAME: usize = 32;
-
 /// What is wrong with a value: a sentence, a short label under the caret, an optional hint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
@@ -55,26 +57,79 @@ impl Finding {
     }
 }
 
-/// Why `s` is not a DNS-1123 label (ignoring length), if it is not.
-fn dns_label_fault(s: &str) -> Option<String> {
-    if s.is_empty() {
-        return Some("it is empty".to_owned());
-    }
-    if s.chars().any(|c| c.is_ascii_uppercase()) {
-        return Some("it has uppercase letters".to_owned());
-    }
-    if let Some(c) = s
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
-    {
-        return Some(format!("it has the character `{c}`"));
-    }
-    if s.starts_with('-') || s.ends_with('-') {
-        return Some("it starts or ends with `-`".to_owned());
-    }
-    None
+/// A field format: the name the schema's `format` keyword carries, the check that explains a
+/// failure, and what the public schema (read by Helm, which knows no custom formats) says in
+/// its place.
+#[derive(Debug, Clone, Copy)]
+pub struct Format {
+    /// The value of `format` in the strict schema.
+    pub name: &'static str,
+    /// The check; its `Finding` is the problem reported.
+    pub check: fn(&str) -> Result<(), Finding>,
+    /// The public schema's `pattern` for it, if a regular expression can say it.
+    pub pattern: Option<&'static str>,
+    /// The public schema's `maxLength`.
+    pub max_length: Option<usize>,
+    /// The public schema's `minLength`.
+    pub min_length: Option<usize>,
 }
 
+impl Format {
+    const fn new(name: &'static str, check: fn(&str) -> Result<(), Finding>) -> Self {
+        Self {
+            name,
+            check,
+            pattern: None,
+            max_length: None,
+            min_length: None,
+        }
+    }
+
+    const fn pattern(mut self, pattern: &'static str) -> Self {
+        self.pattern = Some(pattern);
+        self
+    }
+
+    const fn max_length(mut self, max: usize) -> Self {
+        self.max_length = Some(max);
+        self
+    }
+
+    const fn min_length(mut self, min: usize) -> Self {
+        self.min_length = Some(min);
+        self
+    }
+}
+
+/// Every format the values schema uses, each with its one check.
+pub const FORMATS: &[Format] = &[
+    Format::new("registry-name", registry_name)
+        .pattern(DNS_LABEL)
+        .max_length(MAX_REGISTRY_NAME),
+    Format::new("dns-label", namespace)
+        .pattern(DNS_LABEL)
+        .max_length(rules::MAX_LABEL),
+    Format::new("dns-subdomain", dns_subdomain)
+        .pattern(DNS_SUBDOMAIN)
+        .max_length(rules::MAX_SUBDOMAIN),
+    Format::new("aws-region", region).pattern(AWS_REGION),
+    Format::new("role-arn", role_arn).pattern(ROLE_ARN),
+    Format::new("account-id", account_id).pattern(ACCOUNT_ID),
+    Format::new("cron-schedule", schedule_shape).pattern(CRON_SCHEDULE),
+    Format::new("quantity", quantity).pattern(QUANTITY),
+    Format::new("go-duration", go_duration).pattern(GO_DURATION),
+    Format::new("time-zone", time_zone).min_length(1),
+    Format::new("remote-key-template", remote_key_template).pattern(REMOTE_KEY_TEMPLATE),
+    Format::new("label-value", label_value),
+    Format::new("label-key", qualified_key),
+];
+
+/// The format of this name.
+pub fn format(name: &str) -> Option<&'static Format> {
+    FORMATS.iter().find(|f| f.name == name)
+}
+
+/// "did you mean" for a name that is not a DNS-1123 label: lowercase, other characters as `-`.
 fn dns_label_hint(s: &str) -> Option<String> {
     let fixed: String = s
         .to_ascii_lowercase()
@@ -93,178 +148,111 @@ fn dns_label_hint(s: &str) -> Option<String> {
 
 /// A registry name: a DNS-1123 label of at most 32 characters.
 pub fn registry_name(s: &str) -> Result<(), Finding> {
-    let count = s.chars().count();
-    if let Some(fault) = dns_label_fault(s) {
-        let label = format!("not a DNS-1123 label: {fault}");
-        let hint = dns_label_hint(s).map(|h| {
-            let h = h.trim_end_matches('?').to_owned();
-            if h.len() - "did you mean ``".len() > MAX_REGISTRY_NAME {
-                format!("{h} (shortened to at most {MAX_REGISTRY_NAME} characters)?")
-            } else {
-                format!("{h}?")
-            }
-        });
-        return Err(Finding::new(
-            format!("registry name {} is not a DNS-1123 label", quote(s)),
-            label,
-        )
-        .hint(hint));
-    }
-    if count > MAX_REGISTRY_NAME {
-        return Err(Finding::new(
+    match rules::registry_name(s) {
+        Ok(()) => Ok(()),
+        Err(fault @ Fault::TooLong { len, max }) => Err(Finding::new(
             format!(
-                "registry name {} is {count} characters long; at most {MAX_REGISTRY_NAME} are allowed",
+                "registry name {} is {len} characters long; at most {max} are allowed",
                 quote(s)
             ),
-            format!("{count} characters (at most {MAX_REGISTRY_NAME})"),
+            fault.to_string(),
         )
         .hint(Some(format!(
-            "the CronJob `ecr-registry-helper-<name>` would be named with {} characters; \
-             Kubernetes allows at most 52 for a CronJob name",
-            count + "ecr-registry-helper-".len()
-        ))));
+            "the CronJob `{}` would be named with {} characters; Kubernetes allows at most {} \
+             for a CronJob name",
+            names::cron_job("<name>"),
+            names::cron_job(s).chars().count(),
+            names::MAX_CRON_JOB_NAME
+        )))),
+        Err(fault) => {
+            let hint = dns_label_hint(s).map(|h| {
+                let h = h.trim_end_matches('?').to_owned();
+                if h.len() - "did you mean ``".len() > MAX_REGISTRY_NAME {
+                    format!("{h} (shortened to at most {MAX_REGISTRY_NAME} characters)?")
+                } else {
+                    format!("{h}?")
+                }
+            });
+            Err(Finding::new(
+                format!("registry name {} is not a DNS-1123 label", quote(s)),
+                format!("not a DNS-1123 label: {fault}"),
+            )
+            .hint(hint))
+        }
     }
-    Ok(())
 }
 
 /// A namespace: a DNS-1123 label of at most 63 characters.
 pub fn namespace(s: &str) -> Result<(), Finding> {
-    if let Some(fault) = dns_label_fault(s) {
-        return Err(Finding::new(
+    match rules::namespace(s) {
+        Ok(()) => Ok(()),
+        Err(fault @ Fault::TooLong { len, max }) => Err(Finding::new(
+            format!(
+                "namespace {} is {len} characters long; at most {max} are allowed",
+                quote(s)
+            ),
+            fault.to_string(),
+        )),
+        Err(fault) => Err(Finding::new(
             format!("namespace {} is not a DNS-1123 label", quote(s)),
             format!("not a DNS-1123 label: {fault}"),
         )
-        .hint(dns_label_hint(s)));
-    }
-    let count = s.chars().count();
-    if count > 63 {
-        return Err(Finding::new(
-            format!(
-                "namespace {} is {count} characters long; at most 63 are allowed",
-                quote(s)
-            ),
-            format!("{count} characters (at most 63)"),
-        ));
-    }
-    Ok(())
-}
-
-/// The name part of a label key, annotation key or label value: alphanumerics, '-', '_' and
-/// '.', starting and ending with an alphanumeric. None when `s` is one, else what is wrong.
-fn qualified_name_fault(s: &str) -> Option<&'static str> {
-    let ok_inner = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    if !s.chars().all(ok_inner) {
-        Some("only letters, digits, '-', '_' and '.' are allowed")
-    } else if !s.starts_with(|c: char| c.is_ascii_alphanumeric())
-        || !s.ends_with(|c: char| c.is_ascii_alphanumeric())
-    {
-        Some("it must start and end with a letter or digit")
-    } else {
-        None
+        .hint(dns_label_hint(s))),
     }
 }
 
 /// A Kubernetes label value: empty, or at most 63 characters of letters, digits, '-', '_' and
 /// '.', starting and ending with a letter or digit.
 pub fn label_value(s: &str) -> Result<(), Finding> {
-    if s.is_empty() {
-        return Ok(());
-    }
-    let fault = qualified_name_fault(s).map(str::to_owned).or_else(|| {
-        let n = s.chars().count();
-        (n > 63).then(|| format!("{n} characters (at most 63)"))
-    });
-    match fault {
-        None => Ok(()),
-        Some(fault) => Err(Finding::new(
+    rules::label_value(s).map_err(|fault| {
+        Finding::new(
             format!("{} is not a valid Kubernetes label value", quote(s)),
-            fault,
+            fault.to_string(),
         )
         .hint(Some(
             "a label value is empty or at most 63 letters, digits, '-', '_' and '.', starting \
              and ending with a letter or digit; put free text in an annotation instead"
                 .to_owned(),
-        ))),
-    }
+        ))
+    })
 }
 
 /// A label or annotation key: `[prefix/]name`, the prefix a DNS-1123 subdomain, the name at
 /// most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit.
 pub fn qualified_key(s: &str) -> Result<(), Finding> {
-    let (prefix, name) = match s.split_once('/') {
-        Some((prefix, name)) => (Some(prefix), name),
-        None => (None, s),
-    };
-    let fault = if name.is_empty() {
-        Some("the name after the prefix is empty".to_owned())
-    } else if let Some(fault) = qualified_name_fault(name) {
-        Some(format!("name part: {fault}"))
-    } else if name.chars().count() > 63 {
-        Some("the name part is longer than 63 characters".to_owned())
-    } else if let Some(prefix) = prefix {
-        dns_subdomain(prefix)
-            .err()
-            .map(|_| "the prefix before '/' is not a DNS-1123 subdomain".to_owned())
-    } else {
-        None
-    };
-    match fault {
-        None => Ok(()),
-        Some(fault) => Err(Finding::new(
+    rules::qualified_key(s).map_err(|fault| {
+        Finding::new(
             format!(
                 "{} is not a valid Kubernetes label or annotation key",
                 quote(s)
             ),
-            fault,
+            fault.to_string(),
         )
         .hint(Some(
             "a key is `[prefix/]name`: an optional DNS-1123 subdomain prefix, and a name of at \
              most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"
                 .to_owned(),
-        ))),
-    }
+        ))
+    })
 }
 
 /// A DNS-1123 subdomain (ServiceAccount names): labels joined by '.', at most 253 characters.
 pub fn dns_subdomain(s: &str) -> Result<(), Finding> {
-    let fault = if s.is_empty() {
-        Some("it is empty".to_owned())
-    } else {
-        s.split('.')
-            .find_map(dns_label_fault)
-            .map(|f| f.replace("it is empty", "it has an empty part between dots"))
-    };
-    if let Some(fault) = fault {
-        return Err(Finding::new(
-            format!("{} is not a DNS-1123 subdomain", quote(s)),
-            format!("not a DNS-1123 subdomain: {fault}"),
-        ));
-    }
-    let count = s.chars().count();
-    if count > 253 {
-        return Err(Finding::new(
+    match rules::dns_subdomain(s) {
+        Ok(()) => Ok(()),
+        Err(fault @ Fault::TooLong { len, max }) => Err(Finding::new(
             format!(
-                "{} is {count} characters long; at most 253 are allowed",
+                "{} is {len} characters long; at most {max} are allowed",
                 quote(s)
             ),
-            format!("{count} characters (at most 253)"),
-        ));
+            fault.to_string(),
+        )),
+        Err(fault) => Err(Finding::new(
+            format!("{} is not a DNS-1123 subdomain", quote(s)),
+            format!("not a DNS-1123 subdomain: {fault}"),
+        )),
     }
-    Ok(())
 }
-
-const AREAS: &[&str] = &["af", "ap", "ca", "eu", "il", "me", "mx", "sa", "us"];
-const DIRECTIONS: &[&str] = &[
-    "central",
-    "north",
-    "northeast",
-    "northwest",
-    "south",
-    "southeast",
-    "southwest",
-    "east",
-    "west",
-];
 
 /// Regions known today, for "did you mean" (any region of the partitions' form is accepted).
 pub const KNOWN_REGIONS: &[&str] = &[
@@ -308,40 +296,20 @@ pub const KNOWN_REGIONS: &[&str] = &[
     "us-west-2",
 ];
 
-fn is_region(s: &str) -> bool {
-    if let Some(rest) = s.strip_prefix("cn-") {
-        return matches!(rest, "north-1" | "northwest-1");
-    }
-    if let Some(rest) = s.strip_prefix("us-gov-") {
-        return matches!(rest, "east-1" | "west-1");
-    }
-    let mut parts = s.split('-');
-    let (Some(area), Some(direction), Some(number), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return false;
-    };
-    AREAS.contains(&area)
-        && DIRECTIONS.contains(&direction)
-        && (1..=2).contains(&number.len())
-        && number.bytes().all(|b| b.is_ascii_digit())
-        && !number.starts_with('0')
-}
-
 /// An AWS region of a known partition.
 pub fn region(s: &str) -> Result<(), Finding> {
-    if is_region(s) {
+    let Err(fault) = rules::region(s) else {
         return Ok(());
-    }
+    };
     let lower = s.trim().to_ascii_lowercase();
-    let hint = if is_region(&lower) {
+    let hint = if rules::region(&lower).is_ok() {
         Some(lower)
     } else {
         suggest(&lower, KNOWN_REGIONS.iter().copied(), 0.85).map(str::to_owned)
     };
     Err(Finding::new(
         format!("{} is not an AWS region of a known partition", quote(s)),
-        "unknown AWS region",
+        fault.to_string(),
     )
     .hint(hint.map(|h| format!("did you mean `{h}`?"))))
 }
@@ -361,49 +329,66 @@ const MONTHS: &[&str] = &[
 ];
 const WEEKDAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
-/// A Kubernetes CronJob schedule: 5 fields (minute hour day-of-month month day-of-week) or a
-/// macro such as `@hourly`. Fields come back parsed, for measuring the schedule's gaps.
-pub fn schedule(s: &str) -> Result<Option<croner::Cron>, Finding> {
+/// The wording of every schedule problem.
+fn invalid_schedule(s: &str, label: String) -> Finding {
+    Finding::new(
+        format!("{} is not a valid 5-field cron schedule", quote(s)),
+        label,
+    )
+    .hint(Some(
+        "expected `minute hour day-of-month month day-of-week`, e.g. `0 */10 * * *` \
+         (every 10 hours), or one of @hourly, @daily, @weekly, @monthly, @yearly"
+            .to_owned(),
+    ))
+}
+
+/// The fields of a Kubernetes CronJob schedule: 5 of them (minute hour day-of-month month
+/// day-of-week), each within its bounds, or a macro such as `@hourly`. Cheap: the schema's
+/// `cron-schedule` format, run on every registry; [`schedule`] also parses it.
+pub fn schedule_shape(s: &str) -> Result<(), Finding> {
     let trimmed = s.trim();
-    let invalid = |label: String| {
-        Finding::new(
-            format!("{} is not a valid 5-field cron schedule", quote(s)),
-            label,
-        )
-        .hint(Some(
-            "expected `minute hour day-of-month month day-of-week`, e.g. `0 */10 * * *` \
-             (every 10 hours), or one of @hourly, @daily, @weekly, @monthly, @yearly"
-                .to_owned(),
-        ))
-    };
     if trimmed.starts_with('@') {
         return if CRON_MACROS.contains(&trimmed) {
-            Ok(None)
+            Ok(())
         } else {
-            Err(invalid(format!("unknown macro `{trimmed}`")))
+            Err(invalid_schedule(s, format!("unknown macro `{trimmed}`")))
         };
     }
     let fields: Vec<&str> = trimmed.split_whitespace().collect();
     match fields.len() {
-        0 => return Err(invalid("empty schedule".to_owned())),
+        0 => return Err(invalid_schedule(s, "empty schedule".to_owned())),
         5 => {}
         6 | 7 => {
-            return Err(invalid(format!(
-                "{} fields; seconds and years are not supported",
-                fields.len()
-            )));
+            return Err(invalid_schedule(
+                s,
+                format!(
+                    "{} fields; seconds and years are not supported",
+                    fields.len()
+                ),
+            ));
         }
-        n => return Err(invalid(format!("{n} fields instead of 5"))),
+        n => return Err(invalid_schedule(s, format!("{n} fields instead of 5"))),
     }
     for (n, field) in fields.iter().enumerate() {
         if let Err(label) = cron_field(n, field) {
-            return Err(invalid(label));
+            return Err(invalid_schedule(s, label));
         }
+    }
+    Ok(())
+}
+
+/// A Kubernetes CronJob schedule ([`schedule_shape`]), parsed for measuring its gaps (None for
+/// a macro).
+pub fn schedule(s: &str) -> Result<Option<croner::Cron>, Finding> {
+    schedule_shape(s)?;
+    let trimmed = s.trim();
+    if trimmed.starts_with('@') {
+        return Ok(None);
     }
     super::schedule::parser()
         .parse(trimmed)
         .map(Some)
-        .map_err(|error| invalid(cron_error_label(&error)))
+        .map_err(|error| invalid_schedule(s, cron_error_label(&error)))
 }
 
 /// Bounds of the five fields as Kubernetes (robfig/cron) has them.
@@ -631,93 +616,37 @@ pub fn time_zone(s: &str) -> Result<(), Finding> {
     .hint(Some(hint)))
 }
 
-/// The AWS partition of a region: `aws`, `aws-cn` or `aws-us-gov`.
-pub fn partition_of_region(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
-
-/// The partition an ARN names (`arn:<partition>:...`).
-pub fn partition_of_arn(arn: &str) -> Option<&str> {
-    arn.strip_prefix("arn:")?.split(':').next()
-}
-
 /// An IAM role ARN: `arn:aws:iam::<12-digit account>:role/<optional path/><name>`.
 pub fn role_arn(s: &str) -> Result<(), Finding> {
-    let example = "e.g. `arn:aws:iam::123456789012:role/ecr-pull` (`arn:aws-cn:` in China, \
-                   `arn:aws-us-gov:` in GovCloud)";
-    let fail = |label: &str| {
-        Err(Finding::new(
+    rules::role_arn(s).map(drop).map_err(|fault| {
+        Finding::new(
             format!("{} is not an IAM role ARN", quote(s)),
-            label.to_owned(),
+            fault.to_string(),
         )
-        .hint(Some(example.to_owned())))
-    };
-    let parts: Vec<&str> = s.splitn(6, ':').collect();
-    let [arn, partition, service, region, account, resource] = parts.as_slice() else {
-        return fail("not of the form `arn:<partition>:iam::<account>:role/<name>`");
-    };
-    if *arn != "arn" {
-        return fail("an ARN starts with `arn:`");
-    }
-    if !matches!(*partition, "aws" | "aws-cn" | "aws-us-gov") {
-        return fail("the partition is `aws`, `aws-cn` or `aws-us-gov`");
-    }
-    if *service != "iam" {
-        return fail("a role ARN names the service `iam`");
-    }
-    if !region.is_empty() {
-        return fail("IAM is global: the region part of a role ARN is empty (`iam::`)");
-    }
-    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
-        return fail("the account part is a 12-digit account ID");
-    }
-    let Some(path_and_name) = resource.strip_prefix("role/") else {
-        return fail("the resource part of a role ARN starts with `role/`");
-    };
-    let name_ok = |part: &str| {
-        !part.is_empty()
-            && part
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@_-".contains(&b))
-    };
-    let segments: Vec<&str> = path_and_name.split('/').collect();
-    let name = segments.last().copied().unwrap_or("");
-    if !segments.iter().all(|p| name_ok(p)) {
-        return fail("a role name and path use letters, digits and `+=,.@_-` only");
-    }
-    if name.len() > 64 {
-        return fail("a role name has at most 64 characters");
-    }
-    Ok(())
+        .hint(Some(
+            "e.g. `arn:aws:iam::123456789012:role/ecr-pull` (`arn:aws-cn:` in China, \
+             `arn:aws-us-gov:` in GovCloud)"
+                .to_owned(),
+        ))
+    })
 }
 
 /// A 12-digit AWS account ID.
 pub fn account_id(s: &str) -> Result<(), Finding> {
-    if s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(());
-    }
-    let digits = s.bytes().filter(u8::is_ascii_digit).count();
-    let label = if digits == s.len() {
-        format!("{digits} digits, not 12")
-    } else {
-        "not only digits".to_owned()
-    };
-    let hint = if digits == s.len() && digits < 12 {
-        "an account ID has 12 digits, leading zeros included: write it in quotes, e.g. \
-         `\"012345678901\"`"
-    } else {
-        "an account ID is 12 digits, e.g. `\"123456789012\"`"
-    };
-    Err(
-        Finding::new(format!("{} is not an AWS account ID", quote(s)), label)
-            .hint(Some(hint.to_owned())),
-    )
+    rules::account_id(s).map_err(|fault| {
+        let hint = match fault {
+            Fault::AccountDigits(n) if n < 12 => {
+                "an account ID has 12 digits, leading zeros included: write it in quotes, e.g. \
+                 `\"012345678901\"`"
+            }
+            _ => "an account ID is 12 digits, e.g. `\"123456789012\"`",
+        };
+        Finding::new(
+            format!("{} is not an AWS account ID", quote(s)),
+            fault.to_string(),
+        )
+        .hint(Some(hint.to_owned()))
+    })
 }
 
 /// A remote key template: `{prefix}`, `{name}` and `{key}` only, `{key}` at least once.
@@ -827,7 +756,7 @@ mod tests {
         assert_eq!(hint.as_deref(), Some("did you mean `my-registry`?"));
         agrees(
             DNS_LABEL,
-            |s| dns_label_fault(s).map_or(Ok(()), |f| Err(Finding::new(f, ""))),
+            namespace,
             &["a", "a-b", "0", "A", "a_b", "-a", "a-", "", "a.b", "é"],
         );
     }
@@ -1067,10 +996,6 @@ mod tests {
             .is_err()
         );
         agrees(ROLE_ARN, role_arn, &samples);
-        assert_eq!(partition_of_arn(samples[1]), Some("aws-cn"));
-        assert_eq!(partition_of_region("cn-north-1"), "aws-cn");
-        assert_eq!(partition_of_region("us-gov-west-1"), "aws-us-gov");
-        assert_eq!(partition_of_region("eu-west-1"), "aws");
     }
 
     #[test]

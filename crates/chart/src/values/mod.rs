@@ -2,9 +2,11 @@
 //!
 //! The pipeline: each source is parsed on its own ([`load`](self::load) module: YAML syntax
 //! errors keep their file, line and column, and every field's location is indexed), the
-//! documents are merged ([`merge`]), the merged values are validated as a whole ([`validate`]),
-//! and only then typed into [`Values`]. Every problem is reported at once, pointing at the file
-//! and spot that last set the field.
+//! documents are merged ([`merge`]), the merged values are validated as a whole ([`validate`]:
+//! the schema with its field formats, then the cross-field [`rules`]), and only then typed into
+//! [`Values`]. Every problem is reported at once, pointing at the file and spot that last set
+//! the field; problems and warnings stay data ([`ValuesError`], [`Warnings`]) until the command
+//! line prints them.
 
 mod checks;
 mod load;
@@ -12,15 +14,16 @@ mod merge;
 pub mod model;
 mod path;
 mod report;
+mod rules;
 pub mod schedule;
 mod schema;
 mod validate;
 
-pub use checks::partition_of_region;
 pub use model::Values;
 pub use path::FieldPath;
+pub use report::{Problem, Severity, Span, Spot};
 
-use report::{Lines, Problem};
+use report::Lines;
 
 /// One values document and the name it is reported under (a path, or `values.example.yaml`).
 #[derive(Debug, Clone)]
@@ -29,22 +32,68 @@ pub struct Source {
     pub text: String,
 }
 
-/// Everything wrong with the values, every problem at once, ready to print.
+/// Everything wrong with the values, every problem at once, each located in its source. Its
+/// `Display` renders them (file, line, column, field path, a caret, what is allowed), for the
+/// edge that prints it.
 #[derive(Debug)]
 pub struct ValuesError {
-    /// Each problem rendered with file, line, column, field path and what is allowed.
-    pub rendered: String,
+    sources: Vec<Source>,
+    problems: Vec<Problem>,
+}
+
+impl ValuesError {
+    /// The problems, by file and position.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
     /// How many problems were found.
-    pub count: usize,
+    pub fn count(&self) -> usize {
+        self.problems.len()
+    }
+
+    /// The sources the problems' spots point into.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
 }
 
 impl std::fmt::Display for ValuesError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.rendered)
+        f.write_str(&report::render(&self.sources, &self.problems))
     }
 }
 
 impl std::error::Error for ValuesError {}
+
+/// Warnings about valid values (schedules close to the token's lifetime), located like
+/// problems. Its `Display` renders them, or nothing when there are none.
+#[derive(Debug, Clone, Default)]
+pub struct Warnings {
+    sources: Vec<Source>,
+    problems: Vec<Problem>,
+}
+
+impl Warnings {
+    /// No warnings.
+    pub fn is_empty(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The warnings, by file and position.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+}
+
+impl std::fmt::Display for Warnings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.is_empty() {
+            return Ok(());
+        }
+        f.write_str(&report::render_warnings(&self.sources, &self.problems))
+    }
+}
 
 /// Parse each source, merge them in order (maps deep-merge, lists replace, null deletes,
 /// later wins), validate the result and return the typed values.
@@ -61,9 +110,8 @@ pub struct Loaded {
     pub as_given: serde_json::Value,
     /// The typed values.
     pub values: Values,
-    /// Warnings (schedules close to the token's lifetime), rendered like errors; empty when
-    /// there are none.
-    pub warnings: String,
+    /// Warnings (schedules close to the token's lifetime); empty when there are none.
+    pub warnings: Warnings,
 }
 
 impl Loaded {
@@ -96,7 +144,7 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     merge::remove_nulls(&mut merged);
     let (mut warnings, mut problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
         .into_iter()
-        .partition(|p| p.warning);
+        .partition(|p| p.severity == Severity::Warning);
     // Locating a problem needs each file's path index: a second parse, done only when needed.
     let owned: Vec<load::PathIndex> = if problems.is_empty() && warnings.is_empty() {
         Vec::new()
@@ -113,9 +161,12 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     }
     sort(&mut warnings);
     let warnings = if warnings.is_empty() {
-        String::new()
+        Warnings::default()
     } else {
-        report::render_warnings(sources, &warnings)
+        Warnings {
+            sources: sources.to_vec(),
+            problems: warnings,
+        }
     };
     quantities_as_strings(&mut merged);
     let typed = load::to_typed(merged).map_err(|(path, message)| {
@@ -150,12 +201,12 @@ fn mention_related(sources: &[Source], indexes: &[&load::PathIndex], problems: &
     }
 }
 
-/// Sort problems by file and position, drop repeats, and render them.
+/// Sort problems by file and position, drop repeats, and keep them with their sources.
 fn error(sources: &[Source], mut problems: Vec<Problem>) -> ValuesError {
     sort(&mut problems);
     ValuesError {
-        rendered: report::render(sources, &problems),
-        count: problems.len(),
+        sources: sources.to_vec(),
+        problems,
     }
 }
 
@@ -261,21 +312,19 @@ mod tests {
             ("over.yaml", "cronJob:\n  suspend: 'no'\n"),
         ]))
         .expect_err("invalid");
-        assert_eq!(error.count, 1);
-        assert!(
-            error.rendered.contains("[over.yaml:2:12]"),
-            "{}",
-            error.rendered
-        );
+        assert_eq!(error.count(), 1);
+        let rendered = error.to_string();
+        assert!(rendered.contains("[over.yaml:2:12]"), "{rendered}");
     }
 
     #[test]
     fn syntax_errors_of_every_file_are_reported_together() {
         let error = load(&sources(&[("one.yaml", "a: [1\n"), ("two.yaml", "b: {\n")]))
             .expect_err("invalid");
-        assert_eq!(error.count, 2, "{}", error.rendered);
-        assert!(error.rendered.contains("one.yaml:"), "{}", error.rendered);
-        assert!(error.rendered.contains("two.yaml:"), "{}", error.rendered);
+        let rendered = error.to_string();
+        assert_eq!(error.count(), 2, "{rendered}");
+        assert!(rendered.contains("one.yaml:"), "{rendered}");
+        assert!(rendered.contains("two.yaml:"), "{rendered}");
     }
 
     /// The merged values of a bad-values fixture (a file, or a directory of `-f` files), or

@@ -8,8 +8,6 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::checks;
-
 /// The values of the ECR registry helper chart.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
@@ -35,18 +33,22 @@ pub struct Values {
     /// The Job that creates the pull secret at once, on install and whenever its inputs change.
     pub immediate_job: ImmediateJob,
     /// Node labels the refresher pods must run on.
+    #[schemars(schema_with = "super::schema::label_map")]
     pub node_selector: BTreeMap<String, String>,
     /// Tolerations of the refresher pods (Kubernetes `tolerations` list).
     pub tolerations: Vec<serde_json::Value>,
     /// Affinity of the refresher pods (Kubernetes `affinity` object).
     pub affinity: serde_json::Map<String, serde_json::Value>,
     /// Extra annotations on the refresher pods.
+    #[schemars(schema_with = "super::schema::annotation_map")]
     pub pod_annotations: BTreeMap<String, String>,
     /// Extra labels on the refresher pods.
+    #[schemars(schema_with = "super::schema::label_map")]
     pub pod_labels: BTreeMap<String, String>,
     /// PriorityClass of the refresher pods; empty for none.
     pub priority_class_name: String,
     /// Labels added to every object.
+    #[schemars(schema_with = "super::schema::label_map")]
     pub common_labels: BTreeMap<String, String>,
     /// Log format of the refresher: `json` or `plain`.
     pub log_format: LogFormat,
@@ -89,15 +91,15 @@ pub struct Registry {
     /// Unique name of the registry: a DNS-1123 label (lowercase letters, digits and '-',
     /// starting and ending with a letter or digit) of at most 32 characters, so that every
     /// derived name fits its Kubernetes limit (`ecr-registry-helper-<name>` CronJob: 52).
-    #[schemars(length(max = 32), regex(pattern = checks::DNS_LABEL))]
+    #[schemars(extend("format" = "registry-name"))]
     pub name: String,
     /// AWS region of the registry, e.g. `eu-central-1`, `us-gov-west-1`, `cn-north-1`.
-    #[schemars(regex(pattern = checks::AWS_REGION))]
+    #[schemars(extend("format" = "aws-region"))]
     pub region: String,
     /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label. Set this,
     /// `namespaces`, or both.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", length(max = 63), regex(pattern = checks::DNS_LABEL))]
+    #[schemars(with = "String", extend("format" = "dns-label"))]
     pub namespace: Option<String>,
     /// More namespaces the `regcred-<name>` Secret is written to (after `namespace`): DNS-1123
     /// labels, each once.
@@ -107,7 +109,7 @@ pub struct Registry {
     /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week),
     /// in `cronJob.timeZone`; at most 12 hours may pass between two runs.
     #[serde(default = "default_schedule")]
-    #[schemars(regex(pattern = checks::CRON_SCHEDULE))]
+    #[schemars(extend("format" = "cron-schedule"))]
     pub schedule: String,
     /// How the refresher of this registry gets AWS access: `externalSecret`,
     /// `existingSecret` or `serviceAccount`; unset: the top-level `accessMode`.
@@ -118,18 +120,18 @@ pub struct Registry {
     /// `AWS_SECRET_ACCESS_KEY` and optionally `AWS_SESSION_TOKEN` and `AWS_ACCOUNT`: required
     /// when, and only when, the registry's access mode is `existingSecret`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", length(max = 253), regex(pattern = checks::DNS_SUBDOMAIN))]
+    #[schemars(with = "String", extend("format" = "dns-subdomain"))]
     pub existing_secret: Option<String>,
     /// IAM role the refresher assumes (STS AssumeRole) before asking ECR for a token, e.g. for
     /// a registry in another account: `arn:aws:iam::<12-digit account>:role/<name>` (also
     /// `arn:aws-cn:` and `arn:aws-us-gov:`, matching the region's partition).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", regex(pattern = checks::ROLE_ARN))]
+    #[schemars(with = "String", extend("format" = "role-arn"))]
     pub role_arn: Option<String>,
     /// 12-digit AWS account ID of the registry. Credentials Secrets may carry their own
     /// `AWS_ACCOUNT`, which wins; with `serviceAccount` access this is the only source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(with = "String", regex(pattern = checks::ACCOUNT_ID))]
+    #[schemars(with = "String", extend("format" = "account-id"))]
     pub account: Option<String>,
     /// More 12-digit AWS account IDs whose registries (same region) get an `auths` entry in
     /// the same `regcred-<name>` Secret, each once.
@@ -225,9 +227,10 @@ pub struct ServiceAccount {
     /// Create the ServiceAccount (`true`) or reuse an existing one of that name (`false`).
     pub create: bool,
     /// Name of the ServiceAccount: a DNS-1123 subdomain.
-    #[schemars(length(max = 253), regex(pattern = checks::DNS_SUBDOMAIN))]
+    #[schemars(extend("format" = "dns-subdomain"))]
     pub name: String,
     /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA.
+    #[schemars(schema_with = "super::schema::annotation_map")]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -250,7 +253,7 @@ pub struct ExternalSecret {
     /// API version of ExternalSecret; ESO 2.x serves only `external-secrets.io/v1`.
     pub api_version: String,
     /// How often ESO re-reads the store, as a Go duration (`1h`, `30m`, `90s`).
-    #[schemars(regex(pattern = checks::GO_DURATION))]
+    #[schemars(extend("format" = "go-duration"))]
     pub refresh_interval: String,
     /// The SecretStore or ClusterSecretStore that holds the AWS credentials.
     pub secret_store_ref: SecretStoreRef,
@@ -260,7 +263,7 @@ pub struct ExternalSecret {
     /// Layout of the remote keys in the store: `{prefix}` (the `keyPrefix`), `{name}` (the
     /// registry's name) and `{key}` (`AWS_ACCOUNT`, `AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`; required), e.g. `ecr/{name}/{key}` or `{prefix}-{name}-{key}`.
-    #[schemars(regex(pattern = checks::REMOTE_KEY_TEMPLATE))]
+    #[schemars(extend("format" = "remote-key-template"))]
     pub remote_key_template: String,
 }
 
@@ -395,7 +398,7 @@ pub struct CronJob {
     pub starting_deadline_seconds: Option<u32>,
     /// IANA time zone of the schedules (e.g. `Europe/Berlin`); null for the controller's zone.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schemars(length(min = 1))]
+    #[schemars(extend("format" = "time-zone"))]
     pub time_zone: Option<String>,
 }
 

@@ -25,6 +25,15 @@ pub struct Spot {
     pub span: Span,
 }
 
+/// How bad a problem is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Severity {
+    /// The values are refused.
+    Error,
+    /// Shown, but the values are used.
+    Warning,
+}
+
 /// One problem with the values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -42,8 +51,8 @@ pub struct Problem {
     pub see: Option<FieldPath>,
     /// Where the problem is; found from `path` when not known up front.
     pub spot: Option<Spot>,
-    /// A warning: shown, but the values are used.
-    pub warning: bool,
+    /// An error, or a warning.
+    pub severity: Severity,
 }
 
 impl Problem {
@@ -56,7 +65,7 @@ impl Problem {
             help: None,
             see: None,
             spot: None,
-            warning: false,
+            severity: Severity::Error,
         }
     }
 
@@ -135,7 +144,7 @@ struct Shown {
     label: String,
     span: SourceSpan,
     source: NamedSource<Window>,
-    warning: bool,
+    severity: Severity,
 }
 
 impl fmt::Display for Shown {
@@ -148,10 +157,9 @@ impl std::error::Error for Shown {}
 
 impl Diagnostic for Shown {
     fn severity(&self) -> Option<miette::Severity> {
-        Some(if self.warning {
-            miette::Severity::Warning
-        } else {
-            miette::Severity::Error
+        Some(match self.severity {
+            Severity::Warning => miette::Severity::Warning,
+            Severity::Error => miette::Severity::Error,
         })
     }
 
@@ -256,7 +264,7 @@ fn shown(source: &Source, lines: &Lines<'_>, problem: &Problem, span: Span) -> S
         label: problem.label.clone(),
         span: SourceSpan::new((offset - start).into(), len),
         source: NamedSource::new(source.name.clone(), window),
-        warning: problem.warning,
+        severity: problem.severity,
     }
 }
 

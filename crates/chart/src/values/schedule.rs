@@ -48,7 +48,7 @@ pub struct Gap {
 /// Why a schedule has no gap to measure.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NoGap {
-    /// The schedule does not parse (reported by the field check).
+    /// The schedule does not parse (reported by the schedule check).
     Invalid,
     /// The schedule runs less than once in the horizon, or never (`0 0 30 2 *`).
     Never,
@@ -166,7 +166,7 @@ fn around(cron: &Cron, at: &Zoned) -> Option<(Zoned, Zoned)> {
 
 /// Longest gaps already computed, per (schedule, time zone): thousands of registries share a
 /// handful of schedules, so the check stays linear in the number of registries. Schedules the
-/// field check has parsed are kept too, so measuring one does not parse it again.
+/// schedule rule has parsed are kept too, so measuring one does not parse it again.
 #[derive(Debug, Default)]
 pub struct GapCache {
     parsed: HashMap<String, Cron>,

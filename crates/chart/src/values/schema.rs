@@ -1,6 +1,7 @@
-//! The JSON Schema of the values: the strict one `load` validates with, the public one
-//! (`ecr-chart schema`, the chart's values.schema.json) that also accepts `null` wherever a
-//! key may be deleted to get its default, and lookups of a field's schema by path.
+//! The JSON Schema of the values: the strict one `load` validates with (custom `format`s for
+//! the field formats), the public one (`ecr-chart schema`, the chart's values.schema.json) with
+//! those formats as patterns that also accepts `null` wherever a key may be deleted to get its
+//! default, and lookups of a field's schema by path.
 
 use std::sync::OnceLock;
 
@@ -19,37 +20,57 @@ pub fn quantities(_: &mut SchemaGenerator) -> Schema {
         "type": "object",
         "additionalProperties": {
             "type": ["string", "number"],
-            "pattern": checks::QUANTITY,
+            "format": "quantity",
             "minimum": 0
         }
     })
 }
 
-/// A list of unique strings matching `pattern`, each at most `max` characters.
-fn unique_strings(pattern: &str, max: u32) -> Schema {
+/// A list of unique strings of one format.
+fn unique_strings(format: &str) -> Schema {
     json_schema!({
         "type": "array",
         "uniqueItems": true,
-        "items": {"type": "string", "pattern": pattern, "maxLength": max}
+        "items": {"type": "string", "format": format}
     })
 }
 
 /// Schema of `ecrRegistries[].namespaces`: unique DNS-1123 labels.
 pub fn namespace_list(_: &mut SchemaGenerator) -> Schema {
-    unique_strings(checks::DNS_LABEL, 63)
+    unique_strings("dns-label")
 }
 
 /// Schema of `ecrRegistries[].registryIds`: unique 12-digit account IDs.
 pub fn account_id_list(_: &mut SchemaGenerator) -> Schema {
-    unique_strings(checks::ACCOUNT_ID, 12)
+    unique_strings("account-id")
 }
 
 /// Schema of `ecrRegistries[].imagePullSecretFor`: unique ServiceAccount names.
 pub fn service_account_list(_: &mut SchemaGenerator) -> Schema {
-    unique_strings(checks::DNS_SUBDOMAIN, 253)
+    unique_strings("dns-subdomain")
 }
 
-/// The schema `load` validates the merged values with (after null keys are deleted).
+/// Schema of labels (`commonLabels`, `podLabels`, `nodeSelector`): label keys to label values.
+pub fn label_map(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "propertyNames": {"format": "label-key"},
+        "additionalProperties": {"type": "string", "format": "label-value"}
+    })
+}
+
+/// Schema of annotations: label keys to any text.
+pub fn annotation_map(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "propertyNames": {"format": "label-key"},
+        "additionalProperties": {"type": "string"}
+    })
+}
+
+/// The whole schema of the values, as the model states it: custom `format`s for the field
+/// formats (each a check of [`checks::FORMATS`]), plus the keywords the cross-field rules
+/// also check (`uniqueItems`, a registry's `namespace` or `namespaces`).
 pub fn strict() -> &'static Value {
     static STRICT: OnceLock<Value> = OnceLock::new();
     STRICT.get_or_init(|| {
@@ -65,11 +86,61 @@ pub fn strict() -> &'static Value {
     })
 }
 
-/// The public schema: the strict one, where every optional key and every map entry may also be
-/// `null` (Helm and `load` both delete such keys, so the default applies).
+/// The schema `load` validates with: [`strict`] without the keywords the cross-field rules
+/// (`values::rules`) check and explain themselves, so each problem is found once.
+fn for_validation() -> Value {
+    let mut schema = strict().clone();
+    walk(&mut schema, &mut |node| {
+        node.remove("uniqueItems");
+        let alternatives_require = node
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|options| options.iter().all(|o| o.get("required").is_some()));
+        if alternatives_require {
+            node.remove("anyOf");
+        }
+    });
+    schema
+}
+
+/// Put each custom `format` the way Helm can check it: its pattern and lengths, or nothing
+/// when a regular expression cannot say it (those values are refused by `load` only).
+fn formats_as_patterns(node: &mut Map<String, Value>) {
+    if let Some(Value::Object(names)) = node.get("propertyNames") {
+        let custom = names
+            .get("format")
+            .and_then(Value::as_str)
+            .and_then(checks::format);
+        if custom.is_some_and(|f| f.pattern.is_none()) {
+            node.remove("propertyNames");
+        }
+    }
+    let Some(format) = node
+        .get("format")
+        .and_then(Value::as_str)
+        .and_then(checks::format)
+    else {
+        return;
+    };
+    node.remove("format");
+    if let Some(pattern) = format.pattern {
+        node.insert("pattern".to_owned(), json!(pattern));
+    }
+    if let Some(max) = format.max_length {
+        node.insert("maxLength".to_owned(), json!(max));
+    }
+    if let Some(min) = format.min_length {
+        node.insert("minLength".to_owned(), json!(min));
+    }
+}
+
+/// The public schema: the strict one with each custom format turned into its pattern, where
+/// every optional key and every map entry may also be `null` (Helm and `load` both delete such
+/// keys, so the default applies).
 pub fn public() -> Value {
     let mut schema = strict().clone();
     walk(&mut schema, &mut |node| {
+        formats_as_patterns(node);
         let required: Vec<String> = node
             .get("required")
             .and_then(Value::as_array)
@@ -141,14 +212,21 @@ fn make_nullable(schema: &mut Value) {
     }
 }
 
-/// The validator for [`strict`], built once.
+/// The validator `load` uses, built once: the schema without the rules' keywords, every
+/// custom format checked by its check.
 pub fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        #[allow(clippy::expect_used)]
-        jsonschema::options()
+        let mut options = jsonschema::options()
             .with_draft(jsonschema::Draft::Draft7)
-            .build(strict())
+            .should_validate_formats(true);
+        for format in checks::FORMATS {
+            let check = format.check;
+            options = options.with_format(format.name, move |s: &str| check(s).is_ok());
+        }
+        #[allow(clippy::expect_used)]
+        options
+            .build(&for_validation())
             .expect("the generated values schema is a valid JSON Schema")
     })
 }
@@ -302,7 +380,15 @@ mod tests {
     #[test]
     fn fields_are_found_by_path_with_their_description() {
         let name = field(&path(&["ecrRegistries", "3", "name"])).expect("name");
-        assert_eq!(name.schema["maxLength"], 32);
+        assert_eq!(name.schema["format"], "registry-name");
+        let public = public();
+        let items = &public["properties"]["ecrRegistries"]["items"];
+        let registry = &public["definitions"][items["$ref"]
+            .as_str()
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or("Registry")];
+        assert_eq!(registry["properties"]["name"]["maxLength"], 32);
+        assert_eq!(registry["properties"]["name"]["pattern"], checks::DNS_LABEL);
         assert!(name.description.unwrap_or("").contains("DNS-1123 label"));
         let policy = field(&path(&["image", "pullPolicy"])).expect("pullPolicy");
         assert_eq!(policy.options(), ["Always", "IfNotPresent", "Never"]);
@@ -337,5 +423,53 @@ mod tests {
         assert!(!validator.is_valid(&bad));
         let bad = json!({"image": {"pullPolicy": "Sometimes"}});
         assert!(!validator.is_valid(&bad));
+    }
+
+    fn formats_in(schema: &Value) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut copy = schema.clone();
+        walk(&mut copy, &mut |node| {
+            if let Some(Value::String(format)) = node.get("format") {
+                found.push(format.clone());
+            }
+        });
+        found.sort();
+        found.dedup();
+        found
+    }
+
+    #[test]
+    fn every_format_of_the_strict_schema_has_its_check_and_none_reaches_helm() {
+        let strict_formats = formats_in(strict());
+        for format in &strict_formats {
+            assert!(
+                format == "uint32" || checks::format(format).is_some(),
+                "`{format}` has no check"
+            );
+        }
+        for format in checks::FORMATS {
+            assert!(
+                strict_formats.iter().any(|f| f == format.name),
+                "`{}` is used by no field",
+                format.name
+            );
+        }
+        assert_eq!(formats_in(&public()), ["uint32"]);
+        let validator = jsonschema::validator_for(&public()).expect("public schema");
+        let labels = json!({"commonLabels": {"Bad Key": "{{ x }}"}});
+        assert!(
+            validator.is_valid(&labels),
+            "Helm does not check label keys"
+        );
+        assert!(!validator.is_valid(&json!({"serviceAccount": {"name": "SA"}})));
+    }
+
+    #[test]
+    fn load_leaves_uniqueness_and_target_namespaces_to_the_rules() {
+        let registry = json!({"name": "a", "region": "eu-central-1", "namespaces": ["n", "n"]});
+        let values = json!({ "ecrRegistries": [registry] });
+        assert!(validator().is_valid(&values));
+        let helm = jsonschema::validator_for(&public()).expect("public schema");
+        assert!(!helm.is_valid(&values));
     }
 }

@@ -1,10 +1,8 @@
 //! Validation of the merged values before they are typed: the JSON Schema (every error, each
-//! turned into a sentence that quotes the field's documentation as "allowed"), the field format
-//! checks, and what a schema cannot say (duplicate registry names, access modes, target
-//! namespaces, the longest gap of each schedule). Schedules close to the token's lifetime give
-//! warnings, which are problems with `warning` set.
-
-use std::collections::{HashMap, HashSet};
+//! turned into a sentence that quotes the field's documentation as "allowed"; a failed custom
+//! `format` becomes the finding of that format's check), then the cross-field rules
+//! ([`rules`](super::rules)). Schedules close to the token's lifetime give warnings, which are
+//! problems of [`Severity::Warning`](super::report::Severity).
 
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use serde_json::Value;
@@ -13,32 +11,17 @@ use super::checks::{self, Finding};
 use super::load::{describe, quote};
 use super::path::FieldPath;
 use super::report::Problem;
-use super::schedule::{self, GapCache, NoGap};
+use super::rules;
 use super::schema;
 
 /// Every problem with the merged values (null keys already deleted), in no particular order.
 pub fn validate(values: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
-    let mut gaps = GapCache::default();
-    let mut checked = field_checks(values, &mut problems, &mut gaps);
-    registry_rules(values, &mut problems, &mut checked, &mut gaps);
     for error in schema::validator().iter_errors(values) {
         let path = FieldPath::from_pointer(error.instance_path().as_str(), Some(values));
-        let explained_by_check = matches!(
-            error.kind(),
-            ValidationErrorKind::Pattern { .. }
-                | ValidationErrorKind::MaxLength { .. }
-                | ValidationErrorKind::MinLength { .. }
-                | ValidationErrorKind::Minimum { .. }
-                | ValidationErrorKind::UniqueItems
-                | ValidationErrorKind::MinItems { .. }
-                | ValidationErrorKind::AnyOf { .. }
-        ) && checked.contains(&path);
-        if !explained_by_check {
-            problems.extend(translate(values, &path, error.kind(), || error.to_string()));
-        }
+        problems.extend(translate(values, &path, error.kind(), || error.to_string()));
     }
-    duplicates(values, &mut problems);
+    problems.extend(rules::check(values));
     problems
 }
 
@@ -56,479 +39,15 @@ fn join_help(parts: impl IntoIterator<Item = Option<String>>) -> Option<String> 
     (!parts.is_empty()).then(|| parts.join("\n"))
 }
 
-fn from_finding(path: FieldPath, finding: Finding) -> Problem {
+/// The problem of a failed check: its wording, and the field's documentation as "allowed".
+pub fn from_finding(path: FieldPath, finding: Finding) -> Problem {
     let help = join_help([finding.hint, allowed(&path)]);
     Problem::at_path(path, finding.message, finding.label).with_help(help)
 }
 
-/// Run the format checks of the fields that have one; return the paths that failed. Schedules
-/// that parse are kept in `gaps` for measuring.
-fn field_checks(
-    values: &Value,
-    problems: &mut Vec<Problem>,
-    gaps: &mut GapCache,
-) -> HashSet<FieldPath> {
-    type Check = fn(&str) -> Result<(), Finding>;
-    let mut failed = HashSet::new();
-    // The path is built only for a field that fails: most pass, thousands of times.
-    let mut run = |path: &dyn Fn() -> FieldPath, value: Option<&Value>, check: Check| {
-        let finding = match value {
-            Some(Value::String(s)) => check(s).err(),
-            _ => None,
-        };
-        if let Some(finding) = finding {
-            let path = path();
-            problems.push(from_finding(path.clone(), finding));
-            failed.insert(path);
-        }
-    };
-    let root = FieldPath::root();
-    let mut schedules: HashMap<&str, Option<Finding>> = HashMap::new();
-    let mut bad_schedules = Vec::new();
-    if let Some(Value::Array(registries)) = values.get("ecrRegistries") {
-        for (n, registry) in registries.iter().enumerate() {
-            let at = root.key("ecrRegistries").index(n);
-            let fields: [(&str, Check); 6] = [
-                ("name", checks::registry_name),
-                ("region", checks::region),
-                ("namespace", checks::namespace),
-                ("existingSecret", checks::dns_subdomain),
-                ("roleArn", checks::role_arn),
-                ("account", checks::account_id),
-            ];
-            for (key, check) in fields {
-                run(&|| at.key(key), registry.get(key), check);
-            }
-            // Parsing a cron schedule is the costliest check, and schedules repeat: once each.
-            if let Some(Value::String(schedule)) = registry.get("schedule") {
-                let verdict = schedules.entry(schedule.as_str()).or_insert_with(|| {
-                    match checks::schedule(schedule) {
-                        Ok(Some(cron)) => {
-                            gaps.remember(schedule, cron);
-                            None
-                        }
-                        Ok(None) => None,
-                        Err(finding) => Some(finding),
-                    }
-                });
-                if let Some(finding) = verdict.clone() {
-                    let path = at.key("schedule");
-                    bad_schedules.push((path, finding));
-                }
-            }
-            let lists: [(&str, Check); 3] = [
-                ("namespaces", checks::namespace),
-                ("registryIds", checks::account_id),
-                ("imagePullSecretFor", checks::dns_subdomain),
-            ];
-            for (key, check) in lists {
-                if let Some(Value::Array(items)) = registry.get(key) {
-                    for (i, item) in items.iter().enumerate() {
-                        run(&|| at.key(key).index(i), Some(item), check);
-                    }
-                }
-            }
-        }
-    }
-    let singles: [(&str, &str, Check); 4] = [
-        ("serviceAccount", "name", checks::dns_subdomain),
-        ("externalSecret", "refreshInterval", checks::go_duration),
-        (
-            "externalSecret",
-            "remoteKeyTemplate",
-            checks::remote_key_template,
-        ),
-        ("cronJob", "timeZone", checks::time_zone),
-    ];
-    for (parent, key, check) in singles {
-        let value = values.get(parent).and_then(|p| p.get(key));
-        run(&|| root.key(parent).key(key), value, check);
-    }
-    // Labels and annotations: the API server refuses what these checks refuse.
-    let mut bad_keys = Vec::new();
-    let metadata: [(&[&str], bool); 5] = [
-        (&["commonLabels"], true),
-        (&["podLabels"], true),
-        (&["nodeSelector"], true),
-        (&["podAnnotations"], false),
-        (&["serviceAccount", "annotations"], false),
-    ];
-    for (keys, labels) in metadata {
-        let mut at = root.clone();
-        let mut map = Some(values);
-        for key in keys {
-            at = at.key(key);
-            map = map.and_then(|m| m.get(*key));
-        }
-        let Some(Value::Object(map)) = map else {
-            continue;
-        };
-        for (key, value) in map {
-            let path = at.key(key);
-            if let Err(finding) = checks::qualified_key(key) {
-                bad_keys.push((path.clone(), finding));
-            }
-            if labels {
-                run(&|| path.clone(), Some(value), checks::label_value);
-            }
-        }
-    }
-    for kind in ["requests", "limits"] {
-        if let Some(Value::Object(map)) = values.get("resources").and_then(|r| r.get(kind)) {
-            for (name, quantity) in map {
-                let path = root.key("resources").key(kind).key(name);
-                match quantity {
-                    // YAML reads `cpu: 1.5` as a number: fine unless negative.
-                    Value::Number(n) if n.as_f64().is_some_and(|f| f < 0.0) => {
-                        run(
-                            &|| path.clone(),
-                            Some(&Value::String(n.to_string())),
-                            checks::quantity,
-                        );
-                    }
-                    _ => run(&|| path.clone(), Some(quantity), checks::quantity),
-                }
-            }
-        }
-    }
-    for (path, finding) in bad_schedules {
-        problems.push(from_finding(path.clone(), finding));
-        failed.insert(path);
-    }
-    for (path, finding) in bad_keys {
-        let mut problem = from_finding(path.clone(), finding);
-        problem.on_key = true;
-        problems.push(problem);
-        failed.insert(path);
-    }
-    failed
-}
-
-/// The rules about one registry as a whole: lists without repeats, at least one target
-/// namespace, `existingSecret` exactly with its access mode, a role of the region's partition,
-/// and a schedule that keeps the token alive. Paths whose schema error a rule explains better
-/// go into `checked`.
-fn registry_rules(
-    values: &Value,
-    problems: &mut Vec<Problem>,
-    checked: &mut HashSet<FieldPath>,
-    gaps: &mut GapCache,
-) {
-    let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
-        return;
-    };
-    let default_mode = match values.get("accessMode") {
-        None => Some("externalSecret"),
-        Some(mode) => mode.as_str(),
-    };
-    let zone_name = values
-        .get("cronJob")
-        .and_then(|c| c.get("timeZone"))
-        .and_then(Value::as_str);
-    // An unknown zone is reported by its own check; the schedules are then judged in UTC.
-    let zone = zone_name
-        .and_then(schedule::time_zone)
-        .unwrap_or(jiff::tz::TimeZone::UTC);
-    let zone_name = zone_name.filter(|n| schedule::time_zone(n).is_some());
-    for (n, registry) in registries.iter().enumerate() {
-        let at = FieldPath::root().key("ecrRegistries").index(n);
-        for key in ["namespaces", "registryIds", "imagePullSecretFor"] {
-            if let Some(Value::Array(items)) = registry.get(key)
-                && repeats(&at.key(key), items, problems)
-            {
-                checked.insert(at.key(key));
-            }
-        }
-        target_namespaces(&at, registry, problems, checked);
-        let mode = match registry.get("accessMode") {
-            None => default_mode,
-            Some(mode) => mode.as_str(),
-        };
-        if let Some(mode) = mode {
-            existing_secret(
-                &at,
-                registry,
-                mode,
-                registry.get("accessMode").is_none(),
-                problems,
-            );
-        }
-        role_partition(&at, registry, problems);
-        let text = match registry.get("schedule") {
-            None => Some(crate::values::model::default_schedule()),
-            // A schedule the field check refused is not measured.
-            Some(Value::String(s)) if !checked.contains(&at.key("schedule")) => Some(s.clone()),
-            Some(_) => None,
-        };
-        if let Some(text) = text {
-            let gap = gaps.longest_gap(&text, zone_name.unwrap_or("UTC"), &zone);
-            if let Some(problem) = schedule_gap(&at, &text, zone_name, gap) {
-                problems.push(problem);
-            }
-        }
-    }
-}
-
-/// Report every repeated item of a list that must hold each value once; true if any.
-fn repeats(path: &FieldPath, items: &[Value], problems: &mut Vec<Problem>) -> bool {
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    let mut found = false;
-    for (i, item) in items.iter().enumerate() {
-        let Some(text) = item.as_str() else { continue };
-        match first.get(text) {
-            None => {
-                first.insert(text, i);
-            }
-            Some(&earlier) => {
-                found = true;
-                problems.push(
-                    Problem::at_path(
-                        path.index(i),
-                        format!("{} is listed twice", quote(text)),
-                        format!("already at {}", path.index(earlier)),
-                    )
-                    .with_help(Some(format!(
-                        "each entry of `{}` is listed once: remove the copy",
-                        path.last_key().unwrap_or("the list")
-                    ))),
-                );
-            }
-        }
-    }
-    found
-}
-
-/// A registry writes its pull secret to `namespace`, `namespaces`, or both: at least one.
-fn target_namespaces(
-    at: &FieldPath,
-    registry: &Value,
-    problems: &mut Vec<Problem>,
-    checked: &mut HashSet<FieldPath>,
-) {
-    if !registry.is_object() || registry.get("namespace").is_some() {
-        return;
-    }
-    let (path, message, label) = match registry.get("namespaces") {
-        Some(Value::Array(items)) if !items.is_empty() => return,
-        Some(Value::Array(_)) => (
-            at.key("namespaces"),
-            "no target namespace: `namespaces` is empty and `namespace` is not set",
-            "an empty list",
-        ),
-        Some(_) => return, // a type error, reported by the schema
-        None => (
-            at.clone(),
-            "missing required key `namespace` (or `namespaces`)",
-            "this registry has no `namespace` or `namespaces`",
-        ),
-    };
-    checked.insert(at.clone());
-    checked.insert(at.key("namespaces"));
-    problems.push(
-        Problem::at_path(path, message.to_owned(), label).with_help(Some(
-            "name where `regcred-<name>` is written: `namespace: apps`, `namespaces: [apps, web]`, \
-             or both"
-                .to_owned(),
-        )),
-    );
-}
-
-/// `existingSecret` names the Secret of the `existingSecret` access mode: required with that
-/// mode, refused with any other.
-fn existing_secret(
-    at: &FieldPath,
-    registry: &Value,
-    mode: &str,
-    inherited: bool,
-    problems: &mut Vec<Problem>,
-) {
-    if !registry.is_object() {
-        return;
-    }
-    let from = if inherited {
-        " (the top-level `accessMode`)"
-    } else {
-        ""
-    };
-    match (mode, registry.get("existingSecret")) {
-        ("existingSecret", None) => problems.push(
-            Problem::at_path(
-                at.clone(),
-                format!("missing `existingSecret`: the access mode is `existingSecret`{from}"),
-                "this registry has no `existingSecret`",
-            )
-            .with_help(Some(
-                "name the Secret in the release namespace that holds AWS_ACCESS_KEY_ID and \
-                 AWS_SECRET_ACCESS_KEY (`existingSecret: my-ecr-keys`), or choose `accessMode: \
-                 externalSecret` or `serviceAccount` for this registry"
-                    .to_owned(),
-            )),
-        ),
-        ("externalSecret" | "serviceAccount", Some(_)) => problems.push(
-            Problem::at_path(
-                at.key("existingSecret"),
-                format!(
-                    "`existingSecret` is only used with the access mode `existingSecret`; this \
-                     registry's access mode is `{mode}`{from}"
-                ),
-                "not used with this access mode",
-            )
-            .with_help(Some(
-                "set `accessMode: existingSecret` on this registry to read this Secret, or \
-                 remove `existingSecret`"
-                    .to_owned(),
-            )),
-        ),
-        _ => {}
-    }
-}
-
-/// STS in one partition cannot assume a role of another: `cn-*` regions need `arn:aws-cn:`.
-fn role_partition(at: &FieldPath, registry: &Value, problems: &mut Vec<Problem>) {
-    let (Some(Value::String(arn)), Some(Value::String(region))) =
-        (registry.get("roleArn"), registry.get("region"))
-    else {
-        return;
-    };
-    if checks::role_arn(arn).is_err() || checks::region(region).is_err() {
-        return;
-    }
-    let want = checks::partition_of_region(region);
-    if checks::partition_of_arn(arn) != Some(want) {
-        problems.push(
-            Problem::at_path(
-                at.key("roleArn"),
-                format!(
-                    "the role {} is not in the partition of the region `{region}`",
-                    quote(arn)
-                ),
-                format!("expected `arn:{want}:iam::…`"),
-            )
-            .with_help(Some(format!(
-                "the refresher assumes the role through STS in `{region}`, which only knows \
-                 roles of the `{want}` partition"
-            ))),
-        );
-    }
-}
-
-/// Refuse a schedule whose longest gap reaches the token's lifetime; warn when under an hour
-/// is left. `registry` is the path of the registry the schedule is of.
-fn schedule_gap(
-    registry: &FieldPath,
-    text: &str,
-    zone: Option<&str>,
-    gap: &Result<schedule::Gap, NoGap>,
-) -> Option<Problem> {
-    // The usual case, for every registry: nothing to say, so nothing to put into words.
-    match gap {
-        Err(NoGap::Invalid) => return None, // reported by the field check
-        Ok(gap) if gap.seconds <= schedule::WARN_ABOVE_SECS => return None,
-        _ => {}
-    }
-    let path = registry.key("schedule");
-    let lifetime = schedule::duration(schedule::TOKEN_LIFETIME_SECS);
-    let zone_note = match zone {
-        Some(zone) => format!("times are in {zone} (`cronJob.timeZone`)"),
-        None => "times are in UTC, the usual zone of the CronJob controller when \
-         `cronJob.timeZone` is not set"
-            .to_owned(),
-    };
-    // On a line of its own, so wrapping never splits the example.
-    let safe = format!(
-        "run at least every 11 hours, e.g.\n`{}` (every 10 hours)",
-        schedule::SAFE_EXAMPLE
-    );
-    let gap = match gap {
-        Err(NoGap::Invalid) => return None, // reported by the field check
-        Err(NoGap::Never) => {
-            return Some(
-                Problem::at_path(
-                    path,
-                    format!(
-                        "{} runs less than once a year, if ever; an ECR token expires after \
-                         {lifetime}",
-                        quote(text)
-                    ),
-                    "(almost) never runs",
-                )
-                .with_help(Some(safe)),
-            );
-        }
-        Ok(gap) => gap,
-    };
-    let longest = schedule::duration(gap.seconds);
-    let label = format!("longest gap {longest} {}", schedule::describe(gap));
-    if gap.seconds >= schedule::TOKEN_LIFETIME_SECS {
-        Some(
-            Problem::at_path(
-                path,
-                format!(
-                    "{} leaves up to {longest} between two refreshes, and an ECR token expires \
-                     after {lifetime}",
-                    quote(text)
-                ),
-                label,
-            )
-            .with_help(Some(format!(
-                "a pull secret older than {lifetime} no longer works; {safe}\n{zone_note}"
-            ))),
-        )
-    } else if gap.seconds > schedule::WARN_ABOVE_SECS {
-        let mut problem = Problem::at_path(
-            path,
-            format!(
-                "{} leaves up to {longest} between two refreshes, less than an hour short of the \
-                 {lifetime} an ECR token lasts",
-                quote(text)
-            ),
-            label,
-        )
-        .with_help(Some(format!(
-            "one late or failed run lets the pull secret expire; {safe}\n{zone_note}"
-        )));
-        problem.warning = true;
-        Some(problem)
-    } else {
-        None
-    }
-}
-
-/// Registry names must be unique: they name the Secret, ConfigMap, CronJob and Job.
-fn duplicates(values: &Value, problems: &mut Vec<Problem>) {
-    let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
-        return;
-    };
-    let mut first: HashMap<&str, usize> = HashMap::new();
-    for (n, registry) in registries.iter().enumerate() {
-        let Some(name) = registry.get("name").and_then(Value::as_str) else {
-            continue;
-        };
-        match first.get(name) {
-            None => {
-                first.insert(name, n);
-            }
-            Some(&earlier) => {
-                let earlier_path = FieldPath::root()
-                    .key("ecrRegistries")
-                    .index(earlier)
-                    .key("name");
-                let mut problem = Problem::at_path(
-                    FieldPath::root().key("ecrRegistries").index(n).key("name"),
-                    format!("duplicate registry name {}", quote(name)),
-                    format!("already used by ecrRegistries[{earlier}]"),
-                )
-                .with_help(Some(
-                    "each registry needs its own name: it names the Secret `regcred-<name>` and \
-                     the CronJob `ecr-registry-helper-<name>`; rename one of them or remove the \
-                     copy"
-                        .to_owned(),
-                ));
-                problem.see = Some(earlier_path);
-                problems.push(problem);
-            }
-        }
-    }
+/// Why `text` fails the custom format `name`, if it is one of ours and `text` fails it.
+fn format_finding(name: &str, text: &str) -> Option<Finding> {
+    checks::format(name).and_then(|format| (format.check)(text).err())
 }
 
 fn type_name(kind: &str) -> &'static str {
@@ -562,6 +81,33 @@ fn translate(
 ) -> Vec<Problem> {
     let value = path.lookup(values).unwrap_or(&Value::Null);
     let field = schema::field(path);
+    match kind {
+        ValidationErrorKind::Format { format } => {
+            if let Some(finding) = value.as_str().and_then(|s| format_finding(format, s)) {
+                return vec![from_finding(path.clone(), finding)];
+            }
+        }
+        ValidationErrorKind::PropertyNames { error } => {
+            let key = error.instance().as_str().unwrap_or_default();
+            if let ValidationErrorKind::Format { format } = error.kind()
+                && let Some(finding) = format_finding(format, key)
+            {
+                let mut problem = from_finding(path.key(key), finding);
+                problem.on_key = true;
+                return vec![problem];
+            }
+        }
+        // A number where a formatted string also fits (`cpu: -1`): its check says why.
+        ValidationErrorKind::Minimum { .. } => {
+            let format = field.and_then(|f| f.schema.get("format")?.as_str());
+            if let (Some(format), Value::Number(n)) = (format, value)
+                && let Some(finding) = format_finding(format, &n.to_string())
+            {
+                return vec![from_finding(path.clone(), finding)];
+            }
+        }
+        _ => {}
+    }
     match kind {
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             let keys = field.map(|f| f.keys()).unwrap_or_default();
@@ -905,7 +451,16 @@ mod tests {
             }
             validate(&values)
                 .into_iter()
-                .map(|p| (if p.warning { "warning" } else { "error" }, p.label))
+                .map(|p| {
+                    (
+                        if p.severity == crate::values::Severity::Warning {
+                            "warning"
+                        } else {
+                            "error"
+                        },
+                        p.label,
+                    )
+                })
                 .collect::<Vec<_>>()
         };
         let one = |kind: &'static str, label: &str| vec![(kind, label.to_owned())];
@@ -979,6 +534,28 @@ mod tests {
                 .as_deref()
                 .unwrap_or("")
                 .starts_with("quote it")
+        );
+    }
+
+    #[test]
+    fn a_schedule_only_the_cron_parser_refuses_is_reported_for_each_registry() {
+        let values = json!({"ecrRegistries": [
+            registry_with(json!({"schedule": "? * * * *"})),
+            registry_with(json!({"name": "b", "schedule": "? * * * *"})),
+        ]});
+        assert!(
+            schema::validator().is_valid(&values),
+            "its fields look right"
+        );
+        let found = problems_of(&values);
+        let paths: Vec<String> = found.iter().map(|p| p.path.to_string()).collect();
+        assert_eq!(
+            paths,
+            ["ecrRegistries[0].schedule", "ecrRegistries[1].schedule"]
+        );
+        assert!(
+            found[0].label.contains("illegal character '?'"),
+            "{found:?}"
         );
     }
 }
