@@ -202,13 +202,17 @@ fn service_account_patching_is_granted_by_name_only() {
             .copied()
             .unwrap_or_else(|| panic!("a Role in {namespace}"))
     };
-    let rule = "resources: [\"serviceaccounts\"]\n    resourceNames: ";
-    assert!(role_in("web").contains(&format!(
-        "{rule}[\"default\",\"builder\"]\n    verbs: [\"get\", \"patch\"]"
-    )));
-    assert!(role_in("jobs").contains(&format!(
-        "{rule}[\"default\",\"builder\",\"batch-runner\"]\n    verbs: [\"get\", \"patch\"]"
-    )));
+    let rule = |accounts: &[&str]| {
+        let names: String = accounts
+            .iter()
+            .map(|a| format!("      - \"{a}\"\n"))
+            .collect();
+        format!(
+            "resources: [\"serviceaccounts\"]\n    resourceNames:\n{names}    verbs: [\"get\", \"patch\"]"
+        )
+    };
+    assert!(role_in("web").contains(&rule(&["default", "builder"])));
+    assert!(role_in("jobs").contains(&rule(&["default", "builder", "batch-runner"])));
     assert!(manifests.contains("IMAGE_PULL_SECRET_FOR: \"default,builder\""));
     let plain = render(&fixture("03-many-namespaces.yaml"), &release()).expect("renders");
     assert!(

@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use crate::Error;
-use crate::render::CREDENTIAL_KEYS;
 use crate::values::model::AccessMode;
 use crate::values::{self, Source, Values};
+use ecr_contract::CREDENTIAL_KEYS;
 
 /// A registry to onboard, as given on the command line (the arguments of `ecr-chart onboard`,
 /// less its `-f` files).
