@@ -261,6 +261,137 @@ fn indent(
 mod tests {
     use super::*;
 
+    /// `value` through `{{ value|toyaml }}` under a key, in a `*.yaml` template, read back.
+    fn through_toyaml(value: &serde_json::Value) -> (String, serde_json::Value) {
+        let source = "before: 1\nkey:\n  {{ value|toyaml|indent(2) }}\nafter: 2\n";
+        let text = environment()
+            .render_named_str(
+                "t.yaml",
+                source,
+                minijinja::context! { value => Value::from(minijinja::value::Serde(&value)) },
+            )
+            .expect("renders");
+        let back: serde_json::Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("not YAML ({e}):\n{text}"));
+        (text, back)
+    }
+
+    #[test]
+    fn toyaml_output_reads_back_as_the_value_whatever_it_holds() {
+        let tricky = [
+            "plain",
+            "key: value",
+            "# not a comment",
+            "a\nb\n---\nc: d",
+            "quote \" and 'apostrophe' and \\ backslash",
+            "{{ braces }}",
+            "unicode: żółć 日本 🎉",
+            "line\u{2028}separator\u{2029}and\u{85}next line",
+            "del\u{7f} bom\u{feff} nul\u{0} tab\t",
+            "- not a list",
+            "yes",
+            "null",
+            "0777",
+            "",
+            " leading and trailing ",
+        ];
+        let values = [
+            serde_json::json!({"a": {"b": {"c": "d"}}, "e": "f"}),
+            serde_json::json!([{"name": "x", "items": [1, 2]}, {"name": "y"}]),
+            serde_json::json!({"empty map": {}, "empty list": [], "nested": [[], {}, [1, [2]]]}),
+            serde_json::json!({"numbers": [0, -1, 1.5, 1e300], "bools": [true, false], "none": null}),
+            serde_json::json!({"affinity": {"nodeAffinity": {"terms": [{"matchExpressions": [
+                {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}
+            ]}]}}}),
+            serde_json::Value::from(
+                tricky
+                    .iter()
+                    .map(|s| serde_json::Value::from(*s))
+                    .collect::<Vec<_>>(),
+            ),
+            serde_json::Value::Object(
+                tricky
+                    .iter()
+                    .map(|s| ((*s).to_owned(), serde_json::Value::from(*s)))
+                    .collect(),
+            ),
+            serde_json::json!({}),
+            serde_json::json!([]),
+            serde_json::json!("a scalar: with # all\n---"),
+            serde_json::json!(42),
+        ];
+        for value in values {
+            let (text, back) = through_toyaml(&value);
+            let want = serde_json::json!({"before": 1, "key": value, "after": 2});
+            assert_eq!(back, want, "{text}");
+            assert!(
+                !text
+                    .lines()
+                    .any(|line| line.starts_with("---") || line.starts_with('#')),
+                "no value starts a document or a comment:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn toyaml_writes_block_yaml_with_every_key_and_string_quoted() {
+        let value = serde_json::json!({
+            "requests": {"cpu": "100m"},
+            "tolerations": [{"key": "a", "value": "b"}],
+            "empty": {},
+            "count": 3,
+        });
+        let out = environment()
+            .render_named_str(
+                "t.yaml",
+                "{{ value|toyaml }}",
+                minijinja::context! { value => Value::from(minijinja::value::Serde(&value)) },
+            )
+            .expect("renders");
+        assert_eq!(
+            out,
+            "\"count\": 3\n\"empty\": {}\n\"requests\":\n  \"cpu\": \"100m\"\n\
+             \"tolerations\":\n  - \"key\": \"a\"\n    \"value\": \"b\""
+        );
+        let list = environment()
+            .render_named_str("t.yaml", "{{ [[1, 2], []]|toyaml }}", ())
+            .expect("renders");
+        assert_eq!(list, "- - 1\n  - 2\n- []");
+        let escaped = environment()
+            .render_named_str(
+                "t.yaml",
+                "{{ value|toyaml }}",
+                minijinja::context! { value => "a\u{2028}\"" },
+            )
+            .expect("renders");
+        assert_eq!(escaped, "\"a\\u2028\\\"\"");
+    }
+
+    #[test]
+    fn toyaml_refuses_an_undefined_value() {
+        let err = environment()
+            .render_named_str("t.yaml", "{{ nothing|toyaml }}", ())
+            .expect_err("undefined");
+        assert_eq!(err.kind(), ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn every_embedded_template_compiles() {
+        let env = environment();
+        let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
+        for wanted in super::super::MANIFEST_TEMPLATES
+            .iter()
+            .chain(&["_helpers.yaml", "notes.txt"])
+        {
+            assert!(names.contains(wanted), "{wanted} is not embedded: {names:?}");
+        }
+        for (name, _) in TEMPLATES {
+            env.get_template(name)
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+        assert!(env.get_template("missing.yaml").is_err());
+    }
+
     #[test]
     fn indent_matches_the_builtin_filter() {
         let ours = environment();
