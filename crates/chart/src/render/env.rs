@@ -151,7 +151,7 @@ fn scalar(out: &mut String, value: &Value) -> Result<(), Error> {
 }
 
 /// `text` as a JSON string literal that every YAML reader reads back as `text`.
-fn quote(out: &mut String, text: &str) {
+pub(crate) fn quote(out: &mut String, text: &str) {
     out.push('"');
     if text
         .bytes()
@@ -383,7 +383,10 @@ mod tests {
             .iter()
             .chain(&["_helpers.yaml", "notes.txt"])
         {
-            assert!(names.contains(wanted), "{wanted} is not embedded: {names:?}");
+            assert!(
+                names.contains(wanted),
+                "{wanted} is not embedded: {names:?}"
+            );
         }
         for (name, _) in TEMPLATES {
             env.get_template(name)

@@ -2,6 +2,7 @@
 //! and the documents written in Helm's install order.
 
 pub mod env;
+pub mod labels;
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
+use self::labels::Labels;
 use crate::Error;
 use crate::values::Values;
 use crate::values::model::{AccessMode, Registry};
@@ -92,11 +94,14 @@ struct RegistryView<'v> {
     region: &'v str,
     schedule: &'v str,
     names: RegistryNames,
+    /// The label lines of the registry's objects and of its pods (safe: built from the
+    /// contract's keys and quoted values in `labels.rs`).
+    labels: Value,
+    pod_labels: Value,
     /// `namespace` then `namespaces`, each once.
     target_namespaces: Vec<&'v str>,
-    /// The ConfigMap's data, `(key, value)` in the order of `ecr_contract::keys::CONFIG_KEYS`;
-    /// the keys are the contract's constants, marked safe so they print bare.
-    config: Vec<(Value, String)>,
+    /// The ConfigMap's data lines (safe: see [`config_data`]).
+    config: Value,
     access_mode: AccessMode,
     /// The Secret the pod reads AWS credentials from (`envFrom.secretRef`); none for
     /// `serviceAccount` access.
@@ -108,7 +113,7 @@ struct RegistryView<'v> {
 }
 
 impl<'v> RegistryView<'v> {
-    fn new(registry: &'v Registry, values: &Values) -> Self {
+    fn new(registry: &'v Registry, values: &Values, labels: &Labels) -> Self {
         let access_mode = registry.access_mode(values.access_mode);
         let credentials_secret = match access_mode {
             AccessMode::ExternalSecret => Some(names::credentials_secret(&registry.name)),
@@ -131,7 +136,9 @@ impl<'v> RegistryView<'v> {
             region: &registry.region,
             schedule: &registry.schedule,
             names: RegistryNames::new(&registry.name),
-            config: config_data(registry, &target_namespaces, values),
+            labels: Value::from_safe_string(labels.registry(&registry.name)),
+            pod_labels: Value::from_safe_string(labels.pod(&registry.name)),
+            config: Value::from_safe_string(config_data(registry, &target_namespaces, values)),
             target_namespaces,
             access_mode,
             credentials_secret,
@@ -141,14 +148,11 @@ impl<'v> RegistryView<'v> {
     }
 }
 
-/// The data of a registry's ConfigMap: what the refresher reads from its environment, every
-/// key from `ecr_contract::keys`, in the order of `CONFIG_KEYS`, the optional ones only when
-/// set.
-fn config_data(
-    registry: &Registry,
-    target_namespaces: &[&str],
-    values: &Values,
-) -> Vec<(Value, String)> {
+/// The data of a registry's ConfigMap, as the YAML lines of the `data:` map: what the refresher
+/// reads from its environment, every key from `ecr_contract::keys`, in the order of
+/// `CONFIG_KEYS`, the optional ones only when set. Keys are the contract's constants (bare),
+/// values JSON-quoted as `toyaml` quotes them.
+fn config_data(registry: &Registry, target_namespaces: &[&str], values: &Values) -> String {
     let joined = |items: &[String]| (!items.is_empty()).then(|| items.join(","));
     let log_format = match values.log_format {
         crate::values::model::LogFormat::Json => "json",
@@ -168,10 +172,14 @@ fn config_data(
         ),
         (keys::LOG_FORMAT, Some(log_format.to_owned())),
     ];
-    entries
-        .into_iter()
-        .filter_map(|(key, value)| Some((Value::from_safe_string(key.to_owned()), value?)))
-        .collect()
+    let mut out = String::with_capacity(256);
+    for (key, value) in entries {
+        if let Some(value) = value {
+            labels::line(&mut out, key, &value);
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// Renders manifests and notes for one set of values and one release.
@@ -193,10 +201,11 @@ impl Renderer {
         } else {
             &values.image.tag
         };
+        let labels = Labels::new(values, release);
         let registries: Vec<RegistryView<'_>> = values
             .ecr_registries
             .iter()
-            .map(|r| RegistryView::new(r, values))
+            .map(|r| RegistryView::new(r, values, &labels))
             .collect();
         let names = ReleaseNames {
             target_role: names::target_role(&release.name),
@@ -208,11 +217,8 @@ impl Renderer {
             targets => Value::from(Serde(targets(values))),
             release => Value::from(Serde(release)),
             names => Value::from(Serde(names)),
-            chart => context! {
-                name => CHART_NAME,
-                version => VERSION,
-                label => format!("{CHART_NAME}-{VERSION}"),
-            },
+            labels => Value::from_safe_string(labels.shared()),
+            chart => context! { name => CHART_NAME, version => VERSION },
             image => format!("{}:{}", values.image.repository, tag),
         };
         Self {
@@ -300,7 +306,7 @@ pub fn split_documents(text: &str) -> Option<Vec<&str>> {
     let mut rest = text.strip_prefix("---\n")?;
     let mut documents = Vec::new();
     loop {
-        let (document, next) = match rest.find("\n---\n") {
+        let (document, next) = match next_separator(rest) {
             Some(end) => (&rest[..end], Some(&rest[end + 5..])),
             None => (rest.strip_suffix("\n---").unwrap_or(rest), None),
         };
@@ -313,6 +319,20 @@ pub fn split_documents(text: &str) -> Option<Vec<&str>> {
             None => return Some(documents),
         }
     }
+}
+
+/// Where `"\n---\n"` starts in `text`: a search for the newlines (memchr) and a look at each
+/// line's start, several times cheaper than a substring search over the whole output.
+fn next_separator(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = text[from..].find('\n') {
+        let at = from + at;
+        if text.as_bytes()[at + 1..].starts_with(b"---\n") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Target namespaces in name order, each with the secrets written there and the
