@@ -485,7 +485,10 @@ mod tests {
             .expect_err("bad")
             .to_string();
         assert!(err.contains("--region: `mars-east-1`"), "{err}");
-        assert!(err.contains("--namespaces (item 2): namespace `Jobs`"), "{err}");
+        assert!(
+            err.contains("--namespaces (item 2): namespace `Jobs`"),
+            "{err}"
+        );
         for yaml in ["ecrRegistries", "region: \"", "─[", "onboard arguments"] {
             assert!(!err.contains(yaml), "{yaml} in {err}");
         }
