@@ -499,3 +499,45 @@ fn the_contract_check_catches_a_key_the_refresher_does_not_read() {
     let faults = contract_faults(&renamed, &values, &release);
     assert_eq!(faults.len(), 2, "{faults:?}");
 }
+
+#[test]
+fn the_documents_are_the_manifest_stream_one_object_each_with_its_template() {
+    let values = fixture("01-every-knob.yaml");
+    let renderer = Renderer::new(&values, &release());
+    let documents = renderer.documents().expect("renders");
+    let joined: String = documents
+        .iter()
+        .map(|d| format!("---\n{}\n", d.text))
+        .collect();
+    assert_eq!(joined, renderer.manifests(&values).expect("renders"));
+    for document in &documents {
+        let kind = document.template.trim_end_matches(".yaml");
+        let line = document
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("kind: "))
+            .expect("a kind");
+        assert_eq!(
+            line.trim_matches('"').to_lowercase(),
+            kind,
+            "{}",
+            document.text
+        );
+    }
+}
+
+#[test]
+fn a_template_document_split_needs_its_own_separator_lines() {
+    use ecr_chart::render::split_documents;
+    assert_eq!(split_documents(""), Some(vec![]));
+    assert_eq!(split_documents("\n"), Some(vec![]));
+    assert_eq!(
+        split_documents("---\na: 1\n\n---\nb: \"---\"\n---\n"),
+        Some(vec!["a: 1", "b: \"---\""])
+    );
+    assert_eq!(
+        split_documents("a: 1\n---\nb: 2\n"),
+        None,
+        "text before the first ---"
+    );
+}
