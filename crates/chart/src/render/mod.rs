@@ -102,7 +102,6 @@ struct RegistryView<'v> {
     target_namespaces: Vec<&'v str>,
     /// The ConfigMap's data lines (safe: see [`config_data`]).
     config: Value,
-    access_mode: AccessMode,
     /// The Secret the pod reads AWS credentials from (`envFrom.secretRef`); none for
     /// `serviceAccount` access.
     credentials_secret: Option<String>,
@@ -140,7 +139,6 @@ impl<'v> RegistryView<'v> {
             pod_labels: Value::from_safe_string(labels.pod(&registry.name)),
             config: Value::from_safe_string(config_data(registry, &target_namespaces, values)),
             target_namespaces,
-            access_mode,
             credentials_secret,
             external_secret,
             remote_keys,
