@@ -157,10 +157,10 @@ fn later_values_files_win_maps_merge_and_lists_replace() {
         "the list was replaced"
     );
     assert!(
-        stdout.contains("\"memory\":\"256Mi\""),
+        stdout.contains("\"memory\": \"256Mi\""),
         "the later file won"
     );
-    assert!(stdout.contains("\"cpu\":\"200m\""), "the maps were merged");
+    assert!(stdout.contains("\"cpu\": \"200m\""), "the maps were merged");
 }
 
 #[test]

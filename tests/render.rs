@@ -202,13 +202,17 @@ fn service_account_patching_is_granted_by_name_only() {
             .copied()
             .unwrap_or_else(|| panic!("a Role in {namespace}"))
     };
-    let rule = "resources: [\"serviceaccounts\"]\n    resourceNames: ";
-    assert!(role_in("web").contains(&format!(
-        "{rule}[\"default\",\"builder\"]\n    verbs: [\"get\", \"patch\"]"
-    )));
-    assert!(role_in("jobs").contains(&format!(
-        "{rule}[\"default\",\"builder\",\"batch-runner\"]\n    verbs: [\"get\", \"patch\"]"
-    )));
+    let rule = |accounts: &[&str]| {
+        let names: String = accounts
+            .iter()
+            .map(|a| format!("      - \"{a}\"\n"))
+            .collect();
+        format!(
+            "resources: [\"serviceaccounts\"]\n    resourceNames:\n{names}    verbs: [\"get\", \"patch\"]"
+        )
+    };
+    assert!(role_in("web").contains(&rule(&["default", "builder"])));
+    assert!(role_in("jobs").contains(&rule(&["default", "builder", "batch-runner"])));
     assert!(manifests.contains("IMAGE_PULL_SECRET_FOR: \"default,builder\""));
     let plain = render(&fixture("03-many-namespaces.yaml"), &release()).expect("renders");
     assert!(
@@ -231,4 +235,309 @@ fn the_seed_configmap_keeps_its_keys() {
             "{key} only when set"
         );
     }
+}
+
+// The contract between the chart and the refresher, checked on what the templates write.
+
+use ecr_contract::{keys, names};
+use serde_yaml::Value as Yaml;
+
+/// Every object of a manifest stream, parsed.
+fn objects(manifests: &str) -> Vec<Yaml> {
+    serde_yaml::Deserializer::from_str(manifests)
+        .map(|doc| serde::Deserialize::deserialize(doc).expect("every document is YAML"))
+        .filter(|doc: &Yaml| !doc.is_null())
+        .collect()
+}
+
+fn text<'y>(doc: &'y Yaml, path: &[&str]) -> Option<&'y str> {
+    path.iter()
+        .try_fold(doc, |node, key| node.get(key))
+        .and_then(Yaml::as_str)
+}
+
+/// What breaks the contract in one rendered object of `values` for `release`: a ConfigMap
+/// key the refresher does not read or a required one missing, an object or reference name
+/// that is not the contract's, a chart label missing.
+fn contract_faults(
+    doc: &Yaml,
+    values: &ecr_chart::values::Values,
+    release: &Release,
+) -> Vec<String> {
+    let faults = std::cell::RefCell::new(Vec::new());
+    let kind = text(doc, &["kind"]).unwrap_or_default();
+    let name = text(doc, &["metadata", "name"]).unwrap_or_default();
+    let at = format!("{kind}/{name}");
+    let registry = text(doc, &["metadata", "labels", names::LABEL_REGISTRY]);
+    let expect = |what: &str, got: Option<&str>, want: &str| {
+        if got != Some(want) {
+            faults.borrow_mut().push(format!(
+                "{at}: {what} is {got:?}, the contract says {want:?}"
+            ));
+        }
+    };
+    for (key, want) in [
+        (names::LABEL_NAME, names::CHART_NAME),
+        (names::LABEL_INSTANCE, release.name.as_str()),
+        (names::LABEL_MANAGED_BY, "Helm"),
+        (names::LABEL_PART_OF, names::CHART_NAME),
+    ] {
+        expect(
+            &format!("label {key}"),
+            text(doc, &["metadata", "labels", key]),
+            want,
+        );
+    }
+    let registry_of = |registry: Option<&str>| {
+        registry.and_then(|r| values.ecr_registries.iter().find(|v| v.name == r))
+    };
+    let per_registry = ["ConfigMap", "CronJob", "Job", "ExternalSecret"].contains(&kind);
+    let Some(reg) = registry_of(registry).filter(|_| per_registry) else {
+        match kind {
+            "ServiceAccount" => expect("name", Some(name), &values.service_account.name),
+            "Role" | "RoleBinding" => {
+                expect("name", Some(name), &names::target_role(&release.name));
+                if kind == "RoleBinding" {
+                    let role = names::target_role(&release.name);
+                    expect("roleRef.name", text(doc, &["roleRef", "name"]), &role);
+                }
+            }
+            _ if per_registry => faults.borrow_mut().push(format!(
+                "{at}: label {} names no registry of the values",
+                names::LABEL_REGISTRY
+            )),
+            _ => faults
+                .borrow_mut()
+                .push(format!("{at}: a kind the chart does not render")),
+        }
+        return faults.into_inner();
+    };
+    let r = reg.name.as_str();
+    match kind {
+        "ConfigMap" => {
+            expect("name", Some(name), &names::config_map(r));
+            let data = doc
+                .get("data")
+                .and_then(Yaml::as_mapping)
+                .cloned()
+                .unwrap_or_default();
+            for key in data.keys() {
+                let key = key.as_str().unwrap_or_default();
+                if keys::config_key(key).is_none() {
+                    faults.borrow_mut().push(format!(
+                        "{at}: data key {key} is not one the refresher reads"
+                    ));
+                }
+            }
+            for key in keys::CONFIG_KEYS.iter().filter(|k| k.required) {
+                if !data.contains_key(key.name) {
+                    faults
+                        .borrow_mut()
+                        .push(format!("{at}: required data key {} is missing", key.name));
+                }
+            }
+            let pull_secret = names::pull_secret(r);
+            expect(
+                "SECRET_NAME",
+                text(doc, &["data", keys::SECRET_NAME]),
+                &pull_secret,
+            );
+            expect(
+                "ECR_REGISTRY_NAME",
+                text(doc, &["data", keys::REGISTRY_NAME]),
+                r,
+            );
+        }
+        "CronJob" | "Job" => {
+            let (want, pod) = if kind == "CronJob" {
+                (
+                    names::cron_job(r),
+                    doc["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone(),
+                )
+            } else {
+                (
+                    names::immediate_job(r),
+                    doc["spec"]["template"]["spec"].clone(),
+                )
+            };
+            expect("name", Some(name), &want);
+            let container = &pod["containers"][0];
+            expect(
+                "container name",
+                text(container, &["name"]),
+                names::CONTAINER_NAME,
+            );
+            let config_map = names::config_map(r);
+            expect(
+                "envFrom configMapRef",
+                text(&container["envFrom"][0], &["configMapRef", "name"]),
+                &config_map,
+            );
+            if let Some(secret) = text(&container["envFrom"][1], &["secretRef", "name"]) {
+                let credentials = names::credentials_secret(r);
+                let want = reg.existing_secret.as_deref().unwrap_or(&credentials);
+                expect("envFrom secretRef", Some(secret), want);
+            }
+        }
+        "ExternalSecret" => {
+            expect("name", Some(name), &names::external_secret(r));
+            let credentials = names::credentials_secret(r);
+            expect(
+                "target.name",
+                text(doc, &["spec", "target", "name"]),
+                &credentials,
+            );
+            let secret_keys: Vec<&str> = doc["spec"]["data"]
+                .as_sequence()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|i| text(i, &["secretKey"]))
+                        .collect()
+                })
+                .unwrap_or_default();
+            if secret_keys != keys::CREDENTIAL_KEYS {
+                faults.borrow_mut().push(format!(
+                    "{at}: secret keys {secret_keys:?} are not the contract's"
+                ));
+            }
+        }
+        _ => unreachable!("per-registry kinds only"),
+    }
+    faults.into_inner()
+}
+
+/// Every values file of the golden tests, and the embedded example.
+fn every_values() -> Vec<(String, ecr_chart::values::Values)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/values");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    paths.sort();
+    let mut all: Vec<_> = paths
+        .iter()
+        .map(|p| (p.display().to_string(), load(p)))
+        .collect();
+    let example = values::load(&[Source {
+        name: "values.example.yaml".to_owned(),
+        text: ecr_chart::run::EXAMPLE_VALUES.to_owned(),
+    }])
+    .expect("the example is valid");
+    all.push(("values.example.yaml".to_owned(), example));
+    all
+}
+
+#[test]
+fn every_object_of_every_fixture_keeps_the_refresher_contract() {
+    for (file, values) in every_values() {
+        let release = release();
+        let docs = objects(&render(&values, &release).expect("renders"));
+        let faults: Vec<String> = docs
+            .iter()
+            .flat_map(|doc| contract_faults(doc, &values, &release))
+            .collect();
+        assert!(faults.is_empty(), "{file}:\n{}", faults.join("\n"));
+        for registry in &values.ecr_registries {
+            for (kind, name) in [
+                ("ConfigMap", names::config_map(&registry.name)),
+                ("CronJob", names::cron_job(&registry.name)),
+            ] {
+                let found = docs.iter().any(|d| {
+                    text(d, &["kind"]) == Some(kind)
+                        && text(d, &["metadata", "name"]) == Some(&name)
+                });
+                assert!(found, "{file}: no {kind} {name}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_contract_check_catches_a_key_the_refresher_does_not_read() {
+    let values = fixture("00-seed.yaml");
+    let release = release();
+    let docs = objects(&render(&values, &release).expect("renders"));
+    let config = docs
+        .iter()
+        .find(|d| text(d, &["kind"]) == Some("ConfigMap"))
+        .expect("a ConfigMap");
+    assert!(contract_faults(config, &values, &release).is_empty());
+
+    let mut unknown = config.clone();
+    unknown["data"]["AWS_REGION_TYPO"] = Yaml::from("eu-central-1");
+    let faults = contract_faults(&unknown, &values, &release);
+    assert!(
+        faults
+            .iter()
+            .any(|f| f.contains("AWS_REGION_TYPO is not one the refresher reads")),
+        "{faults:?}"
+    );
+
+    let mut missing = config.clone();
+    missing["data"]
+        .as_mapping_mut()
+        .expect("data")
+        .remove(keys::TARGET_NAMESPACES);
+    let faults = contract_faults(&missing, &values, &release);
+    assert!(
+        faults
+            .iter()
+            .any(|f| f.contains("required data key TARGET_NAMESPACES is missing")),
+        "{faults:?}"
+    );
+
+    let cron_job = docs
+        .iter()
+        .find(|d| text(d, &["kind"]) == Some("CronJob"))
+        .expect("a CronJob");
+    let mut renamed = cron_job.clone();
+    renamed["metadata"]["name"] = Yaml::from("refresh-primary");
+    renamed["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["envFrom"][0]["configMapRef"]
+        ["name"] = Yaml::from("settings-primary");
+    let faults = contract_faults(&renamed, &values, &release);
+    assert_eq!(faults.len(), 2, "{faults:?}");
+}
+
+#[test]
+fn the_documents_are_the_manifest_stream_one_object_each_with_its_template() {
+    let values = fixture("01-every-knob.yaml");
+    let renderer = Renderer::new(&values, &release());
+    let documents = renderer.documents().expect("renders");
+    let joined: String = documents
+        .iter()
+        .map(|d| format!("---\n{}\n", d.text))
+        .collect();
+    assert_eq!(joined, renderer.manifests(&values).expect("renders"));
+    for document in &documents {
+        let kind = document.template.trim_end_matches(".yaml");
+        let line = document
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix("kind: "))
+            .expect("a kind");
+        assert_eq!(
+            line.trim_matches('"').to_lowercase(),
+            kind,
+            "{}",
+            document.text
+        );
+    }
+}
+
+#[test]
+fn a_template_document_split_needs_its_own_separator_lines() {
+    use ecr_chart::render::split_documents;
+    assert_eq!(split_documents(""), Some(vec![]));
+    assert_eq!(split_documents("\n"), Some(vec![]));
+    assert_eq!(
+        split_documents("---\na: 1\n\n---\nb: \"---\"\n---\n"),
+        Some(vec!["a: 1", "b: \"---\""])
+    );
+    assert_eq!(
+        split_documents("a: 1\n---\nb: 2\n"),
+        None,
+        "text before the first ---"
+    );
 }

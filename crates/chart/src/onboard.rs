@@ -1,12 +1,13 @@
 //! `ecr-chart onboard`: what to add, where the credentials come from and which IAM policies to
-//! grant for a new registry, per access mode — checked by the same rules as a values file.
+//! grant for a new registry, per access mode — checked by the same rules as a values file, the
+//! text in `chart-templates/onboard.txt`.
 
-use std::fmt::Write as _;
+use ecr_contract::{CREDENTIAL_KEYS, names};
+use serde::Serialize;
 
 use crate::Error;
-use crate::render::CREDENTIAL_KEYS;
 use crate::values::model::AccessMode;
-use crate::values::{self, Source, Values};
+use crate::values::{self, FieldPath, Values};
 
 /// A registry to onboard, as given on the command line (the arguments of `ecr-chart onboard`,
 /// less its `-f` files).
@@ -53,31 +54,22 @@ pub struct Onboarding {
     pub warnings: values::Warnings,
 }
 
-fn quoted(s: &str) -> String {
-    serde_json::Value::from(s).to_string()
+/// JSON text of a value: a quoted string or a flow list, valid YAML whatever it holds.
+fn json(value: impl Serialize) -> String {
+    serde_json::to_string(&value).expect("strings and lists of strings serialise")
 }
 
-fn list(items: &[String]) -> String {
-    serde_json::Value::from(items.to_vec()).to_string()
-}
-
-/// The `ecrRegistries` entry for `new`, as YAML list item text (every scalar JSON-quoted).
-fn entry(new: &NewRegistry) -> String {
-    let mut out = format!(
-        "  - name: {}\n    region: {}\n",
-        quoted(&new.name),
-        quoted(&new.region)
-    );
-    let mut line = |key: &str, value: String| {
-        let _ = writeln!(out, "    {key}: {value}");
-    };
+/// The `ecrRegistries` entry for `new`, key by key in the order a values file lists them, each
+/// value as JSON text.
+fn entry(new: &NewRegistry) -> Vec<(&'static str, String)> {
+    let mut out = vec![("name", json(&new.name)), ("region", json(&new.region))];
     if let Some(namespace) = &new.namespace {
-        line("namespace", quoted(namespace));
+        out.push(("namespace", json(namespace)));
     }
     if !new.namespaces.is_empty() {
-        line("namespaces", list(&new.namespaces));
+        out.push(("namespaces", json(&new.namespaces)));
     }
-    line("schedule", quoted(&new.schedule));
+    out.push(("schedule", json(&new.schedule)));
     for (key, value) in [
         ("accessMode", &new.access_mode),
         ("existingSecret", &new.existing_secret),
@@ -85,7 +77,7 @@ fn entry(new: &NewRegistry) -> String {
         ("account", &new.account),
     ] {
         if let Some(value) = value {
-            line(key, quoted(value));
+            out.push((key, json(value)));
         }
     }
     for (key, values) in [
@@ -93,31 +85,127 @@ fn entry(new: &NewRegistry) -> String {
         ("imagePullSecretFor", &new.image_pull_secret_for),
     ] {
         if !values.is_empty() {
-            line(key, list(values));
+            out.push((key, json(values)));
         }
     }
     out
 }
 
-/// The settings of the existing values that decide how the entry is checked.
-fn context(existing: &Values) -> String {
-    let mut out = String::new();
-    let mode = serde_json::to_value(existing.access_mode).unwrap_or_default();
-    let _ = writeln!(out, "accessMode: {mode}");
-    if let Some(zone) = &existing.cron_job.time_zone {
-        let _ = writeln!(out, "cronJob:\n  timeZone: {}", quoted(zone));
+/// The values to check: `new` as the one registry, and the settings of the existing values
+/// that decide how it is checked (the default access mode, the time zone).
+fn to_check(new: &NewRegistry, existing: &Values) -> serde_json::Value {
+    let mut registry = serde_json::Map::new();
+    registry.insert("name".into(), new.name.clone().into());
+    registry.insert("region".into(), new.region.clone().into());
+    registry.insert("schedule".into(), new.schedule.clone().into());
+    for (key, value) in [
+        ("namespace", &new.namespace),
+        ("accessMode", &new.access_mode),
+        ("existingSecret", &new.existing_secret),
+        ("roleArn", &new.role_arn),
+        ("account", &new.account),
+    ] {
+        if let Some(value) = value {
+            registry.insert(key.into(), value.clone().into());
+        }
     }
-    out
+    for (key, values) in [
+        ("namespaces", &new.namespaces),
+        ("registryIds", &new.registry_ids),
+        ("imagePullSecretFor", &new.image_pull_secret_for),
+    ] {
+        if !values.is_empty() {
+            registry.insert(key.into(), values.clone().into());
+        }
+    }
+    let mut values = serde_json::json!({
+        "accessMode": existing.access_mode,
+        "ecrRegistries": [registry],
+    });
+    if let Some(zone) = &existing.cron_job.time_zone {
+        values["cronJob"] = serde_json::json!({ "timeZone": zone });
+    }
+    values
+}
+
+/// What the user typed that a field of [`to_check`] came from: the argument or flag, or the
+/// field of the given values files.
+fn argument_of(path: &FieldPath) -> String {
+    let path = path.to_string();
+    let Some(field) = path.strip_prefix("ecrRegistries[0]") else {
+        return format!("{path} (from the values files)");
+    };
+    let Some(field) = field.strip_prefix('.') else {
+        return "the new registry".to_owned();
+    };
+    let (key, item) = match field.split_once('[') {
+        Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
+        None => (field, None),
+    };
+    let flag = match key {
+        "name" => "NAME",
+        "region" => "--region",
+        "namespace" => "--namespace",
+        "namespaces" => "--namespaces",
+        "schedule" => "--schedule",
+        "accessMode" => "--access-mode",
+        "existingSecret" => "--existing-secret",
+        "roleArn" => "--role-arn",
+        "account" => "--account",
+        "registryIds" => "--registry-ids",
+        "imagePullSecretFor" => "--image-pull-secret-for",
+        other => return format!("the new registry's {other}"),
+    };
+    match item {
+        Some(index) => format!("{flag} (item {})", index + 1),
+        None => flag.to_owned(),
+    }
+}
+
+/// The store of `externalSecret` access: where the credentials are put.
+#[derive(Debug, Serialize)]
+struct Store {
+    kind: &'static str,
+    name: String,
+    /// `(remote key padded to 60 columns, what goes there)`, in the ExternalSecret's order.
+    keys: Vec<(String, &'static str)>,
+}
+
+/// The IAM policy documents of steps 3 and 4, as pretty JSON.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Policies {
+    permissions: String,
+    irsa: Option<String>,
+    pod_identity: Option<String>,
+    assume: Option<String>,
+    trust: Option<String>,
+}
+
+/// Everything `onboard.txt` shows, from the checked arguments and the existing values.
+#[derive(Debug, Serialize)]
+struct OnboardView<'a> {
+    entry: Vec<(&'static str, String)>,
+    mode: AccessMode,
+    store: Option<Store>,
+    credentials_secret: String,
+    credential_keys: [&'static str; 3],
+    existing_secret: &'a str,
+    service_account: &'a str,
+    refresher_role: String,
+    who: String,
+    caller: String,
+    role_arn: Option<&'a str>,
+    policies: Policies,
+    pull_secret: String,
+    namespaces: String,
+    chart_name: &'static str,
 }
 
 /// Check `new` against the rules of a values file and against `existing` (name clashes, the
 /// default access mode, the time zone), then return the onboarding instructions.
 pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error> {
-    let entry = entry(new);
-    let loaded = values::load_checked(&[Source {
-        name: "onboard arguments".to_owned(),
-        text: format!("{}ecrRegistries:\n{entry}", context(existing)),
-    }])?;
+    let loaded = values::check_value(to_check(new, existing), argument_of)?;
     if existing.ecr_registries.iter().any(|r| r.name == new.name) {
         return Err(Error::InvalidArgument {
             what: "registry name",
@@ -133,98 +221,62 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
         .unwrap_or(ecr_contract::Partition::Aws)
         .id();
     let account = new.account.as_deref().unwrap_or("<account>");
-    let namespaces = registry.target_namespaces().join(", ");
-
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# 1. Add this entry to `ecrRegistries` in your values file:\n\necrRegistries:\n{entry}"
-    );
-    credentials(&mut out, new, existing, mode, partition);
-    policies(&mut out, new, existing, mode, partition, account);
-    let _ = writeln!(
-        out,
-        "# 5. Check and deploy; the immediate Job then creates regcred-{name} in {ns}:\n\n   \
-         ecr-chart validate -f values.yaml\n   \
-         ecr-chart chart -f values.yaml -o charts/ecr-registry-helper\n   \
-         helm upgrade --install ecr-registry-helper charts/ecr-registry-helper -n <release namespace>",
-        name = new.name,
-        ns = namespaces
-    );
-    Ok(Onboarding {
-        text: out,
-        warnings: loaded.warnings,
-    })
-}
-
-/// Step 2: where the refresher's AWS credentials come from in this access mode.
-fn credentials(
-    out: &mut String,
-    new: &NewRegistry,
-    existing: &Values,
-    mode: AccessMode,
-    partition: &str,
-) {
     let es = &existing.external_secret;
-    let sa = &existing.service_account.name;
-    match mode {
-        AccessMode::ExternalSecret if es.enabled => {
-            let _ = writeln!(
-                out,
-                "# 2. Store the AWS credentials of an IAM user in your {} `{}` (External Secrets\n\
-                 #    Operator syncs them into the Secret ecr-registry-helper-secrets-{}):\n",
-                es.secret_store_ref.kind_name(),
-                es.secret_store_ref.name,
-                new.name
-            );
-            for (key, example) in CREDENTIAL_KEYS.iter().zip([
+    let store = (mode == AccessMode::ExternalSecret && es.enabled).then(|| Store {
+        kind: es.secret_store_ref.kind_name(),
+        name: es.secret_store_ref.name.clone(),
+        keys: CREDENTIAL_KEYS
+            .iter()
+            .zip([
                 "<12-digit AWS account ID of the registry>",
                 "<access key ID>",
                 "<secret access key>",
-            ]) {
-                let path = es.remote_key(&new.name, key);
-                let _ = writeln!(out, "   {path:<60} = {example}");
-            }
-        }
-        AccessMode::ExternalSecret => {
-            let _ = writeln!(
-                out,
-                "# 2. Create the Secret ecr-registry-helper-secrets-{} in the release namespace with the\n\
-                 #    keys AWS_ACCOUNT, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (externalSecret.enabled\n\
-                 #    is false, so no ExternalSecret fills it).",
-                new.name
-            );
-        }
-        AccessMode::ExistingSecret => {
-            let secret = new
-                .existing_secret
-                .as_deref()
-                .unwrap_or("<existing secret>");
-            let _ = writeln!(
-                out,
-                "# 2. No store paths: create the Secret `{secret}` yourself, in the release namespace,\n\
-                 #    with the keys of an IAM user (AWS_SESSION_TOKEN and AWS_ACCOUNT are optional):\n\n   \
-                 kubectl create secret generic {secret} -n <release namespace> \\\n     \
-                 --from-literal=AWS_ACCESS_KEY_ID=<access key ID> \\\n     \
-                 --from-literal=AWS_SECRET_ACCESS_KEY=<secret access key>"
-            );
-        }
-        AccessMode::ServiceAccount => {
-            let _ = writeln!(
-                out,
-                "# 2. No store paths and no static keys: the refresher pods run as the ServiceAccount\n\
-                 #    `{sa}` and take an IAM role from it. Either\n\
-                 #    - IRSA: annotate the ServiceAccount in your values file\n\n   \
-                 serviceAccount:\n     annotations:\n       \
-                 eks.amazonaws.com/role-arn: arn:{partition}:iam::<account of the role>:role/<refresher role>\n\n\
-                 #    - or EKS Pod Identity: associate the role with the ServiceAccount\n\n   \
-                 aws eks create-pod-identity-association --cluster-name <cluster> \\\n     \
-                 --namespace <release namespace> --service-account {sa} \\\n     \
-                 --role-arn arn:{partition}:iam::<account of the role>:role/<refresher role>"
-            );
-        }
-    }
-    let _ = writeln!(out);
+            ])
+            .map(|(key, example)| (format!("{:<60}", es.remote_key(&new.name, key)), example))
+            .collect(),
+    });
+    let who = match (mode, &new.role_arn) {
+        (_, Some(role)) => format!("the role {role}"),
+        (AccessMode::ServiceAccount, None) => "the refresher's role".to_owned(),
+        _ => "the IAM user".to_owned(),
+    };
+    let refresher_role =
+        format!("arn:{partition}:iam::<account of the role>:role/<refresher role>");
+    let caller = match mode {
+        AccessMode::ServiceAccount => refresher_role.clone(),
+        _ => format!("arn:{partition}:iam::<account of the user>:user/<IAM user>"),
+    };
+    let view = OnboardView {
+        entry: entry(new),
+        mode,
+        store,
+        credentials_secret: names::credentials_secret(&new.name),
+        credential_keys: CREDENTIAL_KEYS,
+        existing_secret: new
+            .existing_secret
+            .as_deref()
+            .unwrap_or("<existing secret>"),
+        service_account: &existing.service_account.name,
+        refresher_role,
+        who,
+        policies: policies(new, existing, mode, partition, account, &caller),
+        caller,
+        role_arn: new.role_arn.as_deref(),
+        pull_secret: names::pull_secret(&new.name),
+        namespaces: registry.target_namespaces().join(", "),
+        chart_name: names::CHART_NAME,
+    };
+    let text = crate::render::env::shared()
+        .get_template("onboard.txt")
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(&view))))
+        .map_err(|source| Error::Render {
+            template: "onboard.txt".to_owned(),
+            source,
+        })?;
+    Ok(Onboarding {
+        text,
+        warnings: loaded.warnings,
+    })
 }
 
 /// A policy document with the given statements.
@@ -233,16 +285,16 @@ fn policy(statements: &[serde_json::Value]) -> String {
     serde_json::to_string_pretty(&document).expect("a serde_json::Value always serialises")
 }
 
-/// Steps 3 and 4: the permission policy of the principal that asks ECR, and the trust
-/// policies that let the refresher become it.
+/// The permission policy of the principal that asks ECR (step 3), and the trust policies that
+/// let the refresher become it (step 4).
 fn policies(
-    out: &mut String,
     new: &NewRegistry,
     existing: &Values,
     mode: AccessMode,
     partition: &str,
     account: &str,
-) {
+    caller: &str,
+) -> Policies {
     let mut repositories = vec![serde_json::Value::from(format!(
         "arn:{partition}:ecr:{}:{account}:repository/*",
         new.region
@@ -271,28 +323,10 @@ fn policies(
             "Resource": repositories
         }),
     ]);
-    let who = match (mode, &new.role_arn) {
-        (_, Some(role)) => format!("the role {role}"),
-        (AccessMode::ServiceAccount, None) => "the refresher's role".to_owned(),
-        _ => "the IAM user".to_owned(),
-    };
-    let _ = writeln!(
-        out,
-        "# 3. Grant {who} this policy.\n\
-         #    The refresher only calls ecr:GetAuthorizationToken; the kubelet pulls with that token\n\
-         #    as the same principal, so it also needs read access to the repositories (registries\n\
-         #    of other accounts must also allow it in their repository policy):\n\n{permissions}\n"
-    );
     let sa = &existing.service_account.name;
-    let caller = match mode {
-        AccessMode::ServiceAccount => {
-            format!("arn:{partition}:iam::<account of the role>:role/<refresher role>")
-        }
-        _ => format!("arn:{partition}:iam::<account of the user>:user/<IAM user>"),
-    };
-    let mut step = String::new();
-    if mode == AccessMode::ServiceAccount {
-        let irsa = policy(&[serde_json::json!({
+    let service_account = mode == AccessMode::ServiceAccount;
+    let irsa = service_account.then(|| {
+        policy(&[serde_json::json!({
             "Effect": "Allow",
             "Principal": {
                 "Federated": format!("arn:{partition}:iam::<account of the role>:oidc-provider/<cluster OIDC issuer without https://>")
@@ -302,41 +336,36 @@ fn policies(
                 "<cluster OIDC issuer without https://>:sub": format!("system:serviceaccount:<release namespace>:{sa}"),
                 "<cluster OIDC issuer without https://>:aud": "sts.amazonaws.com"
             }}
-        })]);
-        let pod_identity = policy(&[serde_json::json!({
+        })])
+    });
+    let pod_identity = service_account.then(|| {
+        policy(&[serde_json::json!({
             "Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"},
             "Action": ["sts:AssumeRole", "sts:TagSession"]
-        })]);
-        let _ = writeln!(
-            step,
-            "#    Trust policy of the refresher role {caller},\n\
-             #    for IRSA:\n\n{irsa}\n\n#    or for EKS Pod Identity:\n\n{pod_identity}\n"
-        );
-    }
-    if let Some(role) = &new.role_arn {
-        let assume = policy(&[serde_json::json!({
+        })])
+    });
+    let assume = new.role_arn.as_ref().map(|role| {
+        policy(&[serde_json::json!({
             "Sid": "AssumeEcrRole",
             "Effect": "Allow",
             "Action": "sts:AssumeRole",
             "Resource": role
-        })]);
-        let trust = policy(&[serde_json::json!({
+        })])
+    });
+    let trust = new.role_arn.as_ref().map(|_| {
+        policy(&[serde_json::json!({
             "Effect": "Allow",
             "Principal": {"AWS": caller},
             "Action": "sts:AssumeRole"
-        })]);
-        let _ = writeln!(
-            step,
-            "#    The refresher assumes {role} before asking ECR.\n#    Grant the caller\n\
-             #    ({caller}) this policy:\n\n{assume}\n\n\
-             #    and give {role} this trust policy (and the policy of step 3):\n\n{trust}\n"
-        );
-    }
-    if step.is_empty() {
-        let _ = writeln!(out, "# 4. No role to assume: nothing else to grant.\n");
-    } else {
-        let _ = write!(out, "# 4. Who may become whom:\n\n{step}");
+        })])
+    });
+    Policies {
+        permissions,
+        irsa,
+        pod_identity,
+        assume,
+        trust,
     }
 }
 
@@ -448,6 +477,23 @@ mod tests {
         eleven.schedule = "0 */11 * * *".into();
         let err = onboard(&eleven, &existing).expect_err("12h in Berlin");
         assert!(err.to_string().contains("Europe/Berlin"), "{err}");
+    }
+
+    #[test]
+    fn onboarding_errors_name_the_arguments_and_show_no_yaml() {
+        let mut bad = new("production", "mars-east-1");
+        bad.namespaces = vec!["web".into(), "Jobs".into()];
+        let err = onboard(&bad, &Values::default())
+            .expect_err("bad")
+            .to_string();
+        assert!(err.contains("--region: `mars-east-1`"), "{err}");
+        assert!(
+            err.contains("--namespaces (item 2): namespace `Jobs`"),
+            "{err}"
+        );
+        for yaml in ["ecrRegistries", "region: \"", "─[", "onboard arguments"] {
+            assert!(!err.contains(yaml), "{yaml} in {err}");
+        }
     }
 
     #[test]

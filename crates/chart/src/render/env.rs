@@ -1,53 +1,23 @@
-//! The minijinja environment: embedded templates, strict undefined, trailing newlines kept.
+//! The minijinja environment: a loader over the embedded templates, strict undefined, trailing
+//! newlines kept, and the `indent` and `toyaml` filters.
 
+use std::fmt::Write as _;
 use std::sync::LazyLock;
 
-use minijinja::value::Kwargs;
-use minijinja::{Environment, Error, UndefinedBehavior, Value};
+use minijinja::value::{Kwargs, ValueKind};
+use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
-/// The templates of `chart-templates/`, embedded so `ecr-chart` needs no files on disk.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    (
-        "_helpers.yaml",
-        include_str!("../../../../chart-templates/_helpers.yaml"),
-    ),
-    (
-        "manifests.yaml",
-        include_str!("../../../../chart-templates/manifests.yaml"),
-    ),
-    (
-        "serviceaccount.yaml",
-        include_str!("../../../../chart-templates/serviceaccount.yaml"),
-    ),
-    (
-        "configmap.yaml",
-        include_str!("../../../../chart-templates/configmap.yaml"),
-    ),
-    (
-        "role.yaml",
-        include_str!("../../../../chart-templates/role.yaml"),
-    ),
-    (
-        "rolebinding.yaml",
-        include_str!("../../../../chart-templates/rolebinding.yaml"),
-    ),
-    (
-        "cronjob.yaml",
-        include_str!("../../../../chart-templates/cronjob.yaml"),
-    ),
-    (
-        "externalsecret.yaml",
-        include_str!("../../../../chart-templates/externalsecret.yaml"),
-    ),
-    (
-        "job.yaml",
-        include_str!("../../../../chart-templates/job.yaml"),
-    ),
-    (
-        "notes.txt",
-        include_str!("../../../../chart-templates/notes.txt"),
-    ),
-];
+/// Every file of `chart-templates/` as `(name, text)`, embedded so `ecr-chart` needs no files on
+/// disk: `build.rs` writes this table from the directory listing.
+pub const TEMPLATES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/templates.rs"));
+
+/// The embedded template called `name`.
+pub fn template_source(name: &str) -> Option<&'static str> {
+    TEMPLATES
+        .iter()
+        .find(|(file, _)| *file == name)
+        .map(|(_, source)| *source)
+}
 
 /// The one environment every render uses, built (templates compiled) on first use.
 pub fn shared() -> &'static Environment<'static> {
@@ -55,10 +25,12 @@ pub fn shared() -> &'static Environment<'static> {
     &ENV
 }
 
-/// Build the environment: templates, syntax, undefined behaviour.
+/// Build the environment: the loader over the embedded templates, syntax, undefined behaviour,
+/// filters.
 ///
 /// `*.yaml` templates auto-escape as JSON (minijinja's `json` feature), so every `{{ value }}`
-/// becomes a JSON scalar or flow collection: valid YAML whatever the value holds.
+/// becomes a JSON scalar or flow collection: valid YAML whatever the value holds. Maps and
+/// lists are written as block YAML by [`toyaml`], whose scalars are quoted the same way.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -71,11 +43,143 @@ pub fn environment() -> Environment<'static> {
             .expect("static syntax config is valid"),
     );
     env.add_filter("indent", indent);
-    for (name, source) in TEMPLATES {
-        env.add_template(name, source)
-            .unwrap_or_else(|e| panic!("embedded template {name} does not compile: {e:#}"));
-    }
+    env.add_filter("toyaml", toyaml);
+    env.set_loader(|name| Ok(template_source(name)));
     env
+}
+
+/// A map or list as block YAML (2-space indent, lists indented under their key), without a
+/// trailing newline; a scalar as itself. Every string, and every key, is a JSON string
+/// literal (valid YAML double-quoted, so no value can end its line, start a comment or a
+/// document, or be read as another type), with the characters a YAML reader would fold or
+/// refuse (U+0085, U+2028, U+2029, DEL, C1 controls, BOM) escaped too; numbers, booleans and
+/// null as JSON writes them; `{}` and `[]` when empty. The result is marked safe, the only
+/// output the templates take unescaped. Place it after `key:` on its own line and indent it to
+/// that line's depth: `{{ values.affinity|toyaml|indent(4) }}`.
+pub fn toyaml(value: &Value) -> Result<Value, Error> {
+    let mut out = String::with_capacity(64);
+    if is_block(value) {
+        block(&mut out, value, 0, false)?;
+        out.pop();
+    } else {
+        scalar(&mut out, value)?;
+    }
+    Ok(Value::from_safe_string(out))
+}
+
+/// A non-empty map or list: written over lines of its own.
+fn is_block(value: &Value) -> bool {
+    matches!(
+        value.kind(),
+        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable
+    ) && value.len() != Some(0)
+}
+
+/// Writes a non-empty map or list at `depth` spaces, each line ending in `\n`; `inline`: the
+/// first line's indentation is already written (after a list's `- `).
+fn block(out: &mut String, value: &Value, depth: usize, mut inline: bool) -> Result<(), Error> {
+    let is_map = value.kind() == ValueKind::Map;
+    for item in value.try_iter()? {
+        if !inline {
+            out.extend(std::iter::repeat_n(' ', depth));
+        }
+        inline = false;
+        let child = if is_map {
+            key(out, &item)?;
+            out.push(':');
+            value.get_item(&item)?
+        } else {
+            out.push('-');
+            item
+        };
+        if !is_block(&child) {
+            out.push(' ');
+            scalar(out, &child)?;
+            out.push('\n');
+        } else if is_map {
+            out.push('\n');
+            block(out, &child, depth + 2, false)?;
+        } else {
+            out.push(' ');
+            block(out, &child, depth + 2, true)?;
+        }
+    }
+    Ok(())
+}
+
+/// A map key: always a quoted string, as in JSON.
+fn key(out: &mut String, key: &Value) -> Result<(), Error> {
+    match key.as_str() {
+        Some(text) => quote(out, text),
+        None if matches!(key.kind(), ValueKind::Number | ValueKind::Bool) => {
+            quote(out, &key.to_string())
+        }
+        None => {
+            return Err(Error::new(
+                ErrorKind::InvalidOperation,
+                format!("toyaml: a map key of type {} is not a string", key.kind()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A scalar, an empty map or an empty list, as JSON.
+fn scalar(out: &mut String, value: &Value) -> Result<(), Error> {
+    match value.kind() {
+        ValueKind::Undefined => {
+            return Err(Error::new(
+                ErrorKind::UndefinedError,
+                "toyaml: the value is undefined",
+            ));
+        }
+        ValueKind::None => out.push_str("null"),
+        ValueKind::Bool | ValueKind::Number => {
+            let json = serde_json::to_string(value).map_err(|e| {
+                Error::new(ErrorKind::BadSerialization, "toyaml: not a JSON number").with_source(e)
+            })?;
+            out.push_str(&json);
+        }
+        ValueKind::Map => out.push_str("{}"),
+        ValueKind::Seq | ValueKind::Iterable => out.push_str("[]"),
+        _ => match value.as_str() {
+            Some(text) => quote(out, text),
+            None => quote(out, &value.to_string()),
+        },
+    }
+    Ok(())
+}
+
+/// `text` as a JSON string literal that every YAML reader reads back as `text`.
+pub(crate) fn quote(out: &mut String, text: &str) {
+    out.push('"');
+    if text
+        .bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(text);
+    } else {
+        for c in text.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0'..='\u{1f}'
+                | '\u{7f}'..='\u{9f}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{feff}'
+                | '\u{fffe}'
+                | '\u{ffff}' => {
+                    let _ = write!(out, "\\u{:04x}", u32::from(c));
+                }
+                c => out.push(c),
+            }
+        }
+    }
+    out.push('"');
 }
 
 /// minijinja's `indent` filter, the same output, in one pass into a buffer sized up front: it
@@ -156,6 +260,140 @@ fn indent(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `value` through `{{ value|toyaml }}` under a key, in a `*.yaml` template, read back.
+    fn through_toyaml(value: &serde_json::Value) -> (String, serde_json::Value) {
+        let source = "before: 1\nkey:\n  {{ value|toyaml|indent(2) }}\nafter: 2\n";
+        let text = environment()
+            .render_named_str(
+                "t.yaml",
+                source,
+                minijinja::context! { value => Value::from(minijinja::value::Serde(&value)) },
+            )
+            .expect("renders");
+        let back: serde_json::Value =
+            serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("not YAML ({e}):\n{text}"));
+        (text, back)
+    }
+
+    #[test]
+    fn toyaml_output_reads_back_as_the_value_whatever_it_holds() {
+        let tricky = [
+            "plain",
+            "key: value",
+            "# not a comment",
+            "a\nb\n---\nc: d",
+            "quote \" and 'apostrophe' and \\ backslash",
+            "{{ braces }}",
+            "unicode: żółć 日本 🎉",
+            "line\u{2028}separator\u{2029}and\u{85}next line",
+            "del\u{7f} bom\u{feff} nul\u{0} tab\t",
+            "- not a list",
+            "yes",
+            "null",
+            "0777",
+            "",
+            " leading and trailing ",
+        ];
+        let values = [
+            serde_json::json!({"a": {"b": {"c": "d"}}, "e": "f"}),
+            serde_json::json!([{"name": "x", "items": [1, 2]}, {"name": "y"}]),
+            serde_json::json!({"empty map": {}, "empty list": [], "nested": [[], {}, [1, [2]]]}),
+            serde_json::json!({"numbers": [0, -1, 1.5, 1e300], "bools": [true, false], "none": null}),
+            serde_json::json!({"affinity": {"nodeAffinity": {"terms": [{"matchExpressions": [
+                {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64", "arm64"]}
+            ]}]}}}),
+            serde_json::Value::from(
+                tricky
+                    .iter()
+                    .map(|s| serde_json::Value::from(*s))
+                    .collect::<Vec<_>>(),
+            ),
+            serde_json::Value::Object(
+                tricky
+                    .iter()
+                    .map(|s| ((*s).to_owned(), serde_json::Value::from(*s)))
+                    .collect(),
+            ),
+            serde_json::json!({}),
+            serde_json::json!([]),
+            serde_json::json!("a scalar: with # all\n---"),
+            serde_json::json!(42),
+        ];
+        for value in values {
+            let (text, back) = through_toyaml(&value);
+            let want = serde_json::json!({"before": 1, "key": value, "after": 2});
+            assert_eq!(back, want, "{text}");
+            assert!(
+                !text
+                    .lines()
+                    .any(|line| line.starts_with("---") || line.starts_with('#')),
+                "no value starts a document or a comment:\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn toyaml_writes_block_yaml_with_every_key_and_string_quoted() {
+        let value = serde_json::json!({
+            "requests": {"cpu": "100m"},
+            "tolerations": [{"key": "a", "value": "b"}],
+            "empty": {},
+            "count": 3,
+        });
+        let out = environment()
+            .render_named_str(
+                "t.yaml",
+                "{{ value|toyaml }}",
+                minijinja::context! { value => Value::from(minijinja::value::Serde(&value)) },
+            )
+            .expect("renders");
+        assert_eq!(
+            out,
+            "\"count\": 3\n\"empty\": {}\n\"requests\":\n  \"cpu\": \"100m\"\n\
+             \"tolerations\":\n  - \"key\": \"a\"\n    \"value\": \"b\""
+        );
+        let list = environment()
+            .render_named_str("t.yaml", "{{ [[1, 2], []]|toyaml }}", ())
+            .expect("renders");
+        assert_eq!(list, "- - 1\n  - 2\n- []");
+        let escaped = environment()
+            .render_named_str(
+                "t.yaml",
+                "{{ value|toyaml }}",
+                minijinja::context! { value => "a\u{2028}\"" },
+            )
+            .expect("renders");
+        assert_eq!(escaped, "\"a\\u2028\\\"\"");
+    }
+
+    #[test]
+    fn toyaml_refuses_an_undefined_value() {
+        let err = environment()
+            .render_named_str("t.yaml", "{{ nothing|toyaml }}", ())
+            .expect_err("undefined");
+        assert_eq!(err.kind(), ErrorKind::UndefinedError);
+    }
+
+    #[test]
+    fn every_embedded_template_compiles() {
+        let env = environment();
+        let names: Vec<&str> = TEMPLATES.iter().map(|(name, _)| *name).collect();
+        for wanted in super::super::MANIFEST_TEMPLATES
+            .iter()
+            .chain(&["_helpers.yaml", "notes.txt"])
+        {
+            assert!(
+                names.contains(wanted),
+                "{wanted} is not embedded: {names:?}"
+            );
+        }
+        for (name, _) in TEMPLATES {
+            env.get_template(name)
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
+        }
+        assert!(env.get_template("missing.yaml").is_err());
+    }
 
     #[test]
     fn indent_matches_the_builtin_filter() {

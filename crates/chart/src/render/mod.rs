@@ -1,21 +1,39 @@
-//! Values → manifests: renders the templates in Helm's install order.
+//! Values → manifests: the view model the templates see, each kind's template rendered once,
+//! and the documents written in Helm's install order.
 
 pub mod env;
+pub mod labels;
 
 use std::collections::BTreeMap;
 
+use ecr_contract::{keys, names};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
+use self::labels::Labels;
 use crate::Error;
 use crate::values::Values;
 use crate::values::model::{AccessMode, Registry};
 
-/// The chart's name, also its `app.kubernetes.io/name`.
-pub const CHART_NAME: &str = "ecr-registry-helper";
+pub use ecr_contract::names::CHART_NAME;
 /// The version of ecr-chart, of the chart it writes and the default image tag.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The manifest templates, one per kind, each looping over the registries (or the target
+/// namespaces) itself, in the order `helm template` prints their objects: Helm's install order
+/// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
+/// Role, RoleBinding, …, CronJob; kinds it does not know, such as ExternalSecret, after the
+/// known ones), then the hooks (the immediate Jobs).
+pub const MANIFEST_TEMPLATES: [&str; 7] = [
+    "serviceaccount.yaml",
+    "configmap.yaml",
+    "role.yaml",
+    "rolebinding.yaml",
+    "cronjob.yaml",
+    "externalsecret.yaml",
+    "job.yaml",
+];
 
 /// The Helm release the manifests belong to.
 #[derive(Debug, Clone, Serialize)]
@@ -34,21 +52,56 @@ struct Target {
     service_accounts: Vec<String>,
 }
 
-/// The credentials a remote key holds, in the order the ExternalSecret lists them.
-pub const CREDENTIAL_KEYS: [&str; 3] =
-    ["AWS_ACCOUNT", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"];
+/// The names the release gives its shared objects (from `ecr_contract::names`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ReleaseNames {
+    /// The Role and RoleBinding in each target namespace.
+    target_role: String,
+    /// The refresher container of every pod.
+    container: &'static str,
+}
 
-/// One registry as the templates see it: its values, with the access mode and everything
-/// derived from it resolved once here.
+/// The names of one registry's objects (from `ecr_contract::names`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RegistryNames {
+    pull_secret: String,
+    config_map: String,
+    cron_job: String,
+    immediate_job: String,
+    external_secret: String,
+}
+
+impl RegistryNames {
+    fn new(registry: &str) -> Self {
+        Self {
+            pull_secret: names::pull_secret(registry),
+            config_map: names::config_map(registry),
+            cron_job: names::cron_job(registry),
+            immediate_job: names::immediate_job(registry),
+            external_secret: names::external_secret(registry),
+        }
+    }
+}
+
+/// One registry as the templates see it: its values, its object names, and everything derived
+/// from its access mode, resolved once here.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct RegistryView<'v> {
     name: &'v str,
     region: &'v str,
     schedule: &'v str,
+    names: RegistryNames,
+    /// The label lines of the registry's objects and of its pods (safe: built from the
+    /// contract's keys and quoted values in `labels.rs`).
+    labels: Value,
+    pod_labels: Value,
     /// `namespace` then `namespaces`, each once.
     target_namespaces: Vec<&'v str>,
-    access_mode: AccessMode,
+    /// The ConfigMap's data lines (safe: see [`config_data`]).
+    config: Value,
     /// The Secret the pod reads AWS credentials from (`envFrom.secretRef`); none for
     /// `serviceAccount` access.
     credentials_secret: Option<String>,
@@ -56,47 +109,75 @@ struct RegistryView<'v> {
     external_secret: bool,
     /// `(secretKey, remote key)` of the ExternalSecret.
     remote_keys: Vec<(&'static str, String)>,
-    role_arn: Option<&'v str>,
-    account: Option<&'v str>,
-    registry_ids: &'v [String],
-    image_pull_secret_for: &'v [String],
 }
 
 impl<'v> RegistryView<'v> {
-    fn new(registry: &'v Registry, values: &Values) -> Self {
+    fn new(registry: &'v Registry, values: &Values, labels: &Labels) -> Self {
         let access_mode = registry.access_mode(values.access_mode);
         let credentials_secret = match access_mode {
-            AccessMode::ExternalSecret => {
-                Some(format!("ecr-registry-helper-secrets-{}", registry.name))
-            }
+            AccessMode::ExternalSecret => Some(names::credentials_secret(&registry.name)),
             AccessMode::ExistingSecret => registry.existing_secret.clone(),
             AccessMode::ServiceAccount => None,
         };
         let external_secret =
             access_mode == AccessMode::ExternalSecret && values.external_secret.enabled;
         let remote_keys = if external_secret {
-            CREDENTIAL_KEYS
+            keys::CREDENTIAL_KEYS
                 .iter()
                 .map(|key| (*key, values.external_secret.remote_key(&registry.name, key)))
                 .collect()
         } else {
             Vec::new()
         };
+        let target_namespaces = registry.target_namespaces();
         Self {
             name: &registry.name,
             region: &registry.region,
             schedule: &registry.schedule,
-            target_namespaces: registry.target_namespaces(),
-            access_mode,
+            names: RegistryNames::new(&registry.name),
+            labels: Value::from_safe_string(labels.registry(&registry.name)),
+            pod_labels: Value::from_safe_string(labels.pod(&registry.name)),
+            config: Value::from_safe_string(config_data(registry, &target_namespaces, values)),
+            target_namespaces,
             credentials_secret,
             external_secret,
             remote_keys,
-            role_arn: registry.role_arn.as_deref(),
-            account: registry.account.as_deref(),
-            registry_ids: &registry.registry_ids,
-            image_pull_secret_for: &registry.image_pull_secret_for,
         }
     }
+}
+
+/// The data of a registry's ConfigMap, as the YAML lines of the `data:` map: what the refresher
+/// reads from its environment, every key from `ecr_contract::keys`, in the order of
+/// `CONFIG_KEYS`, the optional ones only when set. Keys are the contract's constants (bare),
+/// values JSON-quoted as `toyaml` quotes them.
+fn config_data(registry: &Registry, target_namespaces: &[&str], values: &Values) -> String {
+    let joined = |items: &[String]| (!items.is_empty()).then(|| items.join(","));
+    let log_format = match values.log_format {
+        crate::values::model::LogFormat::Json => "json",
+        crate::values::model::LogFormat::Plain => "plain",
+    };
+    let entries = [
+        (keys::REGISTRY_NAME, Some(registry.name.clone())),
+        (keys::AWS_REGION, Some(registry.region.clone())),
+        (keys::SECRET_NAME, Some(names::pull_secret(&registry.name))),
+        (keys::TARGET_NAMESPACES, Some(target_namespaces.join(","))),
+        (keys::AWS_ACCOUNT, registry.account.clone()),
+        (keys::REGISTRY_IDS, joined(&registry.registry_ids)),
+        (keys::ROLE_ARN, registry.role_arn.clone()),
+        (
+            keys::IMAGE_PULL_SECRET_FOR,
+            joined(&registry.image_pull_secret_for),
+        ),
+        (keys::LOG_FORMAT, Some(log_format.to_owned())),
+    ];
+    let mut out = String::with_capacity(256);
+    for (key, value) in entries {
+        if let Some(value) = value {
+            labels::line(&mut out, key, &value);
+        }
+    }
+    out.truncate(out.trim_end().len());
+    out
 }
 
 /// Renders manifests and notes for one set of values and one release.
@@ -118,16 +199,23 @@ impl Renderer {
         } else {
             &values.image.tag
         };
+        let labels = Labels::new(values, release);
         let registries: Vec<RegistryView<'_>> = values
             .ecr_registries
             .iter()
-            .map(|r| RegistryView::new(r, values))
+            .map(|r| RegistryView::new(r, values, &labels))
             .collect();
+        let names = ReleaseNames {
+            target_role: names::target_role(&release.name),
+            container: names::CONTAINER_NAME,
+        };
         let context = context! {
             values => Value::from(Serde(values)),
             registries => Value::from(Serde(registries)),
             targets => Value::from(Serde(targets(values))),
             release => Value::from(Serde(release)),
+            names => Value::from(Serde(names)),
+            labels => Value::from_safe_string(labels.shared()),
             chart => context! { name => CHART_NAME, version => VERSION },
             image => format!("{}:{}", values.image.repository, tag),
         };
@@ -150,41 +238,99 @@ impl Renderer {
     /// Every manifest as one YAML stream, each document opened by `---`, in the order
     /// `helm template` prints them: by kind (Helm's install order), hooks last.
     pub fn manifests(&self, values: &Values) -> Result<String, Error> {
-        let all = self.one("manifests.yaml")?;
-        // Each object starts at a record separator and its place digit (see manifests.yaml);
-        // what precedes the first is blank.
-        let mut places: [Vec<&str>; 7] = Default::default();
-        for object in all.split('\x1e').skip(1) {
-            let place = object
-                .bytes()
-                .next()
-                .map(|b| usize::from(b.wrapping_sub(b'0')));
-            match place.and_then(|p| places.get_mut(p)) {
-                Some(objects) => objects.push(object[1..].trim()),
-                None => {
-                    return Err(Error::Render {
-                        template: "manifests.yaml".to_owned(),
-                        source: minijinja::Error::new(
-                            minijinja::ErrorKind::InvalidOperation,
-                            "an object does not start with its place digit 0-6",
-                        ),
-                    });
-                }
+        let mut out = String::with_capacity(4096 * (1 + values.ecr_registries.len()));
+        self.each_document(|_, document| {
+            out.push_str("---\n");
+            out.push_str(document);
+            out.push('\n');
+        })?;
+        Ok(out)
+    }
+
+    /// Every manifest, in the order of [`Renderer::manifests`], with the template it came from.
+    pub fn documents(&self) -> Result<Vec<Document>, Error> {
+        let mut out = Vec::new();
+        self.each_document(|template, document| {
+            out.push(Document {
+                template,
+                text: document.to_owned(),
+            });
+        })?;
+        Ok(out)
+    }
+
+    /// Render each manifest template once, in [`MANIFEST_TEMPLATES`] order, and hand each of
+    /// its documents (without its `---` line and trailing blank lines) to `visit`.
+    fn each_document(&self, mut visit: impl FnMut(&'static str, &str)) -> Result<(), Error> {
+        for template in MANIFEST_TEMPLATES {
+            let text = self.one(template)?;
+            let documents = split_documents(&text).ok_or_else(|| Error::Render {
+                template: template.to_owned(),
+                source: minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    "the output does not open each document with a `---` line",
+                ),
+            })?;
+            for document in documents {
+                visit(template, document);
             }
         }
-        let mut out = String::with_capacity(all.len() + 8 * values.ecr_registries.len());
-        for object in places.iter().flatten() {
-            out.push_str("---\n");
-            out.push_str(object);
-            out.push('\n');
-        }
-        Ok(out)
+        Ok(())
     }
 
     /// The text Helm shows after an install (`NOTES.txt`).
     pub fn notes(&self) -> Result<String, Error> {
         self.one("notes.txt")
     }
+}
+
+/// One rendered object: its YAML (no `---` line, no trailing newline) and its template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub template: &'static str,
+    pub text: String,
+}
+
+/// The documents of a template's output, each opened by a line `---` that the template writes
+/// itself (no value can write one: every value is a JSON string, number or flow collection,
+/// all on one line, or `toyaml` output whose lines start with a key, `- ` or spaces). Blank
+/// output has none; other text before the first `---` is `None`. Each document is returned
+/// without its trailing whitespace; empty documents are dropped.
+pub fn split_documents(text: &str) -> Option<Vec<&str>> {
+    let text = text.trim_start_matches(['\n', ' ']);
+    if text.trim().is_empty() {
+        return Some(Vec::new());
+    }
+    let mut rest = text.strip_prefix("---\n")?;
+    let mut documents = Vec::new();
+    loop {
+        let (document, next) = match next_separator(rest) {
+            Some(end) => (&rest[..end], Some(&rest[end + 5..])),
+            None => (rest.strip_suffix("\n---").unwrap_or(rest), None),
+        };
+        let document = document.trim_end();
+        if !document.is_empty() {
+            documents.push(document);
+        }
+        match next {
+            Some(next) => rest = next,
+            None => return Some(documents),
+        }
+    }
+}
+
+/// Where `"\n---\n"` starts in `text`: a search for the newlines (memchr) and a look at each
+/// line's start, several times cheaper than a substring search over the whole output.
+fn next_separator(text: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(at) = text[from..].find('\n') {
+        let at = from + at;
+        if text.as_bytes()[at + 1..].starts_with(b"---\n") {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// Target namespaces in name order, each with the secrets written there and the
@@ -194,7 +340,7 @@ fn targets(values: &Values) -> Vec<Target> {
     for registry in &values.ecr_registries {
         for namespace in registry.target_namespaces() {
             let (secrets, accounts) = by_namespace.entry(namespace).or_default();
-            secrets.push(format!("regcred-{}", registry.name));
+            secrets.push(names::pull_secret(&registry.name));
             for account in &registry.image_pull_secret_for {
                 if !accounts.contains(account) {
                     accounts.push(account.clone());

@@ -183,6 +183,60 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     })
 }
 
+/// Check values built in code rather than read from a file (`ecr-chart onboard`'s arguments):
+/// the same validation and typing as [`load_checked`]. With no text to point into, each
+/// problem is shown as one line naming what `describe` calls its field (e.g. the command-line
+/// flag that set it), then what is allowed.
+pub fn check_value(
+    value: serde_json::Value,
+    describe: impl Fn(&FieldPath) -> String,
+) -> Result<Loaded, ValuesError> {
+    let as_given = value;
+    let mut merged = as_given.clone();
+    merge::remove_nulls(&mut merged);
+    let (warnings, problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
+        .into_iter()
+        .partition(|p| p.warning);
+    let lines = |problems: &[Problem]| -> String {
+        let mut out = String::new();
+        for problem in problems {
+            out.push_str(&format!(
+                "{}: {}\n",
+                describe(&problem.path),
+                problem.message
+            ));
+            out.push_str(&format!("  {}\n", problem.label));
+            if let Some(help) = &problem.help {
+                for line in help.lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
+        }
+        out
+    };
+    if !problems.is_empty() {
+        let count = problems.len();
+        return Err(ValuesError {
+            rendered: format!(
+                "{}found {count} problem{} in the arguments\n",
+                lines(&problems),
+                if count == 1 { "" } else { "s" }
+            ),
+            count,
+        });
+    }
+    quantities_as_strings(&mut merged);
+    let values = load::to_typed(merged).map_err(|(path, message)| ValuesError {
+        rendered: format!("{}: {message}\n", describe(&path)),
+        count: 1,
+    })?;
+    Ok(Loaded {
+        as_given,
+        values,
+        warnings: lines(&warnings),
+    })
+}
+
 /// Add "first set at file:line:column" to problems that mention another field.
 fn mention_related(sources: &[Source], indexes: &[&load::PathIndex], problems: &mut [Problem]) {
     let lines: Vec<Lines<'_>> = sources.iter().map(|s| Lines::new(&s.text)).collect();
