@@ -48,8 +48,8 @@ fn bad_values() {
     });
 }
 
-/// The values of the chart ecr-registry-helper replaces (../shared/seeds/000_*.txt),
-/// exactly as its README documents them.
+/// The values of the hand-written Helm chart ecr-registry-helper replaces, exactly as that
+/// chart's README documents them.
 const SEED_VALUES: &str = r#"ecrRegistries:
   - name: primary
     region: eu-central-1

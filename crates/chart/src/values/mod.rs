@@ -194,46 +194,32 @@ pub fn check_value(
     let as_given = value;
     let mut merged = as_given.clone();
     merge::remove_nulls(&mut merged);
+    let named = |mut problem: Problem| {
+        problem.subject = Some(describe(&problem.path));
+        problem
+    };
     let (warnings, problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
         .into_iter()
-        .partition(|p| p.warning);
-    let lines = |problems: &[Problem]| -> String {
-        let mut out = String::new();
-        for problem in problems {
-            out.push_str(&format!(
-                "{}: {}\n",
-                describe(&problem.path),
-                problem.message
-            ));
-            out.push_str(&format!("  {}\n", problem.label));
-            if let Some(help) = &problem.help {
-                for line in help.lines() {
-                    out.push_str(&format!("  {line}\n"));
-                }
-            }
-        }
-        out
-    };
+        .map(named)
+        .partition(|p| p.severity == Severity::Warning);
     if !problems.is_empty() {
-        let count = problems.len();
         return Err(ValuesError {
-            rendered: format!(
-                "{}found {count} problem{} in the arguments\n",
-                lines(&problems),
-                if count == 1 { "" } else { "s" }
-            ),
-            count,
+            sources: Vec::new(),
+            problems,
         });
     }
     quantities_as_strings(&mut merged);
     let values = load::to_typed(merged).map_err(|(path, message)| ValuesError {
-        rendered: format!("{}: {message}\n", describe(&path)),
-        count: 1,
+        sources: Vec::new(),
+        problems: vec![named(Problem::at_path(path, message, ""))],
     })?;
     Ok(Loaded {
         as_given,
         values,
-        warnings: lines(&warnings),
+        warnings: Warnings {
+            sources: Vec::new(),
+            problems: warnings,
+        },
     })
 }
 

@@ -53,6 +53,9 @@ pub struct Problem {
     pub spot: Option<Spot>,
     /// An error, or a warning.
     pub severity: Severity,
+    /// What the field is called where the values were not read from a file (`--region` for
+    /// `onboard`'s arguments): such a problem is shown as one line naming it, with no spot.
+    pub subject: Option<String>,
 }
 
 impl Problem {
@@ -66,6 +69,7 @@ impl Problem {
             see: None,
             spot: None,
             severity: Severity::Error,
+            subject: None,
         }
     }
 
@@ -185,19 +189,47 @@ const CONTEXT_LINES: usize = 1;
 /// Width the reports are wrapped to, whatever the terminal.
 const WIDTH: usize = 100;
 
-/// Render located problems (every `spot` set), in the order given, and count them.
+/// Render located problems (every `spot` set), in the order given, and count them; problems
+/// with a `subject` (no file behind them) as lines naming it.
 pub fn render(sources: &[Source], problems: &[Problem]) -> String {
     let count = problems.len();
-    let mut out = render_each(sources, problems);
+    let (mut out, what) = if sources.is_empty() {
+        (render_subjects(problems), "the arguments")
+    } else {
+        (render_each(sources, problems), "the values")
+    };
     out.push_str(&format!(
-        "found {count} problem{} in the values\n",
+        "found {count} problem{} in {what}\n",
         if count == 1 { "" } else { "s" }
     ));
     out
 }
 
+/// Problems of values that were not read from a file: `<subject>: <message>`, then the label
+/// and the help, indented.
+pub fn render_subjects(problems: &[Problem]) -> String {
+    let mut out = String::new();
+    for problem in problems {
+        let subject = problem
+            .subject
+            .clone()
+            .unwrap_or_else(|| problem.path.to_string());
+        out.push_str(&format!("{subject}: {}\n", problem.message));
+        if !problem.label.is_empty() {
+            out.push_str(&format!("  {}\n", problem.label));
+        }
+        for line in problem.help.iter().flat_map(|h| h.lines()) {
+            out.push_str(&format!("  {line}\n"));
+        }
+    }
+    out
+}
+
 /// Render located warnings, in the order given, and count them.
 pub fn render_warnings(sources: &[Source], warnings: &[Problem]) -> String {
+    if sources.is_empty() {
+        return render_subjects(warnings);
+    }
     let count = warnings.len();
     let mut out = render_each(sources, warnings);
     out.push_str(&format!(
