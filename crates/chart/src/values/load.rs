@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::helm_yaml::{HelmReads, helm_reads};
 use super::path::FieldPath;
 use super::report::{Problem, Span, Spot};
 
@@ -23,6 +24,10 @@ pub struct Location {
     /// What the file holds there; a mapping deep-merges with earlier files, anything else
     /// replaces what they set.
     pub kind: NodeKind,
+    /// The value is a plain scalar (no quotes, no tag, not a block scalar).
+    pub plain: bool,
+    /// The key is a plain scalar.
+    pub key_plain: bool,
 }
 
 /// The kind of YAML node at a location.
@@ -42,10 +47,25 @@ pub type PathIndex = HashMap<FieldPath, Location>;
 pub struct Document {
     /// The file's values as JSON (a mapping; an empty file is an empty mapping).
     pub value: serde_json::Value,
+    /// Problems of single values that do not stop the check (a NaN, a scalar Helm reads
+    /// differently, two keys that become one): located, and reported with what the schema
+    /// and rules find in the rest.
+    pub problems: Vec<Problem>,
 }
 
-/// Parse one source into JSON values. Problems carry their spot. The path index, a second
-/// parse, is built only when there is a problem to locate ([`index`]).
+/// What converting YAML to JSON found.
+#[derive(Debug, Default)]
+struct Found {
+    problems: Vec<Problem>,
+    /// Strings (values, or keys when `on_key`) that Helm reads as something else when they
+    /// are written plain: confirmed against the text's scalar styles.
+    suspects: Vec<(FieldPath, bool, String, HelmReads)>,
+}
+
+/// Parse one source into JSON values. A syntax error, or a file that is not a mapping, stops
+/// the check of the file (`Err`); other problems come with the document. Problems carry their
+/// spot. The path index, a second parse, is built only when there is something to locate or
+/// a scalar to look at ([`index`]).
 pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
     let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
         Ok(value) => value,
@@ -56,13 +76,15 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         problem.message = format!("invalid YAML merge key `<<`: {}", problem.message);
         return Err(vec![problem]);
     }
-    let mut problems = Vec::new();
-    let value = match to_json(yaml, &FieldPath::root(), &mut problems) {
+    let mut found = Found::default();
+    let value = match to_json(yaml, &FieldPath::root(), &mut found) {
         serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
         value => value,
     };
+    let mut fatal = false;
     if !value.is_object() {
-        problems.push(Problem::at_path(
+        fatal = true;
+        found.problems.push(Problem::at_path(
             FieldPath::root(),
             format!(
                 "the values must be a mapping of keys, found {}",
@@ -72,20 +94,57 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         ));
     }
     // Problems found while converting have no spot yet: point them into this file.
-    let index = if problems.is_empty() {
+    let index = if found.problems.is_empty() && found.suspects.is_empty() {
         PathIndex::default()
     } else {
         index(text)
     };
+    for (path, on_key, text, helm) in std::mem::take(&mut found.suspects) {
+        let plain = index
+            .get(&path)
+            .is_some_and(|l| if on_key { l.key_plain } else { l.plain });
+        if plain {
+            found.problems.push(read_differently(path, on_key, &text, helm));
+        }
+    }
+    let mut problems = found.problems;
     for problem in &mut problems {
         if problem.spot.is_none() {
             problem.spot = Some(spot_in(file, &index, &problem.path, problem.on_key));
         }
     }
-    if problems.is_empty() {
-        Ok(Document { value })
-    } else {
+    if fatal {
         Err(problems)
+    } else {
+        Ok(Document { value, problems })
+    }
+}
+
+/// A plain scalar that Helm (YAML 1.1 rules) reads as another value than we do.
+fn read_differently(path: FieldPath, on_key: bool, text: &str, helm: HelmReads) -> Problem {
+    let what = if on_key { "key" } else { "value" };
+    let quoted = serde_json::Value::String(text.to_owned()).to_string();
+    let help = match helm {
+        HelmReads::Bool(b) => format!(
+            "quote it (`{quoted}`) if you mean the text; write `{b}` if you mean the boolean"
+        ),
+        HelmReads::Null => format!("quote it (`{quoted}`) if you mean the text; write `null` for null"),
+        _ => format!(
+            "quote it (`{quoted}`) if you mean the text; write the number in decimal without `_` or a leading `0`"
+        ),
+    };
+    Problem {
+        on_key,
+        ..Problem::at_path(
+            path,
+            format!(
+                "the plain {what} {} is {} for Helm, which reads values with YAML 1.1 rules",
+                quote(text),
+                helm.describe()
+            ),
+            "Helm reads this differently",
+        )
+        .with_help(Some(help))
     }
 }
 
@@ -113,6 +172,18 @@ pub fn spot_in(file: usize, index: &PathIndex, path: &FieldPath, on_key: bool) -
 
 fn syntax_problem(file: usize, text: &str, error: &serde_yaml::Error) -> Problem {
     let full = error.to_string();
+    if let Some(span) = duplicate_key(text, &full) {
+        let key = &text[span.offset..span.offset + span.len];
+        return Problem {
+            spot: Some(Spot { file, span }),
+            ..Problem::at_path(
+                FieldPath::root(),
+                format!("invalid YAML: the key {} appears twice in one mapping", quote(key)),
+                "the second one is here",
+            )
+            .with_help(Some("keep one of the two keys".to_owned()))
+        };
+    }
     let offset = error
         .location()
         .map(|l| byte_offset_of(text, l.line(), l.column()))
@@ -188,11 +259,7 @@ pub fn quote(s: &str) -> String {
     }
 }
 
-fn to_json(
-    value: serde_yaml::Value,
-    path: &FieldPath,
-    problems: &mut Vec<Problem>,
-) -> serde_json::Value {
+fn to_json(value: serde_yaml::Value, path: &FieldPath, found: &mut Found) -> serde_json::Value {
     use serde_yaml::Value as Y;
     match value {
         Y::Null => serde_json::Value::Null,
@@ -206,33 +273,48 @@ fn to_json(
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 serde_json::Number::from_f64(f).map_or_else(
                     || {
-                        problems.push(Problem::at_path(
+                        found.problems.push(Problem::at_path(
                             path.clone(),
                             format!("`{n}` is not a finite number"),
                             "infinity and NaN are not allowed",
                         ));
-                        serde_json::Value::Null
+                        // Stands in for the value so the rest is still checked.
+                        serde_json::Value::String(n.to_string())
                     },
                     serde_json::Value::Number,
                 )
             }
         }
-        Y::String(s) => serde_json::Value::String(s),
+        Y::String(s) => {
+            let helm = helm_reads(&s);
+            if helm != HelmReads::Str {
+                found.suspects.push((path.clone(), false, s.clone(), helm));
+            }
+            serde_json::Value::String(s)
+        }
         Y::Sequence(items) => items
             .into_iter()
             .enumerate()
-            .map(|(n, item)| to_json(item, &path.index(n), problems))
+            .map(|(n, item)| to_json(item, &path.index(n), found))
             .collect(),
         Y::Mapping(mapping) => {
             let mut object = serde_json::Map::new();
             for (key, item) in mapping {
                 let key = match key {
-                    Y::String(s) => s,
+                    Y::String(s) => {
+                        let helm = helm_reads(&s);
+                        if helm != HelmReads::Str {
+                            found
+                                .suspects
+                                .push((path.key(&s), true, s.clone(), helm));
+                        }
+                        s
+                    }
                     Y::Bool(b) => b.to_string(),
                     Y::Number(n) => n.to_string(),
                     Y::Null => "null".to_owned(),
                     Y::Sequence(_) | Y::Mapping(_) | Y::Tagged(_) => {
-                        problems.push(Problem::at_path(
+                        found.problems.push(Problem::at_path(
                             path.clone(),
                             "a mapping key must be a plain value, not a list or mapping".to_owned(),
                             "this mapping has a complex key",
@@ -240,30 +322,76 @@ fn to_json(
                         continue;
                     }
                 };
-                let item = to_json(item, &path.key(&key), problems);
+                let item = to_json(item, &path.key(&key), found);
+                if object.contains_key(&key) {
+                    found.problems.push(Problem {
+                        on_key: true,
+                        ..Problem::at_path(
+                            path.key(&key),
+                            format!(
+                                "two keys of this mapping are both {} once read (as Helm and JSON read keys, `1` is `\"1\"` and `true` is `\"true\"`)",
+                                quote(&key)
+                            ),
+                            "this key repeats an earlier one",
+                        )
+                        .with_help(Some("keep one of the two keys".to_owned()))
+                    });
+                }
                 object.insert(key, item);
             }
             serde_json::Value::Object(object)
         }
-        // Tags such as `!!str` carry no meaning for the values: keep the tagged value.
-        Y::Tagged(tagged) => to_json(tagged.value, path, problems),
+        // `!!str` and the other core tags are resolved by serde_yaml; any other tag (`!!binary`,
+        // `!custom`) Helm decodes or drops in its own way.
+        Y::Tagged(tagged) => {
+            found.problems.push(
+                Problem::at_path(
+                    path.clone(),
+                    format!(
+                        "the tag `{}` is not allowed: Helm reads tagged values differently",
+                        tagged.tag
+                    ),
+                    "a tagged value",
+                )
+                .with_help(Some("remove the tag and write the value itself".to_owned())),
+            );
+            to_json(tagged.value, path, found)
+        }
     }
 }
 
 /// Build the path index of a YAML text. If the text does not parse, the index holds what was
 /// seen before the error (serde_yaml reports the error itself).
 pub fn index(text: &str) -> PathIndex {
+    index_builder(text).index
+}
+
+fn index_builder(text: &str) -> IndexBuilder<'_> {
     let mut builder = IndexBuilder {
         text,
         bytes: ByteCursor::default(),
         stack: Vec::new(),
         index: PathIndex::new(),
         skip_depth: 0,
+        duplicates: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     // On a syntax error the partial index is still useful.
     let _ = parser.load(&mut builder, false);
-    builder.index
+    builder
+}
+
+/// The key that repeats an earlier one, for serde_yaml's `duplicate entry with key "k"`
+/// (which it reports where the mapping starts): the first repeated key written `k`.
+fn duplicate_key(text: &str, message: &str) -> Option<Span> {
+    let key = message
+        .strip_prefix("duplicate entry with key ")
+        .and_then(|rest| rest.split(" at line ").next())?;
+    let key: String = serde_json::from_str(key).unwrap_or_else(|_| key.to_owned());
+    index_builder(text).duplicates.into_iter().find(|span| {
+        let written = &text[span.offset..span.offset + span.len];
+        written == key || written.trim_matches(['"', '\'']) == key
+    })
 }
 
 /// Converts the parser's character indices to byte offsets, moving forward in one pass.
@@ -302,8 +430,8 @@ impl ByteCursor {
 enum Frame {
     Mapping {
         path: FieldPath,
-        /// The key just read and where it is, waiting for its value.
-        key: Option<(String, Span)>,
+        /// The key just read, where it is and whether it is plain, waiting for its value.
+        key: Option<(String, Span, bool)>,
         /// A complex key (a mapping or list used as key) is being skipped; skip its value too.
         skip_value: bool,
         /// No key read yet: the parser marks a block mapping after its first key, so the
@@ -323,6 +451,8 @@ struct IndexBuilder<'t> {
     index: PathIndex,
     /// Depth inside a complex key (or the value of one) being skipped.
     skip_depth: usize,
+    /// Keys that repeat an earlier key of their mapping, in the order met.
+    duplicates: Vec<Span>,
 }
 
 impl IndexBuilder<'_> {
@@ -343,7 +473,14 @@ impl IndexBuilder<'_> {
     }
 
     /// A node starts: record it under the path it is the value of (or take it as a key).
-    fn node(&mut self, kind: NodeKind, mark: Marker, scalar: Option<(&str, TScalarStyle)>) {
+    /// `plain`: a scalar with neither quotes nor a tag.
+    fn node(
+        &mut self,
+        kind: NodeKind,
+        mark: Marker,
+        scalar: Option<(&str, TScalarStyle)>,
+        plain: bool,
+    ) {
         let offset = self.bytes.byte_offset(self.text, mark.index());
         let container = matches!(kind, NodeKind::Mapping | NodeKind::Sequence);
         if self.skip_depth > 0 {
@@ -387,7 +524,7 @@ impl IndexBuilder<'_> {
                         location.column = mark.col() + 1;
                     }
                     match scalar {
-                        Some((value, _)) => *key = Some((value.to_owned(), span)),
+                        Some((value, _)) => *key = Some((value.to_owned(), span, plain)),
                         None => {
                             // A complex key: neither it nor its value can be indexed.
                             *skip_value = true;
@@ -398,19 +535,24 @@ impl IndexBuilder<'_> {
                     }
                     return;
                 }
-                Some((name, key_span)) => (path.key(&name), Some(key_span)),
+                Some((name, key_span, key_plain)) => {
+                    (path.key(&name), Some((key_span, key_plain)))
+                }
             },
         };
-        self.index.insert(
-            path.clone(),
-            Location {
-                key,
-                value: span,
-                line: mark.line(),
-                column: mark.col() + 1,
-                kind,
-            },
-        );
+        let location = Location {
+            key: key.map(|(span, _)| span),
+            value: span,
+            line: mark.line(),
+            column: mark.col() + 1,
+            kind,
+            plain,
+            key_plain: key.is_some_and(|(_, plain)| plain),
+        };
+        let previous = self.index.insert(path.clone(), location);
+        if let (Some(_), Some(key_span)) = (previous, location.key) {
+            self.duplicates.push(key_span);
+        }
         match kind {
             NodeKind::Mapping => self.stack.push(Frame::Mapping {
                 path,
@@ -444,12 +586,13 @@ fn closing_quote(line: &str, quote: char) -> usize {
 impl MarkedEventReceiver for IndexBuilder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
-            Event::Scalar(value, style, _, _) => {
-                self.node(NodeKind::Scalar, mark, Some((&value, style)));
+            Event::Scalar(value, style, _, tag) => {
+                let plain = style == TScalarStyle::Plain && tag.is_none();
+                self.node(NodeKind::Scalar, mark, Some((&value, style)), plain);
             }
-            Event::Alias(_) => self.node(NodeKind::Alias, mark, None),
-            Event::MappingStart(..) => self.node(NodeKind::Mapping, mark, None),
-            Event::SequenceStart(..) => self.node(NodeKind::Sequence, mark, None),
+            Event::Alias(_) => self.node(NodeKind::Alias, mark, None, false),
+            Event::MappingStart(..) => self.node(NodeKind::Mapping, mark, None, false),
+            Event::SequenceStart(..) => self.node(NodeKind::Sequence, mark, None, false),
             Event::MappingEnd | Event::SequenceEnd => {
                 if self.skip_depth > 0 {
                     self.skip_depth -= 1;
