@@ -67,9 +67,24 @@ struct Found {
 /// spot. The path index, a second parse, is built only when there is something to locate or
 /// a scalar to look at ([`index`]).
 pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
-    let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
-        Ok(value) => value,
-        Err(error) => return Err(vec![syntax_problem(file, text, &error)]),
+    // An integer too large for serde_yaml stops its parse: note it, stand a quoted string of
+    // the same length in for it, and parse again, so the other problems are still found.
+    let mut patched = std::borrow::Cow::Borrowed(text);
+    let mut too_large: Vec<Span> = Vec::new();
+    let mut yaml: serde_yaml::Value = loop {
+        match serde_yaml::from_str(&patched) {
+            Ok(value) => break value,
+            Err(error) => match too_large_integer(&patched, &error) {
+                Some(span) if too_large.len() < MAX_TOO_LARGE => {
+                    let placeholder = format!("\"{}\"", "x".repeat(span.len - 2));
+                    patched
+                        .to_mut()
+                        .replace_range(span.offset..span.offset + span.len, &placeholder);
+                    too_large.push(span);
+                }
+                _ => return Err(vec![syntax_problem(file, text, &error)]),
+            },
+        }
     };
     if let Err(error) = yaml.apply_merge() {
         let mut problem = syntax_problem(file, text, &error);
@@ -77,6 +92,30 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         return Err(vec![problem]);
     }
     let mut found = Found::default();
+    if !too_large.is_empty() {
+        let index = index(text);
+        for span in too_large {
+            let path = index
+                .iter()
+                .find(|(_, l)| l.value.offset == span.offset)
+                .map_or_else(FieldPath::root, |(path, _)| path.clone());
+            found.problems.push(Problem {
+                spot: Some(Spot { file, span }),
+                ..Problem::at_path(
+                    path,
+                    format!(
+                        "the integer {} is too large to be read exactly (Helm reads it as a rounded float)",
+                        quote(&text[span.offset..span.offset + span.len])
+                    ),
+                    "too large",
+                )
+                .with_help(Some(
+                    "write a number of at most 19 digits; the field's limits say what is allowed"
+                        .to_owned(),
+                ))
+            });
+        }
+    }
     let value = match to_json(yaml, &FieldPath::root(), &mut found) {
         serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
         value => value,
@@ -94,11 +133,30 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         ));
     }
     // Problems found while converting have no spot yet: point them into this file.
-    let index = if found.problems.is_empty() && found.suspects.is_empty() {
-        PathIndex::default()
-    } else {
-        index(text)
-    };
+    let (index, tagged) =
+        if found.problems.is_empty() && found.suspects.is_empty() && !text.contains('!') {
+            (PathIndex::default(), Vec::new())
+        } else {
+            let builder = index_builder(text);
+            (builder.index, builder.tagged)
+        };
+    for (path, span, tag) in tagged {
+        found.problems.push(Problem {
+            spot: Some(Spot { file, span }),
+            ..Problem::at_path(
+                path,
+                format!(
+                    "the tag {} is not allowed: Helm reads tagged values in its own way",
+                    quote(&tag)
+                ),
+                "a tagged value",
+            )
+            .with_help(Some(
+                "remove the tag and write the value itself (`!!str` is the one tag allowed)"
+                    .to_owned(),
+            ))
+        });
+    }
     for (path, on_key, text, helm) in std::mem::take(&mut found.suspects) {
         let plain = index
             .get(&path)
@@ -120,11 +178,29 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
     }
 }
 
+/// How many too-large integers are stood in for before the parse gives up.
+const MAX_TOO_LARGE: usize = 20;
+
+/// The spot of the integer serde_yaml cannot hold (`invalid type: integer `N` as u128`), when
+/// that is the error.
+fn too_large_integer(text: &str, error: &serde_yaml::Error) -> Option<Span> {
+    let message = error.to_string();
+    let (_, rest) = message.split_once("invalid type: integer `")?;
+    let (digits, _) = rest.split_once('`')?;
+    let location = error.location()?;
+    let offset = byte_offset_of(text, location.line(), location.column());
+    (digits.len() >= 2 && text[offset..].starts_with(digits)).then_some(Span {
+        offset,
+        len: digits.len(),
+    })
+}
+
 /// A plain scalar that Helm (YAML 1.1 rules) reads as another value than we do.
 fn read_differently(path: FieldPath, on_key: bool, text: &str, helm: HelmReads) -> Problem {
     let what = if on_key { "key" } else { "value" };
     let quoted = serde_json::Value::String(text.to_owned()).to_string();
     let help = match helm {
+        _ if on_key => format!("quote it (`{quoted}`)"),
         HelmReads::Bool(b) => format!(
             "quote it (`{quoted}`) if you mean the text; write `{b}` if you mean the boolean"
         ),
@@ -341,22 +417,8 @@ fn to_json(value: serde_yaml::Value, path: &FieldPath, found: &mut Found) -> ser
             }
             serde_json::Value::Object(object)
         }
-        // `!!str` and the other core tags are resolved by serde_yaml; any other tag (`!!binary`,
-        // `!custom`) Helm decodes or drops in its own way.
-        Y::Tagged(tagged) => {
-            found.problems.push(
-                Problem::at_path(
-                    path.clone(),
-                    format!(
-                        "the tag `{}` is not allowed: Helm reads tagged values differently",
-                        tagged.tag
-                    ),
-                    "a tagged value",
-                )
-                .with_help(Some("remove the tag and write the value itself".to_owned())),
-            );
-            to_json(tagged.value, path, found)
-        }
+        // Tags are refused from the text's index (`parse`); keep the tagged value meanwhile.
+        Y::Tagged(tagged) => to_json(tagged.value, path, found),
     }
 }
 
@@ -374,6 +436,7 @@ fn index_builder(text: &str) -> IndexBuilder<'_> {
         index: PathIndex::new(),
         skip_depth: 0,
         duplicates: Vec::new(),
+        tagged: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     // On a syntax error the partial index is still useful.
@@ -384,9 +447,8 @@ fn index_builder(text: &str) -> IndexBuilder<'_> {
 /// The key that repeats an earlier one, for serde_yaml's `duplicate entry with key "k"`
 /// (which it reports where the mapping starts): the first repeated key written `k`.
 fn duplicate_key(text: &str, message: &str) -> Option<Span> {
-    let key = message
-        .strip_prefix("duplicate entry with key ")
-        .and_then(|rest| rest.split(" at line ").next())?;
+    let (_, rest) = message.split_once("duplicate entry with key ")?;
+    let key = rest.split(" at line ").next()?;
     let key: String = serde_json::from_str(key).unwrap_or_else(|_| key.to_owned());
     index_builder(text).duplicates.into_iter().find(|span| {
         let written = &text[span.offset..span.offset + span.len];
@@ -453,6 +515,8 @@ struct IndexBuilder<'t> {
     skip_depth: usize,
     /// Keys that repeat an earlier key of their mapping, in the order met.
     duplicates: Vec<Span>,
+    /// Values with a tag other than `!!str`: their path, spot and tag.
+    tagged: Vec<(FieldPath, Span, String)>,
 }
 
 impl IndexBuilder<'_> {
@@ -480,6 +544,7 @@ impl IndexBuilder<'_> {
         mark: Marker,
         scalar: Option<(&str, TScalarStyle)>,
         plain: bool,
+        tag: Option<String>,
     ) {
         let offset = self.bytes.byte_offset(self.text, mark.index());
         let container = matches!(kind, NodeKind::Mapping | NodeKind::Sequence);
@@ -549,6 +614,9 @@ impl IndexBuilder<'_> {
             plain,
             key_plain: key.is_some_and(|(_, plain)| plain),
         };
+        if let Some(tag) = tag {
+            self.tagged.push((path.clone(), span, tag));
+        }
         let previous = self.index.insert(path.clone(), location);
         if let (Some(_), Some(key_span)) = (previous, location.key) {
             self.duplicates.push(key_span);
@@ -583,16 +651,34 @@ fn closing_quote(line: &str, quote: char) -> usize {
     line.len()
 }
 
+/// A tag other than `!!str`, as written (`!!binary`, `!custom`).
+fn refused_tag(tag: Option<&yaml_rust2::parser::Tag>) -> Option<String> {
+    let tag = tag?;
+    let core = tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:";
+    match (core, tag.suffix.as_str()) {
+        (true, "str") => None,
+        (true, suffix) => Some(format!("!!{suffix}")),
+        (false, suffix) => Some(format!("{}{suffix}", tag.handle)),
+    }
+}
+
 impl MarkedEventReceiver for IndexBuilder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
             Event::Scalar(value, style, _, tag) => {
                 let plain = style == TScalarStyle::Plain && tag.is_none();
-                self.node(NodeKind::Scalar, mark, Some((&value, style)), plain);
+                let tag = refused_tag(tag.as_ref());
+                self.node(NodeKind::Scalar, mark, Some((&value, style)), plain, tag);
             }
-            Event::Alias(_) => self.node(NodeKind::Alias, mark, None, false),
-            Event::MappingStart(..) => self.node(NodeKind::Mapping, mark, None, false),
-            Event::SequenceStart(..) => self.node(NodeKind::Sequence, mark, None, false),
+            Event::Alias(_) => self.node(NodeKind::Alias, mark, None, false, None),
+            Event::MappingStart(_, tag) => {
+                let tag = refused_tag(tag.as_ref());
+                self.node(NodeKind::Mapping, mark, None, false, tag);
+            }
+            Event::SequenceStart(_, tag) => {
+                let tag = refused_tag(tag.as_ref());
+                self.node(NodeKind::Sequence, mark, None, false, tag);
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 if self.skip_depth > 0 {
                     self.skip_depth -= 1;
