@@ -260,14 +260,29 @@ fn syntax_problem(file: usize, text: &str, error: &serde_yaml::Error) -> Problem
             .with_help(Some("keep one of the two keys".to_owned()))
         };
     }
-    let offset = error
-        .location()
-        .map(|l| byte_offset_of(text, l.line(), l.column()))
+    // The reader's own errors (a control character) say `at position N`, N in characters,
+    // and their location is the start of the file.
+    let position = full
+        .rsplit_once(" at position ")
+        .and_then(|(_, n)| n.parse::<usize>().ok())
+        .map(|n| text.char_indices().nth(n).map_or(text.len(), |(b, _)| b));
+    let offset = position
+        .or_else(|| {
+            error
+                .location()
+                .map(|l| byte_offset_of(text, l.line(), l.column()))
+        })
         .unwrap_or(0);
+    let full = match full.rsplit_once(" at position ") {
+        Some((problem, _)) if position.is_some() => problem.to_owned(),
+        _ => full,
+    };
     let message = syntax_message(&full);
     let len = usize::from(offset < text.len());
     let label = if text[offset..].starts_with('\t') {
         "a tab: YAML is indented with spaces only"
+    } else if text[offset..].starts_with(|c: char| c.is_control()) {
+        "a control character: write it as an escape (`\\u001b`) in a double-quoted string"
     } else {
         "the YAML parser stopped here"
     };

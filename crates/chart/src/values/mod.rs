@@ -22,7 +22,7 @@ mod validate;
 
 pub use model::Values;
 pub use path::FieldPath;
-pub use report::{Problem, Severity, Span, Spot};
+pub use report::{Problem, Severity, Span, Spot, escape_controls};
 
 use report::Lines;
 
