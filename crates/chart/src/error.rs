@@ -12,6 +12,21 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A values file is larger than any values file needs to be.
+    #[error(
+        "values file {path} is larger than {} MiB, the most ecr-chart reads: values files are small, check that this is the right file",
+        limit / (1024 * 1024)
+    )]
+    ValuesTooLarge { path: PathBuf, limit: u64 },
+    /// A values file is not UTF-8 text.
+    #[error(
+        "values file {path} is not UTF-8 text: invalid byte at line {line} column {column}: save it as UTF-8"
+    )]
+    ValuesNotUtf8 {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+    },
     /// The values are invalid; it holds every problem, and its message renders them.
     #[error("{0}")]
     Values(#[from] crate::values::ValuesError),
@@ -63,6 +78,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::ReadValues { .. }
+            | Error::ValuesTooLarge { .. }
+            | Error::ValuesNotUtf8 { .. }
             | Error::Values(_)
             | Error::ChartDirTaken { .. }
             | Error::Sentinel

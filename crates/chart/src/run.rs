@@ -67,10 +67,11 @@ fn load(args: &ValuesArgs) -> Result<Values, Error> {
     Ok(loaded.values)
 }
 
-/// Print warnings about the values (rendered with their file, line and caret) to stderr.
+/// Print warnings about the values (rendered with their file, line and caret) to stderr. A
+/// stderr that cannot be written (closed, full) loses them but changes nothing else.
 fn warn(warnings: &values::Warnings) {
     if !warnings.is_empty() {
-        eprint!("{warnings}");
+        let _ = write!(std::io::stderr().lock(), "{warnings}");
     }
 }
 
@@ -85,18 +86,42 @@ fn sources(args: &ValuesArgs) -> Result<Vec<Source>, Error> {
     args.files.iter().map(|path| read(path)).collect()
 }
 
+/// The most a values file may hold: far more than any values file needs, little enough that
+/// `-f /dev/zero` or an endless stdin is refused before it fills the memory.
+pub const MAX_VALUES_BYTES: u64 = 4 * 1024 * 1024;
+
 fn read(path: &Path) -> Result<Source, Error> {
     let fail = |source| Error::ReadValues {
         path: path.to_path_buf(),
         source,
     };
-    let text = if path.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(fail)?;
-        text
-    } else {
-        std::fs::read_to_string(path).map_err(fail)?
+    let mut bytes = Vec::new();
+    let limited = |reader: &mut dyn Read, bytes: &mut Vec<u8>| {
+        reader.take(MAX_VALUES_BYTES + 1).read_to_end(bytes)
     };
+    if path.as_os_str() == "-" {
+        limited(&mut std::io::stdin().lock(), &mut bytes).map_err(fail)?;
+    } else {
+        let mut file = std::fs::File::open(path).map_err(fail)?;
+        limited(&mut file, &mut bytes).map_err(fail)?;
+    }
+    if bytes.len() as u64 > MAX_VALUES_BYTES {
+        return Err(Error::ValuesTooLarge {
+            path: path.to_path_buf(),
+            limit: MAX_VALUES_BYTES,
+        });
+    }
+    let text = String::from_utf8(bytes).map_err(|error| {
+        let valid = &error.as_bytes()[..error.utf8_error().valid_up_to()];
+        // Everything before the bad byte is valid UTF-8.
+        let before = std::str::from_utf8(valid).unwrap_or_default();
+        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+        Error::ValuesNotUtf8 {
+            path: path.to_path_buf(),
+            line: before.matches('\n').count() + 1,
+            column: before[line_start..].chars().count() + 1,
+        }
+    })?;
     Ok(Source {
         name: path.display().to_string(),
         text,

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+use super::helm_yaml::{HelmReads, helm_reads};
 use super::path::FieldPath;
 use super::report::{Problem, Span, Spot};
 
@@ -23,6 +24,10 @@ pub struct Location {
     /// What the file holds there; a mapping deep-merges with earlier files, anything else
     /// replaces what they set.
     pub kind: NodeKind,
+    /// The value is a plain scalar (no quotes, no tag, not a block scalar).
+    pub plain: bool,
+    /// The key is a plain scalar.
+    pub key_plain: bool,
 }
 
 /// The kind of YAML node at a location.
@@ -42,27 +47,83 @@ pub type PathIndex = HashMap<FieldPath, Location>;
 pub struct Document {
     /// The file's values as JSON (a mapping; an empty file is an empty mapping).
     pub value: serde_json::Value,
+    /// Problems of single values that do not stop the check (a NaN, a scalar Helm reads
+    /// differently, two keys that become one): located, and reported with what the schema
+    /// and rules find in the rest.
+    pub problems: Vec<Problem>,
 }
 
-/// Parse one source into JSON values. Problems carry their spot. The path index, a second
-/// parse, is built only when there is a problem to locate ([`index`]).
+/// What converting YAML to JSON found.
+#[derive(Debug, Default)]
+struct Found {
+    problems: Vec<Problem>,
+    /// Strings (values, or keys when `on_key`) that Helm reads as something else when they
+    /// are written plain: confirmed against the text's scalar styles.
+    suspects: Vec<(FieldPath, bool, String, HelmReads)>,
+}
+
+/// Parse one source into JSON values. A syntax error, or a file that is not a mapping, stops
+/// the check of the file (`Err`); other problems come with the document. Problems carry their
+/// spot. The path index, a second parse, is built only when there is something to locate or
+/// a scalar to look at ([`index`]).
 pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
-    let mut yaml: serde_yaml::Value = match serde_yaml::from_str(text) {
-        Ok(value) => value,
-        Err(error) => return Err(vec![syntax_problem(file, text, &error)]),
+    // An integer too large for serde_yaml stops its parse: note it, stand a quoted string of
+    // the same length in for it, and parse again, so the other problems are still found.
+    let mut patched = std::borrow::Cow::Borrowed(text);
+    let mut too_large: Vec<Span> = Vec::new();
+    let mut yaml: serde_yaml::Value = loop {
+        match serde_yaml::from_str(&patched) {
+            Ok(value) => break value,
+            Err(error) => match too_large_integer(&patched, &error) {
+                Some(span) if too_large.len() < MAX_TOO_LARGE => {
+                    let placeholder = format!("\"{}\"", "x".repeat(span.len - 2));
+                    patched
+                        .to_mut()
+                        .replace_range(span.offset..span.offset + span.len, &placeholder);
+                    too_large.push(span);
+                }
+                _ => return Err(vec![syntax_problem(file, text, &error)]),
+            },
+        }
     };
     if let Err(error) = yaml.apply_merge() {
         let mut problem = syntax_problem(file, text, &error);
         problem.message = format!("invalid YAML merge key `<<`: {}", problem.message);
         return Err(vec![problem]);
     }
-    let mut problems = Vec::new();
-    let value = match to_json(yaml, &FieldPath::root(), &mut problems) {
+    let mut found = Found::default();
+    if !too_large.is_empty() {
+        let index = index(text);
+        for span in too_large {
+            let path = index
+                .iter()
+                .find(|(_, l)| l.value.offset == span.offset)
+                .map_or_else(FieldPath::root, |(path, _)| path.clone());
+            found.problems.push(Problem {
+                spot: Some(Spot { file, span }),
+                ..Problem::at_path(
+                    path,
+                    format!(
+                        "the integer {} is too large to be read exactly (Helm reads it as a rounded float)",
+                        quote(&text[span.offset..span.offset + span.len])
+                    ),
+                    "too large",
+                )
+                .with_help(Some(
+                    "write a number of at most 19 digits; the field's limits say what is allowed"
+                        .to_owned(),
+                ))
+            });
+        }
+    }
+    let value = match to_json(yaml, &FieldPath::root(), &mut found) {
         serde_json::Value::Null => serde_json::Value::Object(serde_json::Map::new()),
         value => value,
     };
+    let mut fatal = false;
     if !value.is_object() {
-        problems.push(Problem::at_path(
+        fatal = true;
+        found.problems.push(Problem::at_path(
             FieldPath::root(),
             format!(
                 "the values must be a mapping of keys, found {}",
@@ -72,20 +133,94 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         ));
     }
     // Problems found while converting have no spot yet: point them into this file.
-    let index = if problems.is_empty() {
-        PathIndex::default()
-    } else {
-        index(text)
-    };
+    let (index, tagged) =
+        if found.problems.is_empty() && found.suspects.is_empty() && !text.contains('!') {
+            (PathIndex::default(), Vec::new())
+        } else {
+            let builder = index_builder(text);
+            (builder.index, builder.tagged)
+        };
+    for (path, span, tag) in tagged {
+        found.problems.push(Problem {
+            spot: Some(Spot { file, span }),
+            ..Problem::at_path(
+                path,
+                format!(
+                    "the tag {} is not allowed: Helm reads tagged values in its own way",
+                    quote(&tag)
+                ),
+                "a tagged value",
+            )
+            .with_help(Some(
+                "remove the tag and write the value itself (`!!str` is the one tag allowed)"
+                    .to_owned(),
+            ))
+        });
+    }
+    for (path, on_key, text, helm) in std::mem::take(&mut found.suspects) {
+        let plain = index
+            .get(&path)
+            .is_some_and(|l| if on_key { l.key_plain } else { l.plain });
+        if plain {
+            found.problems.push(read_differently(path, on_key, &text, helm));
+        }
+    }
+    let mut problems = found.problems;
     for problem in &mut problems {
         if problem.spot.is_none() {
             problem.spot = Some(spot_in(file, &index, &problem.path, problem.on_key));
         }
     }
-    if problems.is_empty() {
-        Ok(Document { value })
-    } else {
+    if fatal {
         Err(problems)
+    } else {
+        Ok(Document { value, problems })
+    }
+}
+
+/// How many too-large integers are stood in for before the parse gives up.
+const MAX_TOO_LARGE: usize = 20;
+
+/// The spot of the integer serde_yaml cannot hold (`invalid type: integer `N` as u128`), when
+/// that is the error.
+fn too_large_integer(text: &str, error: &serde_yaml::Error) -> Option<Span> {
+    let message = error.to_string();
+    let (_, rest) = message.split_once("invalid type: integer `")?;
+    let (digits, _) = rest.split_once('`')?;
+    let location = error.location()?;
+    let offset = byte_offset_of(text, location.line(), location.column());
+    (digits.len() >= 2 && text[offset..].starts_with(digits)).then_some(Span {
+        offset,
+        len: digits.len(),
+    })
+}
+
+/// A plain scalar that Helm (YAML 1.1 rules) reads as another value than we do.
+fn read_differently(path: FieldPath, on_key: bool, text: &str, helm: HelmReads) -> Problem {
+    let what = if on_key { "key" } else { "value" };
+    let quoted = serde_json::Value::String(text.to_owned()).to_string();
+    let help = match helm {
+        _ if on_key => format!("quote it (`{quoted}`)"),
+        HelmReads::Bool(b) => format!(
+            "quote it (`{quoted}`) if you mean the text; write `{b}` if you mean the boolean"
+        ),
+        HelmReads::Null => format!("quote it (`{quoted}`) if you mean the text; write `null` for null"),
+        _ => format!(
+            "quote it (`{quoted}`) if you mean the text; write the number in decimal without `_` or a leading `0`"
+        ),
+    };
+    Problem {
+        on_key,
+        ..Problem::at_path(
+            path,
+            format!(
+                "the plain {what} {} is {} for Helm, which reads values with YAML 1.1 rules",
+                quote(text),
+                helm.describe()
+            ),
+            "Helm reads this differently",
+        )
+        .with_help(Some(help))
     }
 }
 
@@ -113,14 +248,41 @@ pub fn spot_in(file: usize, index: &PathIndex, path: &FieldPath, on_key: bool) -
 
 fn syntax_problem(file: usize, text: &str, error: &serde_yaml::Error) -> Problem {
     let full = error.to_string();
-    let offset = error
-        .location()
-        .map(|l| byte_offset_of(text, l.line(), l.column()))
+    if let Some(span) = duplicate_key(text, &full) {
+        let key = &text[span.offset..span.offset + span.len];
+        return Problem {
+            spot: Some(Spot { file, span }),
+            ..Problem::at_path(
+                FieldPath::root(),
+                format!("invalid YAML: the key {} appears twice in one mapping", quote(key)),
+                "the second one is here",
+            )
+            .with_help(Some("keep one of the two keys".to_owned()))
+        };
+    }
+    // The reader's own errors (a control character) say `at position N`, N in characters,
+    // and their location is the start of the file.
+    let position = full
+        .rsplit_once(" at position ")
+        .and_then(|(_, n)| n.parse::<usize>().ok())
+        .map(|n| text.char_indices().nth(n).map_or(text.len(), |(b, _)| b));
+    let offset = position
+        .or_else(|| {
+            error
+                .location()
+                .map(|l| byte_offset_of(text, l.line(), l.column()))
+        })
         .unwrap_or(0);
+    let full = match full.rsplit_once(" at position ") {
+        Some((problem, _)) if position.is_some() => problem.to_owned(),
+        _ => full,
+    };
     let message = syntax_message(&full);
     let len = usize::from(offset < text.len());
     let label = if text[offset..].starts_with('\t') {
         "a tab: YAML is indented with spaces only"
+    } else if text[offset..].starts_with(|c: char| c.is_control()) {
+        "a control character: write it as an escape (`\\u001b`) in a double-quoted string"
     } else {
         "the YAML parser stopped here"
     };
@@ -188,11 +350,7 @@ pub fn quote(s: &str) -> String {
     }
 }
 
-fn to_json(
-    value: serde_yaml::Value,
-    path: &FieldPath,
-    problems: &mut Vec<Problem>,
-) -> serde_json::Value {
+fn to_json(value: serde_yaml::Value, path: &FieldPath, found: &mut Found) -> serde_json::Value {
     use serde_yaml::Value as Y;
     match value {
         Y::Null => serde_json::Value::Null,
@@ -206,33 +364,48 @@ fn to_json(
                 let f = n.as_f64().unwrap_or(f64::NAN);
                 serde_json::Number::from_f64(f).map_or_else(
                     || {
-                        problems.push(Problem::at_path(
+                        found.problems.push(Problem::at_path(
                             path.clone(),
                             format!("`{n}` is not a finite number"),
                             "infinity and NaN are not allowed",
                         ));
-                        serde_json::Value::Null
+                        // Stands in for the value so the rest is still checked.
+                        serde_json::Value::String(n.to_string())
                     },
                     serde_json::Value::Number,
                 )
             }
         }
-        Y::String(s) => serde_json::Value::String(s),
+        Y::String(s) => {
+            let helm = helm_reads(&s);
+            if helm != HelmReads::Str {
+                found.suspects.push((path.clone(), false, s.clone(), helm));
+            }
+            serde_json::Value::String(s)
+        }
         Y::Sequence(items) => items
             .into_iter()
             .enumerate()
-            .map(|(n, item)| to_json(item, &path.index(n), problems))
+            .map(|(n, item)| to_json(item, &path.index(n), found))
             .collect(),
         Y::Mapping(mapping) => {
             let mut object = serde_json::Map::new();
             for (key, item) in mapping {
                 let key = match key {
-                    Y::String(s) => s,
+                    Y::String(s) => {
+                        let helm = helm_reads(&s);
+                        if helm != HelmReads::Str {
+                            found
+                                .suspects
+                                .push((path.key(&s), true, s.clone(), helm));
+                        }
+                        s
+                    }
                     Y::Bool(b) => b.to_string(),
                     Y::Number(n) => n.to_string(),
                     Y::Null => "null".to_owned(),
                     Y::Sequence(_) | Y::Mapping(_) | Y::Tagged(_) => {
-                        problems.push(Problem::at_path(
+                        found.problems.push(Problem::at_path(
                             path.clone(),
                             "a mapping key must be a plain value, not a list or mapping".to_owned(),
                             "this mapping has a complex key",
@@ -240,30 +413,62 @@ fn to_json(
                         continue;
                     }
                 };
-                let item = to_json(item, &path.key(&key), problems);
+                let item = to_json(item, &path.key(&key), found);
+                if object.contains_key(&key) {
+                    found.problems.push(Problem {
+                        on_key: true,
+                        ..Problem::at_path(
+                            path.key(&key),
+                            format!(
+                                "two keys of this mapping are both {} once read (as Helm and JSON read keys, `1` is `\"1\"` and `true` is `\"true\"`)",
+                                quote(&key)
+                            ),
+                            "this key repeats an earlier one",
+                        )
+                        .with_help(Some("keep one of the two keys".to_owned()))
+                    });
+                }
                 object.insert(key, item);
             }
             serde_json::Value::Object(object)
         }
-        // Tags such as `!!str` carry no meaning for the values: keep the tagged value.
-        Y::Tagged(tagged) => to_json(tagged.value, path, problems),
+        // Tags are refused from the text's index (`parse`); keep the tagged value meanwhile.
+        Y::Tagged(tagged) => to_json(tagged.value, path, found),
     }
 }
 
 /// Build the path index of a YAML text. If the text does not parse, the index holds what was
 /// seen before the error (serde_yaml reports the error itself).
 pub fn index(text: &str) -> PathIndex {
+    index_builder(text).index
+}
+
+fn index_builder(text: &str) -> IndexBuilder<'_> {
     let mut builder = IndexBuilder {
         text,
         bytes: ByteCursor::default(),
         stack: Vec::new(),
         index: PathIndex::new(),
         skip_depth: 0,
+        duplicates: Vec::new(),
+        tagged: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
     // On a syntax error the partial index is still useful.
     let _ = parser.load(&mut builder, false);
-    builder.index
+    builder
+}
+
+/// The key that repeats an earlier one, for serde_yaml's `duplicate entry with key "k"`
+/// (which it reports where the mapping starts): the first repeated key written `k`.
+fn duplicate_key(text: &str, message: &str) -> Option<Span> {
+    let (_, rest) = message.split_once("duplicate entry with key ")?;
+    let key = rest.split(" at line ").next()?;
+    let key: String = serde_json::from_str(key).unwrap_or_else(|_| key.to_owned());
+    index_builder(text).duplicates.into_iter().find(|span| {
+        let written = &text[span.offset..span.offset + span.len];
+        written == key || written.trim_matches(['"', '\'']) == key
+    })
 }
 
 /// Converts the parser's character indices to byte offsets, moving forward in one pass.
@@ -302,8 +507,8 @@ impl ByteCursor {
 enum Frame {
     Mapping {
         path: FieldPath,
-        /// The key just read and where it is, waiting for its value.
-        key: Option<(String, Span)>,
+        /// The key just read, where it is and whether it is plain, waiting for its value.
+        key: Option<(String, Span, bool)>,
         /// A complex key (a mapping or list used as key) is being skipped; skip its value too.
         skip_value: bool,
         /// No key read yet: the parser marks a block mapping after its first key, so the
@@ -323,6 +528,10 @@ struct IndexBuilder<'t> {
     index: PathIndex,
     /// Depth inside a complex key (or the value of one) being skipped.
     skip_depth: usize,
+    /// Keys that repeat an earlier key of their mapping, in the order met.
+    duplicates: Vec<Span>,
+    /// Values with a tag other than `!!str`: their path, spot and tag.
+    tagged: Vec<(FieldPath, Span, String)>,
 }
 
 impl IndexBuilder<'_> {
@@ -343,7 +552,15 @@ impl IndexBuilder<'_> {
     }
 
     /// A node starts: record it under the path it is the value of (or take it as a key).
-    fn node(&mut self, kind: NodeKind, mark: Marker, scalar: Option<(&str, TScalarStyle)>) {
+    /// `plain`: a scalar with neither quotes nor a tag.
+    fn node(
+        &mut self,
+        kind: NodeKind,
+        mark: Marker,
+        scalar: Option<(&str, TScalarStyle)>,
+        plain: bool,
+        tag: Option<String>,
+    ) {
         let offset = self.bytes.byte_offset(self.text, mark.index());
         let container = matches!(kind, NodeKind::Mapping | NodeKind::Sequence);
         if self.skip_depth > 0 {
@@ -387,7 +604,7 @@ impl IndexBuilder<'_> {
                         location.column = mark.col() + 1;
                     }
                     match scalar {
-                        Some((value, _)) => *key = Some((value.to_owned(), span)),
+                        Some((value, _)) => *key = Some((value.to_owned(), span, plain)),
                         None => {
                             // A complex key: neither it nor its value can be indexed.
                             *skip_value = true;
@@ -398,19 +615,27 @@ impl IndexBuilder<'_> {
                     }
                     return;
                 }
-                Some((name, key_span)) => (path.key(&name), Some(key_span)),
+                Some((name, key_span, key_plain)) => {
+                    (path.key(&name), Some((key_span, key_plain)))
+                }
             },
         };
-        self.index.insert(
-            path.clone(),
-            Location {
-                key,
-                value: span,
-                line: mark.line(),
-                column: mark.col() + 1,
-                kind,
-            },
-        );
+        let location = Location {
+            key: key.map(|(span, _)| span),
+            value: span,
+            line: mark.line(),
+            column: mark.col() + 1,
+            kind,
+            plain,
+            key_plain: key.is_some_and(|(_, plain)| plain),
+        };
+        if let Some(tag) = tag {
+            self.tagged.push((path.clone(), span, tag));
+        }
+        let previous = self.index.insert(path.clone(), location);
+        if let (Some(_), Some(key_span)) = (previous, location.key) {
+            self.duplicates.push(key_span);
+        }
         match kind {
             NodeKind::Mapping => self.stack.push(Frame::Mapping {
                 path,
@@ -441,15 +666,34 @@ fn closing_quote(line: &str, quote: char) -> usize {
     line.len()
 }
 
+/// A tag other than `!!str`, as written (`!!binary`, `!custom`).
+fn refused_tag(tag: Option<&yaml_rust2::parser::Tag>) -> Option<String> {
+    let tag = tag?;
+    let core = tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:";
+    match (core, tag.suffix.as_str()) {
+        (true, "str") => None,
+        (true, suffix) => Some(format!("!!{suffix}")),
+        (false, suffix) => Some(format!("{}{suffix}", tag.handle)),
+    }
+}
+
 impl MarkedEventReceiver for IndexBuilder<'_> {
     fn on_event(&mut self, event: Event, mark: Marker) {
         match event {
-            Event::Scalar(value, style, _, _) => {
-                self.node(NodeKind::Scalar, mark, Some((&value, style)));
+            Event::Scalar(value, style, _, tag) => {
+                let plain = style == TScalarStyle::Plain && tag.is_none();
+                let tag = refused_tag(tag.as_ref());
+                self.node(NodeKind::Scalar, mark, Some((&value, style)), plain, tag);
             }
-            Event::Alias(_) => self.node(NodeKind::Alias, mark, None),
-            Event::MappingStart(..) => self.node(NodeKind::Mapping, mark, None),
-            Event::SequenceStart(..) => self.node(NodeKind::Sequence, mark, None),
+            Event::Alias(_) => self.node(NodeKind::Alias, mark, None, false, None),
+            Event::MappingStart(_, tag) => {
+                let tag = refused_tag(tag.as_ref());
+                self.node(NodeKind::Mapping, mark, None, false, tag);
+            }
+            Event::SequenceStart(_, tag) => {
+                let tag = refused_tag(tag.as_ref());
+                self.node(NodeKind::Sequence, mark, None, false, tag);
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 if self.skip_depth > 0 {
                     self.skip_depth -= 1;

@@ -9,6 +9,7 @@
 //! line prints them.
 
 mod checks;
+mod helm_yaml;
 mod load;
 mod merge;
 pub mod model;
@@ -21,7 +22,7 @@ mod validate;
 
 pub use model::Values;
 pub use path::FieldPath;
-pub use report::{Problem, Severity, Span, Spot};
+pub use report::{Problem, Severity, Span, Spot, escape_controls};
 
 use report::Lines;
 
@@ -130,20 +131,30 @@ impl Loaded {
 pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     let mut documents = Vec::with_capacity(sources.len());
     let mut problems = Vec::new();
+    let mut fatal = false;
     for (file, source) in sources.iter().enumerate() {
         match load::parse(file, &source.text) {
-            Ok(document) => documents.push(document),
-            Err(found) => problems.extend(found),
+            Ok(mut document) => {
+                problems.append(&mut document.problems);
+                documents.push(document);
+            }
+            Err(found) => {
+                fatal = true;
+                problems.extend(found);
+            }
         }
     }
-    if !problems.is_empty() {
+    if fatal {
         return Err(error(sources, problems));
     }
+    // Problems found while reading single values stand for what the schema says about them.
+    let read: Vec<Problem> = problems;
     let as_given = merge::merge_files(documents.into_iter().map(|d| d.value));
     let mut merged = as_given.clone();
     merge::remove_nulls(&mut merged);
     let (mut warnings, mut problems): (Vec<Problem>, Vec<Problem>) = validate::validate(&merged)
         .into_iter()
+        .filter(|p| !read.iter().any(|r| r.path == p.path))
         .partition(|p| p.severity == Severity::Warning);
     // Locating a problem needs each file's path index: a second parse, done only when needed.
     let owned: Vec<load::PathIndex> = if problems.is_empty() && warnings.is_empty() {
@@ -155,6 +166,7 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
     for problem in problems.iter_mut().chain(&mut warnings) {
         problem.spot = Some(merge::locate(&indexes, &problem.path, problem.on_key));
     }
+    problems.extend(read);
     if !problems.is_empty() {
         mention_related(sources, &indexes, &mut problems);
         return Err(error(sources, problems));
@@ -168,7 +180,7 @@ pub fn load_checked(sources: &[Source]) -> Result<Loaded, ValuesError> {
             problems: warnings,
         }
     };
-    quantities_as_strings(&mut merged);
+    let merged = over_defaults(&as_given);
     let typed = load::to_typed(merged).map_err(|(path, message)| {
         let mut problem = Problem::at_path(path, message, "here");
         let owned: Vec<load::PathIndex> = sources.iter().map(|s| load::index(&s.text)).collect();
@@ -208,7 +220,7 @@ pub fn check_value(
             problems,
         });
     }
-    quantities_as_strings(&mut merged);
+    let merged = over_defaults(&as_given);
     let values = load::to_typed(merged).map_err(|(path, message)| ValuesError {
         sources: Vec::new(),
         problems: vec![named(Problem::at_path(path, message, ""))],
@@ -260,6 +272,20 @@ fn sort(problems: &mut Vec<Problem>) {
             .then_with(|| a.message.cmp(&b.message))
     });
     problems.dedup_by(|a, b| a.path == b.path && a.message == b.message);
+}
+
+/// The values to type, as Helm makes them: the given values (nulls kept) deep-merged over the
+/// model's defaults, so a map default such as `resources.limits` keeps the keys the values
+/// do not set; then every null deleted (a null deletes a default map entry, and a field whose
+/// key is gone takes its default).
+fn over_defaults(as_given: &serde_json::Value) -> serde_json::Value {
+    let mut merged =
+        serde_json::to_value(Values::default()).expect("the default values serialise");
+    merge::remove_nulls(&mut merged);
+    merge::merge_into(&mut merged, as_given.clone());
+    merge::remove_nulls(&mut merged);
+    quantities_as_strings(&mut merged);
+    merged
 }
 
 /// YAML reads `cpu: 1.5` as a number; the typed values hold quantities as strings.
@@ -347,7 +373,7 @@ mod tests {
         let error = load(&sources(&[
             (
                 "base.yaml",
-                "ecrRegistries:\n  - name: a\n    region: eu-central-1\n    namespace: n\n",
+                "ecrRegistries:\n  - name: a\n    region: eu-central-1\n    namespace: ns\n",
             ),
             ("over.yaml", "cronJob:\n  suspend: 'no'\n"),
         ]))
@@ -382,7 +408,13 @@ mod tests {
         let mut documents = Vec::new();
         for (n, file) in files.iter().enumerate() {
             let text = std::fs::read_to_string(file).expect("fixture");
-            documents.push(load::parse(n, &text).ok()?.value);
+            // Problems found while reading (a scalar Helm reads differently) come before
+            // any schema: Helm's JSON is not ours there.
+            let document = load::parse(n, &text).ok()?;
+            if !document.problems.is_empty() {
+                return None;
+            }
+            documents.push(document.value);
         }
         Some(merge::merge_all(documents))
     }
@@ -435,7 +467,7 @@ mod tests {
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");
         let example = include_str!("../../../../values.example.yaml");
-        let with_nulls = "image:\n  tag: null\ncronJob:\n  timeZone: null\n  startingDeadlineSeconds: null\nresources:\n  limits:\n    cpu: 1.5\n    memory: null\necrRegistries:\n  - name: a\n    region: cn-north-1\n    namespace: n\n    schedule: null\n";
+        let with_nulls = "image:\n  tag: null\ncronJob:\n  timeZone: null\n  startingDeadlineSeconds: null\nresources:\n  limits:\n    cpu: 1.5\n    memory: null\necrRegistries:\n  - name: a\n    region: cn-north-1\n    namespace: ns\n    schedule: null\n";
         for text in [example, with_nulls] {
             let document = load::parse(0, text).expect("parses");
             assert!(helm.is_valid(&document.value), "{text}");

@@ -115,11 +115,14 @@ impl<'t> Lines<'t> {
 }
 
 /// The lines around one spot, standing in for the whole file so that rendering a report
-/// costs the size of the snippet, not of the file.
+/// costs the size of the snippet, not of the file. Its text is shown safely (control
+/// characters escaped, long lines cut), so the column of the spot is kept apart.
 #[derive(Debug)]
 struct Window {
     text: String,
     first_line: usize,
+    /// 0-based column, in characters of the file, of the spot.
+    column: usize,
 }
 
 impl SourceCode for Window {
@@ -134,10 +137,82 @@ impl SourceCode for Window {
             inner.data(),
             *inner.span(),
             inner.line() + self.first_line,
-            inner.column(),
+            self.column,
             inner.line_count(),
         )))
     }
+}
+
+/// Characters of a line shown in a snippet at most; longer lines are cut around the spot.
+const MAX_SHOWN_LINE: usize = 160;
+/// Characters shown before the spot when a long line is cut.
+const SHOWN_BEFORE_SPOT: usize = 40;
+
+/// Text from the values as it is safe to show on a terminal: control characters (C0 but tab
+/// and newline, DEL, C1), line and paragraph separators and bidirectional overrides written as
+/// `\u{…}` escapes.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(unsafe_to_show) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        push_shown(&mut out, c);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+fn unsafe_to_show(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{feff}')
+}
+
+fn push_shown(out: &mut String, c: char) {
+    if unsafe_to_show(c) {
+        out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+    } else {
+        out.push(c);
+    }
+}
+
+/// One line of a snippet as shown, and where the byte range `spot` (in the line) is in it.
+fn shown_line(line: &str, spot: Option<(usize, usize)>) -> (String, Option<(usize, usize)>) {
+    let count = line.chars().count();
+    let (from, to) = if count <= MAX_SHOWN_LINE {
+        (0, count)
+    } else {
+        let at = spot.map_or(0, |(start, _)| line[..start].chars().count());
+        let from = at.saturating_sub(SHOWN_BEFORE_SPOT);
+        (from, (from + MAX_SHOWN_LINE).min(count))
+    };
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    let (mut start, mut end) = (None, None);
+    for (n, (byte, c)) in line.char_indices().enumerate().skip(from).take(to - from) {
+        if let Some((s, e)) = spot {
+            if byte >= s && start.is_none() {
+                start = Some(out.len());
+            }
+            if byte >= e && end.is_none() {
+                end = Some(out.len());
+            }
+        }
+        // A carriage return before the newline is the file's line ending, not content.
+        if c == '\r' && n + 1 == count {
+            continue;
+        }
+        push_shown(&mut out, c);
+    }
+    let mapped = spot.map(|_| {
+        let start = start.unwrap_or(out.len());
+        (start, end.unwrap_or(out.len()).max(start))
+    });
+    if to < count {
+        out.push('…');
+    }
+    (out, mapped)
 }
 
 /// One problem, ready for miette.
@@ -214,12 +289,13 @@ pub fn render_subjects(problems: &[Problem]) -> String {
             .subject
             .clone()
             .unwrap_or_else(|| problem.path.to_string());
-        out.push_str(&format!("{subject}: {}\n", problem.message));
+        let message = escape_controls(&problem.message).replace('\n', "\\n");
+        out.push_str(&format!("{}: {message}\n", escape_controls(&subject)));
         if !problem.label.is_empty() {
-            out.push_str(&format!("  {}\n", problem.label));
+            out.push_str(&format!("  {}\n", escape_controls(&problem.label)));
         }
         for line in problem.help.iter().flat_map(|h| h.lines()) {
-            out.push_str(&format!("  {line}\n"));
+            out.push_str(&format!("  {}\n", escape_controls(line)));
         }
     }
     out
@@ -280,22 +356,39 @@ fn shown(source: &Source, lines: &Lines<'_>, problem: &Problem, span: Span) -> S
     }
     let first = line.saturating_sub(CONTEXT_LINES);
     let last = (line + CONTEXT_LINES).min(lines.starts.len() - 1);
-    let start = lines.starts[first];
-    let end = lines.line_end(last);
+    let mut window = String::new();
+    let mut shown_span = (0, 0);
+    for n in first..=last {
+        let (start, end) = (lines.starts[n], lines.line_end(n));
+        let spot = (n == line).then(|| (offset - start, offset + len - start));
+        let (text, mapped) = shown_line(&text[start..end], spot);
+        if let Some((s, e)) = mapped {
+            shown_span = (window.len() + s, e - s);
+        }
+        window.push_str(&text);
+        if n < last {
+            window.push('\n');
+        }
+    }
     let window = Window {
-        text: text[start..end].to_owned(),
+        text: window,
         first_line: first,
+        column: lines.position(offset).1 - 1,
+    };
+    let message = if problem.path.is_root() {
+        problem.message.clone()
+    } else {
+        format!("{}: {}", problem.path, problem.message)
     };
     Shown {
-        message: if problem.path.is_root() {
-            problem.message.clone()
-        } else {
-            format!("{}: {}", problem.path, problem.message)
-        },
-        help: problem.help.clone(),
-        label: problem.label.clone(),
-        span: SourceSpan::new((offset - start).into(), len),
-        source: NamedSource::new(source.name.clone(), window),
+        message: escape_controls(&message).replace('\n', "\\n"),
+        help: problem.help.as_deref().map(|h| escape_controls(h).into_owned()),
+        label: escape_controls(&problem.label).replace('\n', "\\n"),
+        span: SourceSpan::new(shown_span.0.into(), shown_span.1),
+        source: NamedSource::new(
+            escape_controls(&source.name).replace('\n', "\\n"),
+            window,
+        ),
         severity: problem.severity,
     }
 }
