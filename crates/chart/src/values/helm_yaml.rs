@@ -143,7 +143,16 @@ mod tests {
             assert_eq!(helm_reads(word), HelmReads::Bool(false), "{word}");
         }
         assert_eq!(helm_reads("~"), HelmReads::Null);
-        for word in ["yES", "nO", "oN", "nan", "inf", "linux", "1:20", "2026-01-02"] {
+        for word in [
+            "yES",
+            "nO",
+            "oN",
+            "nan",
+            "inf",
+            "linux",
+            "1:20",
+            "2026-01-02",
+        ] {
             assert_eq!(helm_reads(word), HelmReads::Str, "{word}");
         }
     }

@@ -162,7 +162,9 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
             .get(&path)
             .is_some_and(|l| if on_key { l.key_plain } else { l.plain });
         if plain {
-            found.problems.push(read_differently(path, on_key, &text, helm));
+            found
+                .problems
+                .push(read_differently(path, on_key, &text, helm));
         }
     }
     let mut problems = found.problems;
@@ -204,7 +206,9 @@ fn read_differently(path: FieldPath, on_key: bool, text: &str, helm: HelmReads) 
         HelmReads::Bool(b) => format!(
             "quote it (`{quoted}`) if you mean the text; write `{b}` if you mean the boolean"
         ),
-        HelmReads::Null => format!("quote it (`{quoted}`) if you mean the text; write `null` for null"),
+        HelmReads::Null => {
+            format!("quote it (`{quoted}`) if you mean the text; write `null` for null")
+        }
         _ => format!(
             "quote it (`{quoted}`) if you mean the text; write the number in decimal without `_` or a leading `0`"
         ),
@@ -254,7 +258,10 @@ fn syntax_problem(file: usize, text: &str, error: &serde_yaml::Error) -> Problem
             spot: Some(Spot { file, span }),
             ..Problem::at_path(
                 FieldPath::root(),
-                format!("invalid YAML: the key {} appears twice in one mapping", quote(key)),
+                format!(
+                    "invalid YAML: the key {} appears twice in one mapping",
+                    quote(key)
+                ),
                 "the second one is here",
             )
             .with_help(Some("keep one of the two keys".to_owned()))
@@ -395,9 +402,7 @@ fn to_json(value: serde_yaml::Value, path: &FieldPath, found: &mut Found) -> ser
                     Y::String(s) => {
                         let helm = helm_reads(&s);
                         if helm != HelmReads::Str {
-                            found
-                                .suspects
-                                .push((path.key(&s), true, s.clone(), helm));
+                            found.suspects.push((path.key(&s), true, s.clone(), helm));
                         }
                         s
                     }
@@ -615,9 +620,7 @@ impl IndexBuilder<'_> {
                     }
                     return;
                 }
-                Some((name, key_span, key_plain)) => {
-                    (path.key(&name), Some((key_span, key_plain)))
-                }
+                Some((name, key_span, key_plain)) => (path.key(&name), Some((key_span, key_plain))),
             },
         };
         let location = Location {

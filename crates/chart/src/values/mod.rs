@@ -9,6 +9,7 @@
 //! line prints them.
 
 mod checks;
+mod field_schemas;
 mod helm_yaml;
 mod load;
 mod merge;
@@ -279,8 +280,7 @@ fn sort(problems: &mut Vec<Problem>) {
 /// do not set; then every null deleted (a null deletes a default map entry, and a field whose
 /// key is gone takes its default).
 fn over_defaults(as_given: &serde_json::Value) -> serde_json::Value {
-    let mut merged =
-        serde_json::to_value(Values::default()).expect("the default values serialise");
+    let mut merged = serde_json::to_value(Values::default()).expect("the default values serialise");
     merge::remove_nulls(&mut merged);
     merge::merge_into(&mut merged, as_given.clone());
     merge::remove_nulls(&mut merged);

@@ -33,22 +33,22 @@ pub struct Values {
     /// The Job that creates the pull secret at once, on install and whenever its inputs change.
     pub immediate_job: ImmediateJob,
     /// Node labels the refresher pods must run on.
-    #[schemars(schema_with = "super::schema::label_map")]
+    #[schemars(schema_with = "super::field_schemas::label_map")]
     pub node_selector: BTreeMap<String, String>,
     /// Tolerations of the refresher pods (Kubernetes `tolerations` list).
     pub tolerations: Vec<serde_json::Value>,
     /// Affinity of the refresher pods (Kubernetes `affinity` object).
     pub affinity: serde_json::Map<String, serde_json::Value>,
     /// Extra annotations on the refresher pods.
-    #[schemars(schema_with = "super::schema::annotation_map")]
+    #[schemars(schema_with = "super::field_schemas::annotation_map")]
     pub pod_annotations: BTreeMap<String, String>,
     /// Extra labels on the refresher pods.
-    #[schemars(schema_with = "super::schema::label_map")]
+    #[schemars(schema_with = "super::field_schemas::label_map")]
     pub pod_labels: BTreeMap<String, String>,
     /// PriorityClass of the refresher pods; empty for none.
     pub priority_class_name: String,
     /// Labels added to every object.
-    #[schemars(schema_with = "super::schema::label_map")]
+    #[schemars(schema_with = "super::field_schemas::label_map")]
     pub common_labels: BTreeMap<String, String>,
     /// Log format of the refresher: `json` or `plain`.
     pub log_format: LogFormat,
@@ -104,7 +104,7 @@ pub struct Registry {
     /// More namespaces the `regcred-<name>` Secret is written to (after `namespace`): DNS-1123
     /// labels, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "super::schema::namespace_list")]
+    #[schemars(schema_with = "super::field_schemas::namespace_list")]
     pub namespaces: Vec<String>,
     /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week),
     /// in `cronJob.timeZone`; at most 12 hours may pass between two runs.
@@ -136,12 +136,12 @@ pub struct Registry {
     /// More 12-digit AWS account IDs whose registries (same region) get an `auths` entry in
     /// the same `regcred-<name>` Secret, each once.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "super::schema::account_id_list")]
+    #[schemars(schema_with = "super::field_schemas::account_id_list")]
     pub registry_ids: Vec<String>,
     /// ServiceAccounts (DNS-1123 subdomains, each once) in every target namespace whose
     /// `imagePullSecrets` get `regcred-<name>` added, e.g. `[default]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(schema_with = "super::schema::service_account_list")]
+    #[schemars(schema_with = "super::field_schemas::service_account_list")]
     pub image_pull_secret_for: Vec<String>,
 }
 
@@ -230,7 +230,7 @@ pub struct ServiceAccount {
     #[schemars(extend("format" = "dns-subdomain"))]
     pub name: String,
     /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA.
-    #[schemars(schema_with = "super::schema::annotation_map")]
+    #[schemars(schema_with = "super::field_schemas::annotation_map")]
     pub annotations: BTreeMap<String, String>,
 }
 
@@ -356,10 +356,10 @@ pub enum SecretStoreKind {
 #[serde(deny_unknown_fields, default)]
 pub struct Resources {
     /// Requested resources: `cpu`, `memory`, `ephemeral-storage` as Kubernetes quantities.
-    #[schemars(schema_with = "super::schema::quantities")]
+    #[schemars(schema_with = "super::field_schemas::quantities")]
     pub requests: BTreeMap<String, String>,
     /// Resource limits: `cpu`, `memory`, `ephemeral-storage` as Kubernetes quantities.
-    #[schemars(schema_with = "super::schema::quantities")]
+    #[schemars(schema_with = "super::field_schemas::quantities")]
     pub limits: BTreeMap<String, String>,
 }
 

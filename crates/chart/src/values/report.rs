@@ -382,13 +382,13 @@ fn shown(source: &Source, lines: &Lines<'_>, problem: &Problem, span: Span) -> S
     };
     Shown {
         message: escape_controls(&message).replace('\n', "\\n"),
-        help: problem.help.as_deref().map(|h| escape_controls(h).into_owned()),
+        help: problem
+            .help
+            .as_deref()
+            .map(|h| escape_controls(h).into_owned()),
         label: escape_controls(&problem.label).replace('\n', "\\n"),
         span: SourceSpan::new(shown_span.0.into(), shown_span.1),
-        source: NamedSource::new(
-            escape_controls(&source.name).replace('\n', "\\n"),
-            window,
-        ),
+        source: NamedSource::new(escape_controls(&source.name).replace('\n', "\\n"), window),
         severity: problem.severity,
     }
 }

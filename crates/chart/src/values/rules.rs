@@ -13,7 +13,7 @@ use super::model;
 use super::path::FieldPath;
 use super::report::{Problem, Severity};
 use super::schedule::{self, GapCache, NoGap};
-use super::validate::from_finding;
+use super::schema::from_finding;
 
 /// Every problem the cross-field rules find in the merged values (null keys deleted).
 pub fn check(values: &Value) -> Vec<Problem> {

@@ -6,67 +6,12 @@
 use std::sync::OnceLock;
 
 use schemars::generate::SchemaSettings;
-use schemars::{Schema, SchemaGenerator, json_schema};
 use serde_json::{Map, Value, json};
 
-use super::checks;
+use super::checks::{self, Finding};
 use super::model::Values;
 use super::path::{FieldPath, Segment};
-
-/// Schema of `resources.requests|limits`: names to quantities. YAML reads `1.5` or `2e3` as
-/// numbers, so non-negative numbers are quantities too.
-pub fn quantities(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "object",
-        "additionalProperties": {
-            "type": ["string", "number"],
-            "format": "quantity",
-            "minimum": 0
-        }
-    })
-}
-
-/// A list of unique strings of one format.
-fn unique_strings(format: &str) -> Schema {
-    json_schema!({
-        "type": "array",
-        "uniqueItems": true,
-        "items": {"type": "string", "format": format}
-    })
-}
-
-/// Schema of `ecrRegistries[].namespaces`: unique DNS-1123 labels.
-pub fn namespace_list(_: &mut SchemaGenerator) -> Schema {
-    unique_strings("dns-label")
-}
-
-/// Schema of `ecrRegistries[].registryIds`: unique 12-digit account IDs.
-pub fn account_id_list(_: &mut SchemaGenerator) -> Schema {
-    unique_strings("account-id")
-}
-
-/// Schema of `ecrRegistries[].imagePullSecretFor`: unique ServiceAccount names.
-pub fn service_account_list(_: &mut SchemaGenerator) -> Schema {
-    unique_strings("dns-subdomain")
-}
-
-/// Schema of labels (`commonLabels`, `podLabels`, `nodeSelector`): label keys to label values.
-pub fn label_map(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "object",
-        "propertyNames": {"format": "label-key"},
-        "additionalProperties": {"type": "string", "format": "label-value"}
-    })
-}
-
-/// Schema of annotations: label keys to any text.
-pub fn annotation_map(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({
-        "type": "object",
-        "propertyNames": {"format": "label-key"},
-        "additionalProperties": {"type": "string"}
-    })
-}
+use super::report::Problem;
 
 /// The whole schema of the values, as the model states it: custom `format`s for the field
 /// formats (each a check of [`checks::FORMATS`]), plus the keywords the cross-field rules
@@ -323,6 +268,27 @@ pub fn field(path: &FieldPath) -> Option<Field<'static>> {
         schema: schema.as_object()?,
         description,
     })
+}
+
+/// What the schema documents of a field, as the "allowed" line of its problems.
+pub fn allowed(path: &FieldPath) -> Option<String> {
+    field(path).and_then(|f| f.description).map(|d| {
+        format!(
+            "allowed: {}",
+            d.split_whitespace().collect::<Vec<_>>().join(" ")
+        )
+    })
+}
+
+pub fn join_help(parts: impl IntoIterator<Item = Option<String>>) -> Option<String> {
+    let parts: Vec<String> = parts.into_iter().flatten().collect();
+    (!parts.is_empty()).then(|| parts.join("\n"))
+}
+
+/// The problem of a failed check: its wording, and the field's documentation as "allowed".
+pub fn from_finding(path: FieldPath, finding: Finding) -> Problem {
+    let help = join_help([finding.hint, allowed(&path)]);
+    Problem::at_path(path, finding.message, finding.label).with_help(help)
 }
 
 #[cfg(test)]

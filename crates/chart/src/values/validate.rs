@@ -12,7 +12,7 @@ use super::load::{describe, quote};
 use super::path::FieldPath;
 use super::report::Problem;
 use super::rules;
-use super::schema;
+use super::schema::{self, allowed, from_finding, join_help};
 
 /// Every problem with the merged values (null keys already deleted), in no particular order.
 pub fn validate(values: &Value) -> Vec<Problem> {
@@ -23,26 +23,6 @@ pub fn validate(values: &Value) -> Vec<Problem> {
     }
     problems.extend(rules::check(values));
     problems
-}
-
-fn allowed(path: &FieldPath) -> Option<String> {
-    schema::field(path).and_then(|f| f.description).map(|d| {
-        format!(
-            "allowed: {}",
-            d.split_whitespace().collect::<Vec<_>>().join(" ")
-        )
-    })
-}
-
-fn join_help(parts: impl IntoIterator<Item = Option<String>>) -> Option<String> {
-    let parts: Vec<String> = parts.into_iter().flatten().collect();
-    (!parts.is_empty()).then(|| parts.join("\n"))
-}
-
-/// The problem of a failed check: its wording, and the field's documentation as "allowed".
-pub fn from_finding(path: FieldPath, finding: Finding) -> Problem {
-    let help = join_help([finding.hint, allowed(&path)]);
-    Problem::at_path(path, finding.message, finding.label).with_help(help)
 }
 
 /// Why `text` fails the custom format `name`, if it is one of ours and `text` fails it.
