@@ -348,6 +348,15 @@ fn invalid_schedule(s: &str, label: String) -> Finding {
 pub fn schedule_shape(s: &str) -> Result<(), Finding> {
     let trimmed = s.trim();
     if trimmed.starts_with('@') {
+        // Kubernetes parses the raw string (robfig/cron v3.0.1 `ParseStandard`): ` @hourly` is
+        // one field instead of five and `@hourly ` an unknown descriptor, so the CronJob is
+        // refused at apply time.
+        if trimmed != s {
+            return Err(invalid_schedule(
+                s,
+                format!("whitespace around `{trimmed}`, which Kubernetes refuses"),
+            ));
+        }
         return if CRON_MACROS.contains(&trimmed) {
             Ok(())
         } else {
@@ -845,6 +854,18 @@ mod tests {
             "x",
         ]);
         agrees(AWS_REGION, region, &samples);
+    }
+
+    #[test]
+    fn descriptors_with_whitespace_around_them_are_refused_like_kubernetes_does() {
+        for bad in [" @hourly", "@hourly ", "\t@daily", "@midnight\n"] {
+            let finding = schedule(bad).expect_err(bad);
+            assert!(
+                finding.label.contains("whitespace around"),
+                "{bad:?}: {finding:?}"
+            );
+        }
+        assert!(schedule("@hourly").is_ok());
     }
 
     #[test]
