@@ -17,7 +17,7 @@ pub const DNS_SUBDOMAIN: &str =
 pub const AWS_REGION: &str = r"^((af|ap|ca|eu|il|me|mx|sa|us)-(central|north|northeast|northwest|south|southeast|southwest|east|west)-[1-9][0-9]?|cn-(north|northwest)-1|us-gov-(east|west)-1)$";
 /// The shape of a cron schedule: 5 fields, or a macro such as `@hourly`. (The fields
 /// themselves are checked by [`schedule`]; a regular expression cannot check ranges.)
-pub const CRON_SCHEDULE: &str = r"^\s*(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|[0-9A-Za-z*/,?-]+(\s+[0-9A-Za-z*/,?-]+){4})\s*$";
+pub const CRON_SCHEDULE: &str = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*[0-9A-Za-z*/,?-]+(\s+[0-9A-Za-z*/,?-]+){4}\s*)$";
 /// A Kubernetes resource quantity (`100m`, `64Mi`, `1.5`, `2e3`), not negative.
 pub const QUANTITY: &str =
     r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$";
@@ -913,7 +913,14 @@ mod tests {
         for good in ["0 */10 * * *", "0 0 * * MON-FRI", "@hourly", " 0 1 * * 0 "] {
             assert!(validator.is_valid(&serde_json::json!(good)), "{good}");
         }
-        for bad in ["0 0 */10 * * *", "* * * *", "@every 1h", ""] {
+        for bad in [
+            "0 0 */10 * * *",
+            "* * * *",
+            "@every 1h",
+            "",
+            " @hourly",
+            "@hourly ",
+        ] {
             assert!(!validator.is_valid(&serde_json::json!(bad)), "{bad}");
         }
     }
