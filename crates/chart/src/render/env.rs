@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::LazyLock;
 
 use minijinja::value::{Kwargs, ValueKind};
-use minijinja::{Environment, Error, ErrorKind, UndefinedBehavior, Value};
+use minijinja::{AutoEscape, Environment, Error, ErrorKind, UndefinedBehavior, Value};
 
 /// Every file of `chart-templates/` as `(name, text)`, embedded so `ecr-chart` needs no files on
 /// disk: `build.rs` writes this table from the directory listing.
@@ -28,9 +28,12 @@ pub fn shared() -> &'static Environment<'static> {
 /// Build the environment: the loader over the embedded templates, syntax, undefined behaviour,
 /// filters.
 ///
-/// `*.yaml` templates auto-escape as JSON (minijinja's `json` feature), so every `{{ value }}`
-/// becomes a JSON scalar or flow collection: valid YAML whatever the value holds. Maps and
-/// lists are written as block YAML by [`toyaml`], whose scalars are quoted the same way.
+/// `*.yaml` templates auto-escape as JSON (minijinja's `json` feature), and the formatter
+/// writes every `{{ value }}` that is not marked safe with [`flow`]: a JSON scalar or flow
+/// collection whose strings are quoted by [`quote`], so it reads back as the value from any
+/// YAML reader (serde_json's own escaping lets DEL, C1 controls, U+2028/U+2029 and the BOM
+/// through raw, which YAML refuses or folds). Maps and lists are written as block YAML by
+/// [`toyaml`], whose scalars are quoted the same way.
 pub fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
@@ -44,6 +47,15 @@ pub fn environment() -> Environment<'static> {
     );
     env.add_filter("indent", indent);
     env.add_filter("toyaml", toyaml);
+    env.set_formatter(|out, state, value| {
+        if matches!(state.auto_escape(), AutoEscape::Json) && !value.is_safe() {
+            let mut text = String::new();
+            flow(&mut text, value)?;
+            out.write_str(&text).map_err(Error::from)
+        } else {
+            minijinja::escape_formatter(out, state, value)
+        }
+    });
     env.set_loader(|name| Ok(template_source(name)));
     env
 }
@@ -67,6 +79,12 @@ pub fn toyaml(value: &Value) -> Result<Value, Error> {
     Ok(Value::from_safe_string(out))
 }
 
+/// The longest key, as written (quoted), that stays an implicit `key: value` key: YAML readers
+/// give up on a simple key 1 024 characters after its start (yaml.v2's
+/// `yaml_parser_stale_simple_keys`), so longer keys are written as explicit `? key` entries.
+/// Counted in bytes, which are never fewer than the characters the reader counts.
+const IMPLICIT_KEY_LIMIT: usize = 1000;
+
 /// A non-empty map or list: written over lines of its own.
 fn is_block(value: &Value) -> bool {
     matches!(
@@ -85,7 +103,14 @@ fn block(out: &mut String, value: &Value, depth: usize, mut inline: bool) -> Res
         }
         inline = false;
         let child = if is_map {
+            let start = out.len();
             key(out, &item)?;
+            if out.len() - start > IMPLICIT_KEY_LIMIT {
+                // Too long for an implicit key: `? "key"` then `: value` at the key's column.
+                out.insert_str(start, "? ");
+                out.push('\n');
+                out.extend(std::iter::repeat_n(' ', depth));
+            }
             out.push(':');
             value.get_item(&item)?
         } else {
@@ -105,6 +130,37 @@ fn block(out: &mut String, value: &Value, depth: usize, mut inline: bool) -> Res
         }
     }
     Ok(())
+}
+
+/// `value` on one line as JSON: a scalar as [`scalar`] writes it, a map as `{"key": value, …}`,
+/// a list as `[value, …]`, every string and key through [`quote`].
+fn flow(out: &mut String, value: &Value) -> Result<(), Error> {
+    match value.kind() {
+        ValueKind::Map | ValueKind::Seq | ValueKind::Iterable if value.len() != Some(0) => {
+            let is_map = value.kind() == ValueKind::Map;
+            out.push(if is_map { '{' } else { '[' });
+            for (n, item) in value.try_iter()?.enumerate() {
+                if n > 0 {
+                    out.push(',');
+                }
+                if is_map {
+                    let start = out.len();
+                    key(out, &item)?;
+                    if out.len() - start > IMPLICIT_KEY_LIMIT {
+                        out.insert_str(start, "? ");
+                        out.push(' ');
+                    }
+                    out.push(':');
+                    flow(out, &value.get_item(&item)?)?;
+                } else {
+                    flow(out, &item)?;
+                }
+            }
+            out.push(if is_map { '}' } else { ']' });
+            Ok(())
+        }
+        _ => scalar(out, value),
+    }
 }
 
 /// A map key: always a quoted string, as in JSON.
