@@ -333,6 +333,40 @@ mod tests {
     }
 
     #[test]
+    fn every_plain_value_in_a_yaml_template_is_escaped_like_toyaml() {
+        let env = environment();
+        // Raw, each of these is refused or folded by Go's YAML reader (yaml.v2).
+        let text = "a\u{7f}b\u{85}c\u{9b}d\u{2028}e\u{2029}f\u{feff}g\u{fffe}h";
+        let ctx = minijinja::context! { text, list => vec![text], map => minijinja::context! { k => text } };
+        for source in ["v: {{ text }}", "v: {{ list }}", "v: {{ map }}"] {
+            let out = env
+                .render_named_str("t.yaml", source, &ctx)
+                .expect("renders");
+            for raw in [
+                '\u{7f}', '\u{85}', '\u{9b}', '\u{2028}', '\u{2029}', '\u{feff}', '\u{fffe}',
+            ] {
+                assert!(!out.contains(raw), "{source}: {raw:?} left raw in {out:?}");
+            }
+            let back: serde_json::Value = serde_yaml::from_str(&out).expect("YAML");
+            let value = &back["v"];
+            let got = value
+                .as_str()
+                .or_else(|| value[0].as_str())
+                .or_else(|| value["k"].as_str());
+            assert_eq!(got, Some(text), "{source}: {out}");
+        }
+        // A safe string (our own toyaml output) is written as it is.
+        let safe = env
+            .render_named_str(
+                "t.yaml",
+                "{{ x|safe }}",
+                minijinja::context! { x => "a: b" },
+            )
+            .expect("renders");
+        assert_eq!(safe, "a: b");
+    }
+
+    #[test]
     fn toyaml_output_reads_back_as_the_value_whatever_it_holds() {
         let tricky = [
             "plain",
