@@ -60,6 +60,10 @@ struct Found {
     /// Strings (values, or keys when `on_key`) that Helm reads as something else when they
     /// are written plain: confirmed against the text's scalar styles.
     suspects: Vec<(FieldPath, bool, String, HelmReads)>,
+    /// Mappings with a key that is null or a plain number other than an integer (`~`, `1e3`,
+    /// `.5`): Helm cannot read a null key and writes a float key its own way (`1000`, `0.5`),
+    /// so such a key is refused where it is written.
+    odd_keys: Vec<FieldPath>,
 }
 
 /// Parse one source into JSON values. A syntax error, or a file that is not a mapping, stops
@@ -133,13 +137,16 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
         ));
     }
     // Problems found while converting have no spot yet: point them into this file.
-    let (index, tagged) =
-        if found.problems.is_empty() && found.suspects.is_empty() && !text.contains('!') {
-            (PathIndex::default(), Vec::new())
-        } else {
-            let builder = index_builder(text);
-            (builder.index, builder.tagged)
-        };
+    let (index, tagged) = if found.problems.is_empty()
+        && found.suspects.is_empty()
+        && found.odd_keys.is_empty()
+        && !text.contains('!')
+    {
+        (PathIndex::default(), Vec::new())
+    } else {
+        let builder = index_builder(text);
+        (builder.index, builder.tagged)
+    };
     for (path, span, tag) in tagged {
         found.problems.push(Problem {
             spot: Some(Spot { file, span }),
@@ -156,6 +163,19 @@ pub fn parse(file: usize, text: &str) -> Result<Document, Vec<Problem>> {
                     .to_owned(),
             ))
         });
+    }
+    for parent in std::mem::take(&mut found.odd_keys) {
+        for (path, location) in &index {
+            let Some(key) = path.last_key() else { continue };
+            if location.key_plain && path.parent() == parent {
+                let helm = helm_reads(key);
+                if matches!(helm, HelmReads::Float(_) | HelmReads::Null) {
+                    found
+                        .suspects
+                        .push((path.clone(), true, key.to_owned(), helm));
+                }
+            }
+        }
     }
     for (path, on_key, text, helm) in std::mem::take(&mut found.suspects) {
         let plain = index
@@ -407,8 +427,16 @@ fn to_json(value: serde_yaml::Value, path: &FieldPath, found: &mut Found) -> ser
                         s
                     }
                     Y::Bool(b) => b.to_string(),
-                    Y::Number(n) => n.to_string(),
-                    Y::Null => "null".to_owned(),
+                    Y::Number(n) => {
+                        if !(n.is_i64() || n.is_u64()) {
+                            found.odd_keys.push(path.clone());
+                        }
+                        n.to_string()
+                    }
+                    Y::Null => {
+                        found.odd_keys.push(path.clone());
+                        "null".to_owned()
+                    }
                     Y::Sequence(_) | Y::Mapping(_) | Y::Tagged(_) => {
                         found.problems.push(Problem::at_path(
                             path.clone(),
