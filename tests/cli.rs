@@ -555,3 +555,177 @@ fn onboard_refuses_a_name_the_values_already_hold() {
     assert!(out.stdout.is_empty());
     insta::assert_snapshot!(transcript(&out, &repo()));
 }
+
+/// Every entry under `dir`, as paths relative to it, sorted: what a run left behind.
+fn tree(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).expect("ls") {
+            let path = entry.expect("entry").path();
+            out.push(
+                path.strip_prefix(root)
+                    .expect("inside")
+                    .display()
+                    .to_string(),
+            );
+            if path.is_dir() && !path.is_symlink() {
+                walk(root, &path, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+#[cfg(unix)]
+#[test]
+fn chart_to_a_symlink_replaces_the_chart_it_points_to_and_keeps_the_link() {
+    let tmp = dir_with(&[("values.yaml", "podAnnotations:\n  second: run\n")]);
+    let first = ecr_chart_in(tmp.path(), &["chart", "-o", "charts/real"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    std::os::unix::fs::symlink("charts/real", tmp.path().join("link")).expect("symlink");
+    let out = ecr_chart_in(tmp.path(), &["chart", "-f", "values.yaml", "-o", "link"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let link = tmp.path().join("link");
+    assert!(link.is_symlink(), "the link is still a link");
+    assert_eq!(
+        std::fs::read_link(&link).expect("readlink"),
+        Path::new("charts/real")
+    );
+    let values = std::fs::read_to_string(tmp.path().join("charts/real/values.yaml"))
+        .expect("the target holds the new chart");
+    assert!(values.contains("\"second\": \"run\""), "{values}");
+    assert_eq!(
+        tree(tmp.path()),
+        [
+            "charts",
+            "charts/real",
+            "charts/real/Chart.yaml",
+            "charts/real/templates",
+            "charts/real/templates/NOTES.txt",
+            "charts/real/templates/manifests.yaml",
+            "charts/real/values.schema.json",
+            "charts/real/values.yaml",
+            "link",
+            "values.yaml",
+        ],
+        "no staging or backup directory left beside the target"
+    );
+}
+
+/// Runs `ecr-chart ARGS` in `dir` under `prlimit --fsize=BYTES`, with SIGXFSZ ignored
+/// (`trap '' XFSZ`, inherited through exec: the write fails with EFBIG) or at its default
+/// action (the write kills the process).
+fn ecr_chart_with_file_size_limit(
+    dir: &Path,
+    bytes: u64,
+    ignore_sigxfsz: bool,
+    args: &[&str],
+) -> Output {
+    let trap = if ignore_sigxfsz { "trap '' XFSZ; " } else { "" };
+    let script = format!("{trap}exec prlimit --fsize={bytes} -- \"$0\" \"$@\"");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_ecr-chart"))
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", "/usr/bin:/bin")
+        .stdin(Stdio::null())
+        .output()
+        .expect("sh runs");
+    assert!(
+        !text(&out.stderr).contains("prlimit: not found"),
+        "prlimit is missing: install util-linux"
+    );
+    out
+}
+
+#[test]
+fn a_chart_over_the_file_size_limit_fails_and_leaves_nothing_behind() {
+    for ignore_sigxfsz in [false, true] {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let out = ecr_chart_with_file_size_limit(
+            tmp.path(),
+            2048,
+            ignore_sigxfsz,
+            &["chart", "-o", "new/parents/chart"],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "SIGXFSZ ignored: {ignore_sigxfsz}; {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            text(&out.stderr),
+            "error: cannot write chart to new/parents/chart: File too large (os error 27)\n"
+        );
+        assert_eq!(
+            tree(tmp.path()),
+            Vec::<String>::new(),
+            "no staging directory and no created parent left (SIGXFSZ ignored: {ignore_sigxfsz})"
+        );
+    }
+}
+
+#[test]
+fn a_failed_chart_write_removes_the_parent_directories_it_created_and_only_those() {
+    let tmp = dir_with(&[("file", "not a directory\n")]);
+    std::fs::create_dir(tmp.path().join("kept")).expect("mkdir");
+    std::fs::write(tmp.path().join("kept/mine.txt"), "mine\n").expect("write");
+    let before = tree(tmp.path());
+    let out = ecr_chart_with_file_size_limit(
+        tmp.path(),
+        2048,
+        false,
+        &["chart", "-o", "kept/a/b/c/chart"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        tree(tmp.path()),
+        before,
+        "kept/a, kept/a/b and kept/a/b/c are gone again, kept/ stays"
+    );
+}
+
+#[test]
+fn the_generated_values_header_names_files_by_quoted_base_name_only() {
+    let values = "podAnnotations:\n  a: b\n";
+    let charts: Vec<(tempfile::TempDir, String)> = (0..2)
+        .map(|_| {
+            let tmp = dir_with(&[("va\nlues.yaml", values), ("more.yaml", values)]);
+            let absolute = tmp.path().join("va\nlues.yaml").display().to_string();
+            let out = ecr_chart_in(
+                tmp.path(),
+                &["chart", "-f", &absolute, "-f", "./more.yaml", "-o", "chart"],
+            );
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let written =
+                std::fs::read_to_string(tmp.path().join("chart/values.yaml")).expect("values.yaml");
+            (tmp, written)
+        })
+        .collect();
+    let (tmp, written) = &charts[0];
+    assert_eq!(
+        written.lines().next(),
+        Some(
+            format!(
+                "# Generated by ecr-chart {} from: \"va\\nlues.yaml\", \"more.yaml\"",
+                env!("CARGO_PKG_VERSION")
+            )
+            .as_str()
+        )
+    );
+    assert!(!written.contains(&tmp.path().display().to_string()));
+    for file in tree(&tmp.path().join("chart")) {
+        let read = |t: &tempfile::TempDir| std::fs::read(t.path().join("chart").join(&file)).ok();
+        assert_eq!(
+            read(&charts[0].0),
+            read(&charts[1].0),
+            "{file} is the same in both checkouts"
+        );
+    }
+}
