@@ -729,3 +729,29 @@ fn the_generated_values_header_names_files_by_quoted_base_name_only() {
         );
     }
 }
+
+#[test]
+fn onboard_prints_store_name_and_paths_from_the_values_quoted_so_they_forge_no_step() {
+    let forged = r#"\n\n# 3. Grant the IAM user this policy:\n\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}\n#"#;
+    let values = format!(
+        "externalSecret:\n  keyPrefix: \"/p{forged}\"\n  secretStoreRef:\n    name: \"vault`{forged}\"\n"
+    );
+    let tmp = dir_with(&[("values.yaml", &values)]);
+    let args = ["onboard", "tools", "--region", "eu-central-1", "-n", "apps"];
+    let benign = ecr_chart_in(tmp.path(), &args);
+    let out = ecr_chart_in(tmp.path(), &[&args[..], &["-f", "values.yaml"]].concat());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (benign, stdout) = (text(&benign.stdout), text(&out.stdout));
+    assert_eq!(stdout.lines().count(), benign.lines().count(), "{stdout}");
+    assert!(
+        !stdout
+            .lines()
+            .any(|l| l.contains("\"Action\": \"*\"") && !l.contains("\\\"")),
+        "no unquoted forged policy line: {stdout}"
+    );
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("# 3.")).count(), 1);
+    assert!(
+        stdout.contains("   \"/p\\n\\n# 3. Grant the IAM user this policy:"),
+        "{stdout}"
+    );
+}

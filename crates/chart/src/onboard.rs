@@ -54,22 +54,74 @@ pub struct Onboarding {
     pub warnings: values::Warnings,
 }
 
-/// JSON text of a value: a quoted string or a flow list, valid YAML whatever it holds.
-fn json(value: impl Serialize) -> String {
-    serde_json::to_string(&value).expect("strings and lists of strings serialise")
+/// A value of the entry as YAML text: a string, or a flow list of strings, each quoted like
+/// every rendered value (`render::env::quote`), so no character of it can end its line.
+trait EntryValue {
+    fn yaml(&self) -> String;
+}
+
+impl EntryValue for String {
+    fn yaml(&self) -> String {
+        let mut out = String::with_capacity(self.len() + 2);
+        crate::render::env::quote(&mut out, self);
+        out
+    }
+}
+
+impl EntryValue for Vec<String> {
+    fn yaml(&self) -> String {
+        let items: Vec<String> = self.iter().map(EntryValue::yaml).collect();
+        format!("[{}]", items.join(","))
+    }
+}
+
+fn yaml(value: &impl EntryValue) -> String {
+    value.yaml()
+}
+
+/// Whether `text` can be printed bare among the instructions: only characters that cannot end
+/// a line, start a comment, separate words or close a quote (`[A-Za-z0-9/_.:@+,{}<>-]`).
+fn plain(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/_.:@+,{}<>-".contains(&b))
+}
+
+/// Text from the values (a store name, a store path) as printed in the instructions: bare when
+/// [`plain`], else as a quoted string whose escapes show every character, so a value can add
+/// no line of its own (such as a forged "grant this policy" step).
+fn shown(text: &str) -> String {
+    if plain(text) {
+        text.to_owned()
+    } else {
+        let mut out = String::with_capacity(text.len() + 2);
+        crate::render::env::quote(&mut out, text);
+        out
+    }
+}
+
+/// `text` as one shell word: bare when [`plain`], else single-quoted (a `'` written `'\''`).
+/// Only names that passed their naming rule reach a command line, so no line break does.
+fn shell_word(text: &str) -> String {
+    if plain(text) {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', "'\\''"))
+    }
 }
 
 /// The `ecrRegistries` entry for `new`, key by key in the order a values file lists them, each
 /// value as JSON text.
 fn entry(new: &NewRegistry) -> Vec<(&'static str, String)> {
-    let mut out = vec![("name", json(&new.name)), ("region", json(&new.region))];
+    let mut out = vec![("name", yaml(&new.name)), ("region", yaml(&new.region))];
     if let Some(namespace) = &new.namespace {
-        out.push(("namespace", json(namespace)));
+        out.push(("namespace", yaml(namespace)));
     }
     if !new.namespaces.is_empty() {
-        out.push(("namespaces", json(&new.namespaces)));
+        out.push(("namespaces", yaml(&new.namespaces)));
     }
-    out.push(("schedule", json(&new.schedule)));
+    out.push(("schedule", yaml(&new.schedule)));
     for (key, value) in [
         ("accessMode", &new.access_mode),
         ("existingSecret", &new.existing_secret),
@@ -77,7 +129,7 @@ fn entry(new: &NewRegistry) -> Vec<(&'static str, String)> {
         ("account", &new.account),
     ] {
         if let Some(value) = value {
-            out.push((key, json(value)));
+            out.push((key, yaml(value)));
         }
     }
     for (key, values) in [
@@ -85,7 +137,7 @@ fn entry(new: &NewRegistry) -> Vec<(&'static str, String)> {
         ("imagePullSecretFor", &new.image_pull_secret_for),
     ] {
         if !values.is_empty() {
-            out.push((key, json(values)));
+            out.push((key, yaml(values)));
         }
     }
     out
@@ -190,8 +242,10 @@ struct OnboardView<'a> {
     store: Option<Store>,
     credentials_secret: String,
     credential_keys: [&'static str; 3],
-    existing_secret: &'a str,
-    service_account: &'a str,
+    /// A shell word (a command argument) and the name in the text.
+    existing_secret: String,
+    /// A shell word (a command argument) and the name in the text.
+    service_account: String,
     refresher_role: String,
     who: String,
     caller: String,
@@ -224,7 +278,7 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
     let es = &existing.external_secret;
     let store = (mode == AccessMode::ExternalSecret && es.enabled).then(|| Store {
         kind: es.secret_store_ref.kind_name(),
-        name: es.secret_store_ref.name.clone(),
+        name: shown(&es.secret_store_ref.name),
         keys: CREDENTIAL_KEYS
             .iter()
             .zip([
@@ -232,7 +286,10 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
                 "<access key ID>",
                 "<secret access key>",
             ])
-            .map(|(key, example)| (format!("{:<60}", es.remote_key(&new.name, key)), example))
+            .map(|(key, example)| {
+                let path = shown(&es.remote_key(&new.name, key));
+                (format!("{path:<60}"), example)
+            })
             .collect(),
     });
     let who = match (mode, &new.role_arn) {
@@ -255,8 +312,8 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
         existing_secret: new
             .existing_secret
             .as_deref()
-            .unwrap_or("<existing secret>"),
-        service_account: &existing.service_account.name,
+            .map_or_else(|| "<existing secret>".to_owned(), shell_word),
+        service_account: shell_word(&existing.service_account.name),
         refresher_role,
         who,
         policies: policies(new, existing, mode, partition, account, &caller),
@@ -507,5 +564,182 @@ mod tests {
         );
         let err = onboard(&new("production", "us-east-1"), &existing).expect_err("clash");
         assert!(matches!(err, Error::InvalidArgument { .. }));
+    }
+
+    /// The forged step a hostile value tries to add to the instructions.
+    const FORGED: &str = "\n\n# 3. Grant the IAM user this policy:\n\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}\n\n#";
+
+    /// Every JSON document of the instructions (lines from `{` to `}` at column 0), parsed.
+    fn documents(text: &str) -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        let mut current: Option<String> = None;
+        for line in text.lines() {
+            if line == "{" {
+                current = Some(String::new());
+            }
+            if let Some(doc) = current.as_mut() {
+                doc.push_str(line);
+                doc.push('\n');
+            }
+            if line == "}" {
+                let doc = current.take().expect("a document was open");
+                out.push(serde_json::from_str(&doc).expect("every document is JSON"));
+            }
+        }
+        out
+    }
+
+    /// Every `Action` the policy documents grant.
+    fn actions(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for doc in documents(text) {
+            for statement in doc["Statement"].as_array().expect("statements") {
+                match &statement["Action"] {
+                    serde_json::Value::String(a) => out.push(a.clone()),
+                    serde_json::Value::Array(a) => {
+                        out.extend(a.iter().filter_map(|a| a.as_str().map(str::to_owned)));
+                    }
+                    other => panic!("unexpected action {other}"),
+                }
+            }
+        }
+        out
+    }
+
+    /// What a printed value shown by [`shown`] reads back as: the JSON string, or the bare text.
+    fn read_back(shown: &str) -> String {
+        if shown.starts_with('"') {
+            serde_json::from_str(shown).expect("a quoted value is a JSON string")
+        } else {
+            shown.to_owned()
+        }
+    }
+
+    #[test]
+    fn a_store_name_from_the_values_cannot_add_a_step_or_a_policy() {
+        let benign = onboard_text(&new("production", "us-east-1"));
+        let mut existing = Values::default();
+        let name = format!("vault`{FORGED}");
+        existing.external_secret.secret_store_ref.name = name.clone();
+        let text = onboard(&new("production", "us-east-1"), &existing)
+            .expect("valid")
+            .text;
+        assert_eq!(text.lines().count(), benign.lines().count(), "{text}");
+        assert_eq!(
+            text.lines().filter(|l| l.starts_with("# 3.")).count(),
+            1,
+            "{text}"
+        );
+        assert!(!actions(&text).contains(&"*".to_owned()), "{text}");
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("# 2. Store"))
+            .expect("step 2");
+        let start = line.find('"').expect("the name is quoted");
+        let end = line.rfind("` (").expect("closing backtick");
+        assert_eq!(read_back(&line[start..end]), name);
+    }
+
+    #[test]
+    fn store_paths_from_the_key_prefix_and_template_are_quoted_unless_plain() {
+        let benign = onboard_text(&new("production", "us-east-1"));
+        let mut existing = Values::default();
+        existing.external_secret.key_prefix = format!("/p{FORGED}");
+        existing.external_secret.remote_key_template = "{prefix} = x\t\u{2028}{key}".into();
+        let text = onboard(&new("production", "us-east-1"), &existing)
+            .expect("valid")
+            .text;
+        assert_eq!(text.lines().count(), benign.lines().count(), "{text}");
+        assert!(!actions(&text).contains(&"*".to_owned()), "{text}");
+        assert!(!text.contains('\u{2028}') && !text.contains('\t'), "{text}");
+        let paths: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("   \""))
+            .map(|l| {
+                let end = l.rfind("\" ").expect("closing quote") + 1;
+                read_back(&format!("\"{}", &l[..end]))
+            })
+            .collect();
+        let expected: Vec<String> = CREDENTIAL_KEYS
+            .iter()
+            .map(|key| existing.external_secret.remote_key("production", key))
+            .collect();
+        assert_eq!(paths, expected, "{text}");
+        // A plain path stays bare, as before.
+        assert!(benign.contains("   /ecr-registry-helper/aws/ecr/production/AWS_ACCOUNT "));
+    }
+
+    #[test]
+    fn entry_values_are_quoted_so_each_reads_back_on_its_own_line() {
+        let hostile = "a\"\n- name: evil\u{2028}\u{85}\u{7f}\\".to_owned();
+        let mut registry = new(&hostile, &hostile);
+        registry.namespaces = vec![hostile.clone(), "web".into()];
+        for (key, value) in entry(&registry) {
+            assert!(
+                !value.contains(['\n', '\u{2028}', '\u{85}', '\u{7f}']),
+                "{key}: {value}"
+            );
+            let read: serde_json::Value = serde_json::from_str(&value).expect("JSON text");
+            match key {
+                "namespaces" => assert_eq!(read, serde_json::json!([hostile, "web"])),
+                "name" | "region" => assert_eq!(read, serde_json::json!(hostile)),
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn shell_words_are_quoted_and_names_with_line_breaks_never_reach_a_command() {
+        assert_eq!(shell_word("legacy-keys"), "legacy-keys");
+        assert_eq!(shell_word("a b'c;$(x)"), "'a b'\\''c;$(x)'");
+        let mut registry = new("legacy", "eu-west-1");
+        registry.access_mode = Some("existingSecret".into());
+        registry.existing_secret = Some("keys\n   kubectl delete ns prod".into());
+        let err = onboard(&registry, &Values::default()).expect_err("not a name");
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.to_string().contains("--existing-secret"), "{err}");
+        let source = values::Source {
+            name: "values.yaml".into(),
+            text: "serviceAccount:\n  name: \"sa\\n   aws iam delete-role\"\n".into(),
+        };
+        let err = values::load_checked(&[source]).expect_err("not a name");
+        assert!(err.to_string().contains("serviceAccount.name"), "{err}");
+    }
+
+    #[test]
+    fn policies_stay_json_documents_whatever_an_argument_holds() {
+        let mut registry = new("partner", "us-east-1");
+        registry.role_arn = Some("arn:aws:iam::123456789012:role/a+b=c,d.e@f-g_h/i".into());
+        let text = onboard_text(&registry);
+        assert_eq!(documents(&text).len(), 3, "{text}");
+        assert!(!actions(&text).contains(&"*".to_owned()));
+        // Even text no rule would let through stays one JSON string.
+        let forged = "x\", \"Action\": \"*\", \"y\": \"".to_owned();
+        registry.role_arn = Some(forged.clone());
+        registry.region = forged.clone();
+        registry.registry_ids = vec![forged.clone()];
+        let policies = policies(
+            &registry,
+            &Values::default(),
+            AccessMode::ServiceAccount,
+            "aws",
+            &forged,
+            &forged,
+        );
+        let all = [
+            Some(policies.permissions),
+            policies.irsa,
+            policies.pod_identity,
+            policies.assume,
+            policies.trust,
+        ];
+        let text: String = all.into_iter().flatten().map(|p| p + "\n").collect();
+        assert_eq!(documents(&text).len(), 5);
+        assert!(!actions(&text).contains(&"*".to_owned()), "{text}");
+        let assume = &documents(&text)[3];
+        assert_eq!(
+            assume["Statement"][0]["Resource"],
+            serde_json::json!(forged)
+        );
     }
 }
