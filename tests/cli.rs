@@ -755,3 +755,19 @@ fn onboard_prints_store_name_and_paths_from_the_values_quoted_so_they_forge_no_s
         "{stdout}"
     );
 }
+
+#[test]
+fn the_generated_values_yaml_escapes_what_yaml_readers_refuse_or_fold() {
+    let tmp = dir_with(&[(
+        "values.yaml",
+        "podAnnotations:\n  note: \"a\\u007f\\u0085\\u2028\\ufeff\\ufffeb\"\n",
+    )]);
+    let out = ecr_chart_in(tmp.path(), &["chart", "-f", "values.yaml", "-o", "chart"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let written = std::fs::read_to_string(tmp.path().join("chart/values.yaml")).expect("values");
+    assert!(
+        written.contains(r#""note": "a\u007f\u0085\u2028\ufeff\ufffeb""#),
+        "{written}"
+    );
+    assert!(!written.contains(['\u{7f}', '\u{85}', '\u{2028}', '\u{feff}', '\u{fffe}']));
+}

@@ -222,13 +222,7 @@ pub(crate) fn quote(out: &mut String, text: &str) {
                 '\n' => out.push_str("\\n"),
                 '\r' => out.push_str("\\r"),
                 '\t' => out.push_str("\\t"),
-                '\0'..='\u{1f}'
-                | '\u{7f}'..='\u{9f}'
-                | '\u{2028}'
-                | '\u{2029}'
-                | '\u{feff}'
-                | '\u{fffe}'
-                | '\u{ffff}' => {
+                c if c < ' ' || yaml_unsafe(c) => {
                     let _ = write!(out, "\\u{:04x}", u32::from(c));
                 }
                 c => out.push(c),
@@ -236,6 +230,34 @@ pub(crate) fn quote(out: &mut String, text: &str) {
         }
     }
     out.push('"');
+}
+
+/// Characters JSON lets through raw that YAML readers refuse ("control characters are not
+/// allowed": DEL, C1 controls, U+FEFF, U+FFFE, U+FFFF) or read as line breaks (U+0085,
+/// U+2028, U+2029).
+fn yaml_unsafe(c: char) -> bool {
+    matches!(
+        c,
+        '\u{7f}'..='\u{9f}' | '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+    )
+}
+
+/// serde_json's text made safe for YAML readers: the [`yaml_unsafe`] characters it leaves raw
+/// (only ever inside strings, the rest of JSON is ASCII) written as `\uXXXX` escapes, as
+/// [`quote`] writes them.
+pub(crate) fn json_for_yaml(json: String) -> String {
+    if !json.chars().any(yaml_unsafe) {
+        return json;
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if yaml_unsafe(c) {
+            let _ = write!(out, "\\u{:04x}", u32::from(c));
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// minijinja's `indent` filter, the same output, in one pass into a buffer sized up front: it
