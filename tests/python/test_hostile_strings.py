@@ -132,8 +132,8 @@ FIELDS = [
     Field("common-label", "commonLabels", lambda t: {"commonLabels": {"team": t}}),
     Field("pod-label", "podLabels", lambda t: {"podLabels": {"team": t}}),
     Field("node-selector", "nodeSelector", lambda t: {"nodeSelector": {"pool": t}}),
-    Field("image-repository", "image.repository", lambda t: {"image": {"repository": "ghcr.io/o/" + t}}),
-    Field("image-tag", "image.tag", lambda t: {"image": {"tag": t}}, empty_is_unset=True),
+    Field("image-repository", "image", lambda t: {"image": {"repository": "ghcr.io/o/" + t}}),
+    Field("image-tag", "image", lambda t: {"image": {"tag": t}}, empty_is_unset=True),
     Field("key-prefix", "externalSecret.keyPrefix", lambda t: {"externalSecret": {"keyPrefix": t}}),
     Field(
         "remote-key-template",
