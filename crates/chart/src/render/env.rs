@@ -389,6 +389,28 @@ mod tests {
     }
 
     #[test]
+    fn keys_over_the_implicit_key_limit_read_back_in_flow_and_block_maps() {
+        let env = environment();
+        for long in ["k".repeat(1100), "\u{7f}".repeat(200), "k".repeat(999)] {
+            let map = Value::from(minijinja::value::Serde(
+                &serde_json::json!({long.as_str(): "v", "short": "w"}),
+            ));
+            for source in ["v: {{ map }}\n", "v:\n  {{ map|toyaml|indent(2) }}\n"] {
+                let out = env
+                    .render_named_str("t.yaml", source, minijinja::context! { map => map.clone() })
+                    .expect("renders");
+                let back: serde_json::Value = serde_yaml::from_str(&out)
+                    .unwrap_or_else(|e| panic!("not YAML ({e}): {source}"));
+                assert_eq!(
+                    back,
+                    serde_json::json!({"v": {long.as_str(): "v", "short": "w"}}),
+                    "{source}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn toyaml_output_reads_back_as_the_value_whatever_it_holds() {
         let tricky = [
             "plain",
