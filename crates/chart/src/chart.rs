@@ -391,6 +391,118 @@ mod tests {
         );
     }
 
+    /// What Go's template engine writes for `pieces`: blocks expanded, padding comments dropped.
+    fn expand(pieces: &[Piece<'_>], blocks: &[String]) -> String {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Line(line) => (*line).to_owned(),
+                Piece::Block(id) => blocks[*id].clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repeated_documents_call_blocks_of_their_kind_and_expand_back_to_themselves() {
+        let doc = |name: &str, kind: &str| {
+            format!(
+                "---\nkind: {kind}\nmetadata:\n  name: {name}\n  labels:\n    \
+                 app.kubernetes.io/name: ecr-registry-helper\n    \
+                 app.kubernetes.io/managed-by: Helm\nspec: {{}}\n"
+            )
+        };
+        let texts = [
+            doc("a", "ConfigMap"),
+            doc("b", "ConfigMap"),
+            doc("c", "CronJob"),
+            doc("d", "ConfigMap"),
+        ];
+        let documents: Vec<&str> = texts.iter().map(String::as_str).collect();
+
+        let (pieces, blocks) = factor(&documents);
+
+        for (text, pieces) in texts.iter().zip(&pieces) {
+            assert_eq!(&expand(pieces, &blocks), text);
+        }
+        assert!(pieces[0].iter().all(|p| matches!(p, Piece::Line(_))));
+        assert!(pieces[2].iter().all(|p| matches!(p, Piece::Line(_))));
+        assert!(pieces[1].contains(&Piece::Line("  name: b\n")));
+        assert_eq!(
+            pieces[1]
+                .iter()
+                .filter(|p| matches!(p, Piece::Block(_)))
+                .count(),
+            1,
+            "the labels and spec after the name are one block: {:?}",
+            pieces[1]
+        );
+        assert_eq!(pieces[1], {
+            let mut same = pieces[3].clone();
+            same[3] = Piece::Line("  name: b\n");
+            same
+        });
+    }
+
+    #[test]
+    fn shared_runs_follow_a_longest_common_subsequence_of_lines() {
+        let base = ["a\n", "b\n", "c\n", "d\n", "e\n"];
+        let doc = ["a\n", "x\n", "c\n", "d\n", "y\n", "z\n", "e\n"];
+
+        assert_eq!(
+            shared_runs(&base, &doc),
+            vec![(0, 0, 1), (2, 2, 2), (4, 6, 1)]
+        );
+    }
+
+    #[test]
+    fn every_piece_starts_at_an_offset_divisible_by_three() {
+        let mut file = String::from("ab");
+        for piece in [Piece::Line("x\n"), Piece::Block(7), Piece::Line("yz\n")] {
+            let before = file.len();
+            push_piece(&mut file, piece);
+            let text = match piece {
+                Piece::Line(line) => line.to_owned(),
+                Piece::Block(id) => format!("{{{{ template \"{}\" . }}}}", block_name(id)),
+            };
+            let start = file.len() - text.len();
+            assert_eq!(start % 3, 0, "{file:?}");
+            assert!(file[before..start].starts_with("{{/*") || start == before);
+            assert!(file.ends_with(&text));
+        }
+    }
+
+    #[test]
+    fn manifests_past_the_file_size_are_cut_at_document_boundaries_in_path_order() {
+        let big = "x".repeat(TEMPLATE_FILE_BYTES / 2) + "\n";
+        let documents: Vec<Vec<Piece<'_>>> = (0..5)
+            .map(|_| vec![Piece::Line("---\n"), Piece::Line(&big)])
+            .collect();
+
+        let files = manifest_files("{{- guard -}}\n".to_owned(), &documents);
+
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "templates/manifests.yaml",
+                "templates/manifests/0002.yaml",
+                "templates/manifests/0003.yaml"
+            ]
+        );
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, names, "Helm reads them in this order");
+        assert!(files[0].1.starts_with("{{- guard -}}\n"));
+        for (name, text) in &files {
+            assert!(text.len() < HELM_MAX_FILE_BYTES, "{name}");
+            let rest = text.trim_start_matches("{{- guard -}}\n");
+            let rest = rest
+                .trim_start_matches(PADDING[1])
+                .trim_start_matches(PADDING[2]);
+            assert!(rest.starts_with("---\n"), "{name} opens a document");
+        }
+    }
+
     #[test]
     fn a_foreign_non_empty_directory_is_never_replaced() {
         let tmp = tempfile::tempdir().expect("tempdir");
