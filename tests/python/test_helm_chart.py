@@ -5,6 +5,7 @@ was not generated with, and Helm's install order matches ours."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -304,3 +305,27 @@ def test_helm_install_orders_a_5000_registry_chart_as_ecr_chart_render_does(
         release = cfg.install(chart_dir(scale_values), "order", None, namespace="ns", dry_run="client")
 
     assert _without_source_lines(release["manifest"]) == ours[:hooks_at]
+
+
+def test_the_notes_of_a_5000_registry_chart_read_as_one_notes_file_would(helm, chart_dir, scale_values, tmp_path):
+    chart = chart_dir(scale_values)
+    parts = sorted((chart / "templates").glob("_notes-*.tpl"))
+    assert len(parts) > 1, "the notes are cut into partials"
+    whole = tmp_path / "whole"
+    shutil.copytree(chart, whole)
+    bodies = []
+    for part in parts:
+        text = part.read_text(encoding="utf-8")
+        body = re.fullmatch(r'\{\{ define "[^"]+" \}\}(.*)\{\{ end \}\}\n', text, re.DOTALL)
+        assert body is not None, part.name
+        bodies.append(body.group(1))
+        (whole / "templates" / part.name).unlink()
+    (whole / "templates/NOTES.txt").write_text("".join(bodies), encoding="utf-8")
+
+    def notes(path: Path) -> str:
+        with helm.Chart.load(path) as loaded:
+            return loaded.render(None, name="scale", namespace="ecr-system")[f"{CHART_NAME}/templates/NOTES.txt"]
+
+    split = notes(chart)
+    assert split == notes(whole)
+    assert "regcred-r5000 in namespace team-00" in split and "ecr-system" in split

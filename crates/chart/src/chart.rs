@@ -128,8 +128,38 @@ pub fn chart_files(loaded: &Loaded, sources: &[Source]) -> Result<Vec<ChartFile>
     if !blocks.is_empty() {
         files.push(("templates/_blocks.tpl".to_owned(), blocks_partial(&blocks)));
     }
-    files.push(("templates/NOTES.txt".to_owned(), notes));
+    files.extend(notes_files(notes));
     Ok(files)
+}
+
+/// `templates/NOTES.txt`, as it is while it stays under [`TEMPLATE_FILE_BYTES`]. Past that (it
+/// lists every registry) its lines go, cut into parts of about that size, into `define`s in
+/// `templates/_notes-0001.tpl` and on, and `NOTES.txt` calls them in order: Helm reads the
+/// notes from that one file only, and would refuse it past 5 MiB.
+fn notes_files(notes: String) -> Vec<ChartFile> {
+    if notes.len() <= TEMPLATE_FILE_BYTES {
+        return vec![("templates/NOTES.txt".to_owned(), notes)];
+    }
+    let mut parts: Vec<String> = vec![String::new()];
+    for line in notes.split_inclusive('\n') {
+        let part = parts.last_mut().expect("one part at least");
+        if !part.is_empty() && part.len() + line.len() > TEMPLATE_FILE_BYTES {
+            parts.push(String::new());
+        }
+        parts.last_mut().expect("one part at least").push_str(line);
+    }
+    let mut calls = String::new();
+    let mut files = Vec::with_capacity(parts.len() + 1);
+    for (i, part) in parts.into_iter().enumerate() {
+        let name = format!("{CHART_NAME}.notes.{}", i + 1);
+        calls.push_str(&format!("{{{{ template \"{name}\" . }}}}"));
+        files.push((
+            format!("templates/_notes-{:04}.tpl", i + 1),
+            format!("{{{{ define \"{name}\" }}}}{part}{{{{ end }}}}\n"),
+        ));
+    }
+    files.push(("templates/NOTES.txt".to_owned(), calls));
+    files
 }
 
 /// One piece of a document's template: a line written as it is, or a call of a shared block.
@@ -501,6 +531,44 @@ mod tests {
                 .trim_start_matches(PADDING[2]);
             assert!(rest.starts_with("---\n"), "{name} opens a document");
         }
+    }
+
+    #[test]
+    fn long_notes_move_into_partials_that_notes_txt_calls_in_order() {
+        let line = format!("  regcred-r0001 in namespace team-01 {}\n", "x".repeat(60));
+        let notes = line.repeat(2 * TEMPLATE_FILE_BYTES / line.len() + 10);
+
+        let files = notes_files(notes.clone());
+
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "templates/_notes-0001.tpl",
+                "templates/_notes-0002.tpl",
+                "templates/_notes-0003.tpl",
+                "templates/NOTES.txt"
+            ]
+        );
+        let mut expanded = String::new();
+        for (i, (_, text)) in files[..3].iter().enumerate() {
+            assert!(text.len() <= TEMPLATE_FILE_BYTES + 100);
+            let open = format!("{{{{ define \"{CHART_NAME}.notes.{}\" }}}}", i + 1);
+            let body = text.strip_prefix(&open).expect("opens the define");
+            expanded.push_str(body.strip_suffix("{{ end }}\n").expect("closes it"));
+        }
+        assert_eq!(expanded, notes);
+        assert_eq!(
+            files[3].1,
+            format!(
+                "{{{{ template \"{CHART_NAME}.notes.1\" . }}}}{{{{ template \"{CHART_NAME}.notes.2\" . }}}}\
+                 {{{{ template \"{CHART_NAME}.notes.3\" . }}}}"
+            )
+        );
+        assert_eq!(
+            notes_files("short\n".to_owned()),
+            [("templates/NOTES.txt".to_owned(), "short\n".to_owned())]
+        );
     }
 
     #[test]
