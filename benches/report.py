@@ -105,7 +105,7 @@ def scale_section(out: Path, add) -> tuple[dict[int, float], int]:
     add(
         "| registries | `ecr-chart chart` | Helm load + render (generated / reference) "
         "| largest chart file (limit 5 MiB) | release record generated / reference | ratio "
-        "| of which templates / notes |"
+        "| of which templates / rendered notes |"
     )
     add("|---:|---:|---:|---:|---:|---:|---:|")
     ratios_scale = {}
