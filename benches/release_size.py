@@ -37,6 +37,7 @@ current-context: none
 """
 HOOK = re.compile(r"^\s+\"?helm\.sh/hook\"?:\s*\"?([^\"\n]+)", re.MULTILINE)
 KIND = re.compile(r"^kind:\s*\"?([^\"\n]+)", re.MULTILINE)
+DELETE_POLICY = re.compile(r"^\s+\"?helm\.sh/hook-delete-policy\"?:\s*\"?([^\"\n]+)", re.MULTILINE)
 NAME = re.compile(r"^metadata:\n(?:\s+.*\n)*?\s+name:\s*\"?([^\"\n]+)", re.MULTILINE)
 
 
@@ -63,6 +64,7 @@ def hooks(rendered: dict[str, str]) -> list[dict]:
             if not events:
                 continue
             kind, name = KIND.search(doc), NAME.search(doc)
+            policies = DELETE_POLICY.search(doc)
             out.append(
                 {
                     "name": name.group(1) if name else "",
@@ -71,7 +73,7 @@ def hooks(rendered: dict[str, str]) -> list[dict]:
                     "manifest": doc.strip("\n"),
                     "events": [e.strip() for e in events.group(1).split(",")],
                     "last_run": {"started_at": "", "completed_at": "", "phase": ""},
-                    "delete_policies": ["before-hook-creation"],
+                    "delete_policies": [p.strip() for p in policies.group(1).split(",")] if policies else [],
                 }
             )
     return out
