@@ -1,7 +1,8 @@
 """Prints the scripts/bench results as one Markdown report (the README's Performance figures).
 
 Reads what scripts/bench left in --out: criterion's estimates (under --target-dir/criterion),
-helm.json, docs-<N>, chart-process.json and helm-process.json (hyperfine), refresher.time,
+helm.json, docs-<N>, chart-process.json and helm-process.json (hyperfine), chart-chart-<N>.json
+(hyperfine) and scale.json (benches/chart_scale.py), refresher.time,
 seed.time and baseline.time (`wall user sys maxrss_kib` lines from benches/proc_stats.py). Standard library only.
 """
 
@@ -18,8 +19,14 @@ import sys
 from pathlib import Path
 
 SIZES = [1, 10, 100, 1000, 5000]
+SCALE_SIZES = [100, 1000, 5000]
 GROUP = "load_validate_render"
 
+# Issue 11: Helm's per-file limit, Kubernetes' Secret limit (the release record) and the goal
+# for the release record against the values-driven reference chart.
+HELM_MAX_FILE_BYTES = 5 * 1024 * 1024
+SECRET_MAX_BYTES = 1024 * 1024
+RELEASE_RATIO_GOAL = 1.5
 # The budgets of issues 3 and 5.
 CHART_PROCESS_BUDGET_S = 0.100
 HELM_RATIO_BUDGET = 10.0
@@ -76,6 +83,46 @@ def mb(size: int) -> str:
 
 def met(ok: bool) -> str:
     return "met" if ok else "**not met**"
+
+
+def size(n: int) -> str:
+    return f"{n / 1e3:.0f} kB" if n < 1e6 else f"{n / 1e6:.2f} MB"
+
+
+def scale_section(out: Path, add) -> tuple[dict[int, float], int]:
+    """The scale table (issue 11); returns the release-record ratios by size and the largest
+    generated chart file."""
+    scale = json.loads((out / "scale.json").read_text())
+    add("#### Scale: the generated chart beside `benches/reference-chart` (issue 11)")
+    add("")
+    add(
+        "`ecr-chart chart`: hyperfine, median of 5, release build. Helm engine: helm-python-sdk, "
+        "median of 3; the generated chart rendered with no values, the reference with the values "
+        "file as `-f`. Release record: base64(gzip(release JSON)) as Helm's Secret driver stores "
+        "it (benches/release_size.py); Kubernetes refuses a Secret over 1 MiB."
+    )
+    add("")
+    add(
+        "| registries | `ecr-chart chart` | Helm load + render (generated / reference) "
+        "| largest chart file (limit 5 MiB) | release record generated / reference | ratio "
+        "| of which templates / rendered notes |"
+    )
+    add("|---:|---:|---:|---:|---:|---:|---:|")
+    ratios_scale = {}
+    for n in SCALE_SIZES:
+        gen, ref = scale[str(n)]["generated"], scale[str(n)]["reference"]
+        chart = json.loads((out / f"chart-chart-{n}.json").read_text())["results"][0]
+        ratio = gen["stored"] / ref["stored"]
+        ratios_scale[n] = ratio
+        add(
+            f"| {n:,} | {ms(chart['median'])} "
+            f"| {ms(gen['load_s'] + gen['render_s'])} / {ms(ref['load_s'] + ref['render_s'])} "
+            f"| {size(gen['largest_file'])} | {size(gen['stored'])} / {size(ref['stored'])} "
+            f"| {ratio:.2f}× | {size(gen['stored_templates'])} / {size(gen['stored_notes'])} |"
+        )
+    add("")
+    largest = max(scale[str(n)]["generated"]["largest_file"] for n in SCALE_SIZES)
+    return ratios_scale, largest
 
 
 def criterion(target: Path, n: int) -> dict[str, float]:
@@ -184,6 +231,8 @@ def main() -> int:
     )
     add("")
 
+    ratios_scale, largest_file = scale_section(out, add)
+
     ours = proc_stats(out / "refresher.time")
     seed = proc_stats(out / "seed.time")
     runs = len(ours["wall"])
@@ -278,6 +327,19 @@ def main() -> int:
     add(
         f"| static image binary ≤ 9 MB | {mb(binary)} "
         f"| {met(binary <= STATIC_BINARY_BUDGET_BYTES)} |"
+    )
+    add(
+        f"| generated chart: no file over Helm's 5 MiB, up to 5 000 registries | {size(largest_file)} "
+        f"| {met(largest_file <= HELM_MAX_FILE_BYTES)} |"
+    )
+    stored = json.loads((out / "scale.json").read_text())["5000"]["generated"]["stored"]
+    add(
+        f"| generated chart's release record fits a Secret (1 MiB), 5 000 registries | {size(stored)} "
+        f"| {met(stored <= SECRET_MAX_BYTES)} |"
+    )
+    add(
+        f"| release record ≤ 1.5× the reference chart's, 5 000 registries | {ratios_scale[5000]:.2f}× "
+        f"| {met(ratios_scale[5000] <= RELEASE_RATIO_GOAL)} |"
     )
     print("\n".join(lines))
     return 0

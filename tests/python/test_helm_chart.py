@@ -5,6 +5,7 @@ was not generated with, and Helm's install order matches ours."""
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ RELEASES = [
     ("ecr", "platform-tools"),
     ("a-release-name-of-fifty-three-characters-for-helm-abc", "kube-system"),
 ]
+MANIFEST_PREFIXES = (f"{CHART_NAME}/templates/manifests.yaml", f"{CHART_NAME}/templates/manifests/")
 REGENERATE = re.compile(r"regenerate.*ecr-chart chart", re.IGNORECASE | re.DOTALL)
 
 # A kubeconfig for a server that does not exist: a client-only dry run must not need it.
@@ -36,6 +38,12 @@ contexts: [{name: none, context: {cluster: none, user: none}}]
 users: [{name: none, user: {token: not-a-real-token}}]
 current-context: none
 """
+
+
+def manifest_templates(rendered: dict[str, str]) -> str:
+    """The generated chart's manifest templates as Helm rendered them, joined in path order
+    (Helm reads template files in path order): what `ecr-chart render` prints."""
+    return "".join(rendered[k] for k in sorted(rendered) if k.startswith(MANIFEST_PREFIXES))
 
 
 def helm_values(helm, files: Path | list[Path] | None) -> dict | None:
@@ -59,10 +67,12 @@ def _merge(base: dict, over: dict) -> dict:
 
 
 def helm_render(helm, chart: Path, values: dict | None, release: str, namespace: str) -> str:
+    """The manifest templates Helm rendered, in path order (the order Helm reads them in:
+    `templates/manifests.yaml`, then `templates/manifests/0002.yaml` and on)."""
     with helm.Chart.load(chart) as loaded:
         rendered = loaded.render(values, name=release, namespace=namespace)
     assert MANIFESTS in rendered, f"Helm rendered no {MANIFESTS}: {sorted(rendered)}"
-    return rendered[MANIFESTS]
+    return manifest_templates(rendered)
 
 
 @pytest.mark.parametrize("release,namespace", RELEASES)
@@ -89,7 +99,7 @@ def test_generated_chart_is_named_and_holds_the_contracted_files(helm, chart_dir
 
 def test_generated_chart_uses_only_release_name_and_namespace(chart_dir):
     builtins = set()
-    for template in (chart_dir(VALUES_FILES[-1]) / "templates").iterdir():
+    for template in (p for p in (chart_dir(VALUES_FILES[-1]) / "templates").rglob("*") if p.is_file()):
         builtins |= set(re.findall(r"\.(Release|Chart|Capabilities|Files|Template)\.(\w+)", template.read_text()))
     assert builtins <= {("Release", "Name"), ("Release", "Namespace")}, builtins
 
@@ -219,3 +229,103 @@ def test_helm_install_dry_run_orders_objects_as_ecr_chart_render_does(
         release = cfg.install(chart_dir(values), "order", None, namespace="ns", dry_run="client")
 
     assert _without_source_lines(release["manifest"]) == ours[:hooks_at]
+
+
+# Helm refuses to load a chart file over 5 MiB (MaxDecompressedFileSize in Helm's chart loader,
+# since Helm 3.17.3 and in Helm 4), and a packaged chart over 100 MiB in all.
+HELM_MAX_FILE_BYTES = 5 * 1024 * 1024
+HELM_MAX_CHART_BYTES = 100 * 1024 * 1024
+SCALE_REGISTRIES = 5000
+SCALE_REGIONS = ["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]
+
+
+@pytest.fixture(scope="module")
+def scale_values(tmp_path_factory) -> Path:
+    """A values file with 5 000 registries (as benches/render.rs writes them): distinct names,
+    cycling regions, 20 target namespaces and schedules."""
+    lines = ["ecrRegistries:"]
+    for i in range(1, SCALE_REGISTRIES + 1):
+        lines += [
+            f"  - name: r{i:04}",
+            f"    region: {SCALE_REGIONS[i % len(SCALE_REGIONS)]}",
+            f"    namespace: team-{i % 20:02}",
+            f'    schedule: "{i % 60} */10 * * *"',
+        ]
+    lines += ["image:", "  repository: registry.example.com/ecr-refresher", '  tag: "1.2.3"']
+    path = tmp_path_factory.mktemp("scale") / f"values-{SCALE_REGISTRIES}.yaml"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_no_file_of_a_5000_registry_chart_reaches_helms_file_size_limit(chart_dir, scale_values):
+    files = [p for p in chart_dir(scale_values).rglob("*") if p.is_file()]
+    sizes = {str(p.relative_to(chart_dir(scale_values))): p.stat().st_size for p in files}
+
+    too_big = {name: size for name, size in sizes.items() if size > HELM_MAX_FILE_BYTES // 2}
+    assert too_big == {}, f"files over half of Helm's {HELM_MAX_FILE_BYTES}-byte limit: {too_big}"
+    assert sum(sizes.values()) < HELM_MAX_CHART_BYTES // 2, sum(sizes.values())
+    assert len([n for n in sizes if n.startswith("templates/manifests")]) > 1, "the manifests are cut"
+
+
+def test_helm_loads_lints_and_renders_a_5000_registry_chart_as_ecr_chart_render_prints(
+    helm, render, chart_dir, scale_values
+):
+    chart = chart_dir(scale_values)
+    expected = render(scale_values, release="scale", namespace="ecr-system")
+
+    report = helm.lint(chart, strict=True, namespace="ecr-system")
+    actual = helm_render(helm, chart, None, "scale", "ecr-system")
+    again = helm_render(helm, chart, helm_values(helm, scale_values), "scale", "ecr-system")
+
+    assert [m for m in report["messages"] if m["severity"] >= 2] == [] and report["errors"] == [], report
+    assert expected.count("\nkind: \"CronJob\"\n") == SCALE_REGISTRIES
+    assert actual == expected
+    assert again == expected
+
+
+def test_a_5000_registry_chart_still_refuses_other_values(helm, chart_dir, scale_values):
+    values = helm_values(helm, scale_values)
+    assert values is not None
+    values["ecrRegistries"][-1]["schedule"] = "0 */6 * * *"
+
+    with pytest.raises(helm.HelmError) as failure:
+        helm_render(helm, chart_dir(scale_values), values, "scale", "ecr-system")
+
+    assert REGENERATE.search(str(failure.value)), str(failure.value)
+
+
+def test_helm_install_orders_a_5000_registry_chart_as_ecr_chart_render_does(
+    helm, render, chart_dir, scale_values
+):
+    """Across the cut files too: Helm reads them in path order and sorts by kind, stably."""
+    ours = _without_source_lines(render(scale_values, release="order", namespace="ns"))
+    hooks_at = next((i for i, doc in enumerate(ours) if _is_hook(doc)), len(ours))
+
+    with helm.Config(kubeconfig_content=UNREACHABLE_KUBECONFIG, storage_driver="memory") as cfg:
+        release = cfg.install(chart_dir(scale_values), "order", None, namespace="ns", dry_run="client")
+
+    assert _without_source_lines(release["manifest"]) == ours[:hooks_at]
+
+
+def test_the_notes_of_a_5000_registry_chart_read_as_one_notes_file_would(helm, chart_dir, scale_values, tmp_path):
+    chart = chart_dir(scale_values)
+    parts = sorted((chart / "templates").glob("_notes-*.tpl"))
+    assert len(parts) > 1, "the notes are cut into partials"
+    whole = tmp_path / "whole"
+    shutil.copytree(chart, whole)
+    bodies = []
+    for part in parts:
+        text = part.read_text(encoding="utf-8")
+        body = re.fullmatch(r'\{\{ define "[^"]+" \}\}(.*)\{\{ end \}\}\n', text, re.DOTALL)
+        assert body is not None, part.name
+        bodies.append(body.group(1))
+        (whole / "templates" / part.name).unlink()
+    (whole / "templates/NOTES.txt").write_text("".join(bodies), encoding="utf-8")
+
+    def notes(path: Path) -> str:
+        with helm.Chart.load(path) as loaded:
+            return loaded.render(None, name="scale", namespace="ecr-system")[f"{CHART_NAME}/templates/NOTES.txt"]
+
+    split = notes(chart)
+    assert split == notes(whole)
+    assert "regcred-r5000 in namespace team-00" in split and "ecr-system" in split

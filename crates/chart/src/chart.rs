@@ -1,6 +1,7 @@
 //! `ecr-chart chart`: the manifests as a Helm chart that keeps only `.Release.Name` and
 //! `.Release.Namespace` as template code, written atomically.
 
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,25 @@ const NAME_SENTINEL: &str = "ecr-chart-sentinel-release-name-7f3e";
 const NAMESPACE_SENTINEL: &str = "ecr-chart-sentinel-release-namespace-7f3e";
 
 /// One file of the chart: path relative to the chart directory, and its text.
-pub type ChartFile = (&'static str, String);
+pub type ChartFile = (String, String);
+
+/// Helm refuses to load a chart file larger than this (`MaxDecompressedFileSize`, 5 MiB, in
+/// Helm's chart loader since 3.17.3 and in Helm 4).
+pub const HELM_MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
+
+/// The manifests are cut, at document boundaries, into template files of about this size, well
+/// under [`HELM_MAX_FILE_BYTES`]; a single document larger than this gets a file of its own.
+const TEMPLATE_FILE_BYTES: usize = 1024 * 1024;
+
+/// A run of lines shared with an earlier document of the same kind is written once, as a
+/// `define` in `templates/_blocks.tpl`, when it is at least this long; shorter runs stay inline.
+const MIN_BLOCK_BYTES: usize = 48;
+
+/// Template comments that write nothing, by length mod 3 (index = bytes to pad): each piece of
+/// a template file starts at an offset divisible by 3, so Helm's base64 of the file (the
+/// release record stores every template as base64) encodes equal pieces to equal text, which
+/// gzip then finds again.
+const PADDING: [&str; 3] = ["", "{{/*  */}}", "{{/**/}}"];
 
 /// Turn rendered text into Go template text that renders back to it for any release:
 /// literal `{{` is escaped, the sentinels become the release built-ins.
@@ -95,7 +114,11 @@ pub fn chart_files(loaded: &Loaded, sources: &[Source]) -> Result<Vec<ChartFile>
         namespace: NAMESPACE_SENTINEL.to_owned(),
     };
     let renderer = Renderer::new(values, &release);
-    let manifests = helmify(&renderer.manifests(values)?);
+    let documents: Vec<String> = renderer
+        .documents()?
+        .into_iter()
+        .map(|d| format!("---\n{}\n", d.text))
+        .collect();
     let notes = helmify(&renderer.notes()?);
     let schema = serde_json::to_string_pretty(&crate::values::schema())
         .expect("a serde_json::Value always serialises");
@@ -110,16 +133,221 @@ pub fn chart_files(loaded: &Loaded, sources: &[Source]) -> Result<Vec<ChartFile>
          kubeVersion: \">=1.27.0-0\"\n\
          keywords: [ecr, aws, imagepullsecrets, registry]\n"
     );
-    Ok(vec![
-        ("Chart.yaml", chart_yaml),
-        ("values.yaml", values_yaml(&baked, sources)),
-        ("values.schema.json", schema + "\n"),
-        (
-            "templates/manifests.yaml",
-            values_guard(&baked, &loaded.as_given) + &manifests,
-        ),
-        ("templates/NOTES.txt", notes),
-    ])
+    let mut files = vec![
+        ("Chart.yaml".to_owned(), chart_yaml),
+        ("values.yaml".to_owned(), values_yaml(&baked, sources)),
+        ("values.schema.json".to_owned(), schema + "\n"),
+    ];
+    let documents: Vec<&str> = documents.iter().map(String::as_str).collect();
+    let (pieces, blocks) = factor(&documents);
+    files.extend(manifest_files(
+        values_guard(&baked, &loaded.as_given),
+        &pieces,
+    ));
+    if !blocks.is_empty() {
+        files.push(("templates/_blocks.tpl".to_owned(), blocks_partial(&blocks)));
+    }
+    files.extend(notes_files(notes));
+    Ok(files)
+}
+
+/// `templates/NOTES.txt`, as it is while it stays under [`TEMPLATE_FILE_BYTES`]. Past that (it
+/// lists every registry) its lines go, cut into parts of about that size, into `define`s in
+/// `templates/_notes-0001.tpl` and on, and `NOTES.txt` calls them in order: Helm reads the
+/// notes from that one file only, and would refuse it past 5 MiB.
+fn notes_files(notes: String) -> Vec<ChartFile> {
+    if notes.len() <= TEMPLATE_FILE_BYTES {
+        return vec![("templates/NOTES.txt".to_owned(), notes)];
+    }
+    let mut parts: Vec<String> = vec![String::new()];
+    for line in notes.split_inclusive('\n') {
+        let part = parts.last_mut().expect("one part at least");
+        if !part.is_empty() && part.len() + line.len() > TEMPLATE_FILE_BYTES {
+            parts.push(String::new());
+        }
+        parts.last_mut().expect("one part at least").push_str(line);
+    }
+    let mut calls = String::new();
+    let mut files = Vec::with_capacity(parts.len() + 1);
+    for (i, part) in parts.into_iter().enumerate() {
+        let name = format!("{CHART_NAME}.notes.{}", i + 1);
+        calls.push_str(&format!("{{{{ template \"{name}\" . }}}}"));
+        files.push((
+            format!("templates/_notes-{:04}.tpl", i + 1),
+            format!("{{{{ define \"{name}\" }}}}{part}{{{{ end }}}}\n"),
+        ));
+    }
+    files.push(("templates/NOTES.txt".to_owned(), calls));
+    files
+}
+
+/// One piece of a document's template: a line written as it is, or a call of a shared block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Piece<'a> {
+    Line(&'a str),
+    Block(usize),
+}
+
+/// The name of shared block `id` in `templates/_blocks.tpl`.
+fn block_name(id: usize) -> String {
+    format!("{CHART_NAME}.block.{id}")
+}
+
+/// Every document (`---` line included) as template pieces, and the text of the blocks they
+/// call. Each document is compared line by line with the first document of its kind; every
+/// run of at least [`MIN_BLOCK_BYTES`] that it shares with that one becomes a block, written
+/// once. The first document of each kind stays whole, so every object can still be read
+/// in the templates.
+fn factor<'a>(documents: &[&'a str]) -> (Vec<Vec<Piece<'a>>>, Vec<String>) {
+    let mut bases: Vec<(&str, Vec<&str>)> = Vec::new();
+    let mut ids: HashMap<(usize, usize, usize), usize> = HashMap::new();
+    let mut blocks: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(documents.len());
+    for document in documents {
+        let lines: Vec<&str> = document.split_inclusive('\n').collect();
+        let kind = lines
+            .iter()
+            .find(|l| l.starts_with("kind: "))
+            .copied()
+            .unwrap_or("");
+        let Some(base) = bases.iter().position(|(k, _)| *k == kind) else {
+            bases.push((kind, lines.clone()));
+            out.push(lines.into_iter().map(Piece::Line).collect());
+            continue;
+        };
+        let base_lines = &bases[base].1;
+        let mut pieces = Vec::new();
+        let mut next = 0;
+        for (from, at, len) in shared_runs(base_lines, &lines) {
+            pieces.extend(lines[next..at].iter().copied().map(Piece::Line));
+            let run = &lines[at..at + len];
+            if run.iter().map(|l| l.len()).sum::<usize>() >= MIN_BLOCK_BYTES {
+                let id = *ids.entry((base, from, len)).or_insert_with(|| {
+                    blocks.push(run.concat());
+                    blocks.len() - 1
+                });
+                pieces.push(Piece::Block(id));
+            } else {
+                pieces.extend(run.iter().copied().map(Piece::Line));
+            }
+            next = at + len;
+        }
+        pieces.extend(lines[next..].iter().copied().map(Piece::Line));
+        out.push(pieces);
+    }
+    (out, blocks)
+}
+
+/// Runs of lines `doc` shares with `base`, in order, as `(start in base, start in doc, length)`:
+/// a longest common subsequence of lines (common ends first, then a table over the middle,
+/// which is skipped when it would exceed four million cells).
+fn shared_runs(base: &[&str], doc: &[&str]) -> Vec<(usize, usize, usize)> {
+    let prefix = base.iter().zip(doc).take_while(|(a, b)| a == b).count();
+    let suffix = base[prefix..]
+        .iter()
+        .rev()
+        .zip(doc[prefix..].iter().rev())
+        .take_while(|(a, b)| a == b)
+        .count();
+    let (a, b) = (
+        &base[prefix..base.len() - suffix],
+        &doc[prefix..doc.len() - suffix],
+    );
+    let mut pairs: Vec<(usize, usize)> = (0..prefix).map(|i| (i, i)).collect();
+    let (n, m) = (a.len(), b.len());
+    if n > 0 && m > 0 && (n + 1) * (m + 1) <= 4_000_000 {
+        let width = m + 1;
+        let mut table = vec![0u32; (n + 1) * width];
+        for i in (0..n).rev() {
+            for j in (0..m).rev() {
+                table[i * width + j] = if a[i] == b[j] {
+                    table[(i + 1) * width + j + 1] + 1
+                } else {
+                    table[(i + 1) * width + j].max(table[i * width + j + 1])
+                };
+            }
+        }
+        let (mut i, mut j) = (0, 0);
+        while i < n && j < m {
+            if a[i] == b[j] {
+                pairs.push((prefix + i, prefix + j));
+                i += 1;
+                j += 1;
+            } else if table[(i + 1) * width + j] >= table[i * width + j + 1] {
+                i += 1;
+            } else {
+                j += 1;
+            }
+        }
+    }
+    pairs.extend((0..suffix).map(|k| (base.len() - suffix + k, doc.len() - suffix + k)));
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, j) in pairs {
+        match runs.last_mut() {
+            Some((from, at, len)) if *from + *len == i && *at + *len == j => *len += 1,
+            _ => runs.push((i, j, 1)),
+        }
+    }
+    runs
+}
+
+/// Append `piece` to a template file, padded so that it starts at an offset divisible by 3.
+fn push_piece(file: &mut String, piece: Piece<'_>) {
+    file.push_str(PADDING[(3 - file.len() % 3) % 3]);
+    match piece {
+        Piece::Line(line) => file.push_str(&helmify(line)),
+        Piece::Block(id) => {
+            file.push_str("{{ template \"");
+            file.push_str(&block_name(id));
+            file.push_str("\" . }}");
+        }
+    }
+}
+
+/// The manifest template files: `templates/manifests.yaml` (the values guard, then the first
+/// documents) and, past [`TEMPLATE_FILE_BYTES`], `templates/manifests/0002.yaml` and on. Helm
+/// reads template files in path order and keeps each file's documents in order, so the files
+/// rendered in that order print the documents in [`crate::render::MANIFEST_TEMPLATES`] order.
+fn manifest_files(guard: String, documents: &[Vec<Piece<'_>>]) -> Vec<ChartFile> {
+    let mut files: Vec<String> = vec![guard];
+    for pieces in documents {
+        let file = files.last_mut().expect("one file at least");
+        if file.len() >= TEMPLATE_FILE_BYTES {
+            files.push(String::new());
+        }
+        let file = files.last_mut().expect("one file at least");
+        for piece in pieces {
+            push_piece(file, *piece);
+        }
+    }
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let name = if i == 0 {
+                "templates/manifests.yaml".to_owned()
+            } else {
+                format!("templates/manifests/{:04}.yaml", i + 1)
+            };
+            (name, text)
+        })
+        .collect()
+}
+
+/// `templates/_blocks.tpl`: every shared block as a `define` (a partial: Helm renders it into
+/// no manifest of its own).
+fn blocks_partial(blocks: &[String]) -> String {
+    let mut out = String::from(
+        "{{- /* Generated by ecr-chart: text that several manifests share, written once. */ -}}\n",
+    );
+    for (id, text) in blocks.iter().enumerate() {
+        out.push_str("{{ define \"");
+        out.push_str(&block_name(id));
+        out.push_str("\" }}");
+        out.push_str(&helmify(text));
+        out.push_str("{{ end }}\n");
+    }
+    out
 }
 
 /// Write `files` as the chart directory `dir`, all or nothing: the files go to a temporary
@@ -283,13 +511,164 @@ mod tests {
         );
     }
 
+    /// What Go's template engine writes for `pieces`: blocks expanded, padding comments dropped.
+    fn expand(pieces: &[Piece<'_>], blocks: &[String]) -> String {
+        pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Line(line) => (*line).to_owned(),
+                Piece::Block(id) => blocks[*id].clone(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn repeated_documents_call_blocks_of_their_kind_and_expand_back_to_themselves() {
+        let doc = |name: &str, kind: &str| {
+            format!(
+                "---\nkind: {kind}\nmetadata:\n  name: {name}\n  labels:\n    \
+                 app.kubernetes.io/name: ecr-registry-helper\n    \
+                 app.kubernetes.io/managed-by: Helm\nspec: {{}}\n"
+            )
+        };
+        let texts = [
+            doc("a", "ConfigMap"),
+            doc("b", "ConfigMap"),
+            doc("c", "CronJob"),
+            doc("d", "ConfigMap"),
+        ];
+        let documents: Vec<&str> = texts.iter().map(String::as_str).collect();
+
+        let (pieces, blocks) = factor(&documents);
+
+        for (text, pieces) in texts.iter().zip(&pieces) {
+            assert_eq!(&expand(pieces, &blocks), text);
+        }
+        assert!(pieces[0].iter().all(|p| matches!(p, Piece::Line(_))));
+        assert!(pieces[2].iter().all(|p| matches!(p, Piece::Line(_))));
+        assert!(pieces[1].contains(&Piece::Line("  name: b\n")));
+        assert_eq!(
+            pieces[1]
+                .iter()
+                .filter(|p| matches!(p, Piece::Block(_)))
+                .count(),
+            1,
+            "the labels and spec after the name are one block: {:?}",
+            pieces[1]
+        );
+        assert_eq!(pieces[1], {
+            let mut same = pieces[3].clone();
+            same[3] = Piece::Line("  name: b\n");
+            same
+        });
+    }
+
+    #[test]
+    fn shared_runs_follow_a_longest_common_subsequence_of_lines() {
+        let base = ["a\n", "b\n", "c\n", "d\n", "e\n"];
+        let doc = ["a\n", "x\n", "c\n", "d\n", "y\n", "z\n", "e\n"];
+
+        assert_eq!(
+            shared_runs(&base, &doc),
+            vec![(0, 0, 1), (2, 2, 2), (4, 6, 1)]
+        );
+    }
+
+    #[test]
+    fn every_piece_starts_at_an_offset_divisible_by_three() {
+        let mut file = String::from("ab");
+        for piece in [Piece::Line("x\n"), Piece::Block(7), Piece::Line("yz\n")] {
+            let before = file.len();
+            push_piece(&mut file, piece);
+            let text = match piece {
+                Piece::Line(line) => line.to_owned(),
+                Piece::Block(id) => format!("{{{{ template \"{}\" . }}}}", block_name(id)),
+            };
+            let start = file.len() - text.len();
+            assert_eq!(start % 3, 0, "{file:?}");
+            assert!(file[before..start].starts_with("{{/*") || start == before);
+            assert!(file.ends_with(&text));
+        }
+    }
+
+    #[test]
+    fn manifests_past_the_file_size_are_cut_at_document_boundaries_in_path_order() {
+        let big = "x".repeat(TEMPLATE_FILE_BYTES / 2) + "\n";
+        let documents: Vec<Vec<Piece<'_>>> = (0..5)
+            .map(|_| vec![Piece::Line("---\n"), Piece::Line(&big)])
+            .collect();
+
+        let files = manifest_files("{{- guard -}}\n".to_owned(), &documents);
+
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "templates/manifests.yaml",
+                "templates/manifests/0002.yaml",
+                "templates/manifests/0003.yaml"
+            ]
+        );
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, names, "Helm reads them in this order");
+        assert!(files[0].1.starts_with("{{- guard -}}\n"));
+        for (name, text) in &files {
+            assert!(text.len() < HELM_MAX_FILE_BYTES, "{name}");
+            let rest = text.trim_start_matches("{{- guard -}}\n");
+            let rest = rest
+                .trim_start_matches(PADDING[1])
+                .trim_start_matches(PADDING[2]);
+            assert!(rest.starts_with("---\n"), "{name} opens a document");
+        }
+    }
+
+    #[test]
+    fn long_notes_move_into_partials_that_notes_txt_calls_in_order() {
+        let line = format!("  regcred-r0001 in namespace team-01 {}\n", "x".repeat(60));
+        let notes = line.repeat(2 * TEMPLATE_FILE_BYTES / line.len() + 10);
+
+        let files = notes_files(notes.clone());
+
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "templates/_notes-0001.tpl",
+                "templates/_notes-0002.tpl",
+                "templates/_notes-0003.tpl",
+                "templates/NOTES.txt"
+            ]
+        );
+        let mut expanded = String::new();
+        for (i, (_, text)) in files[..3].iter().enumerate() {
+            assert!(text.len() <= TEMPLATE_FILE_BYTES + 100);
+            let open = format!("{{{{ define \"{CHART_NAME}.notes.{}\" }}}}", i + 1);
+            let body = text.strip_prefix(&open).expect("opens the define");
+            expanded.push_str(body.strip_suffix("{{ end }}\n").expect("closes it"));
+        }
+        assert_eq!(expanded, notes);
+        assert_eq!(
+            files[3].1,
+            format!(
+                "{{{{ template \"{CHART_NAME}.notes.1\" . }}}}{{{{ template \"{CHART_NAME}.notes.2\" . }}}}\
+                 {{{{ template \"{CHART_NAME}.notes.3\" . }}}}"
+            )
+        );
+        assert_eq!(
+            notes_files("short\n".to_owned()),
+            [("templates/NOTES.txt".to_owned(), "short\n".to_owned())]
+        );
+    }
+
     #[test]
     fn a_foreign_non_empty_directory_is_never_replaced() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("mine");
         fs::create_dir(&dir).expect("mkdir");
         fs::write(dir.join("keep.txt"), "precious").expect("write");
-        let err = write_chart(&dir, &[("Chart.yaml", String::new())]).expect_err("refused");
+        let err =
+            write_chart(&dir, &[("Chart.yaml".to_owned(), String::new())]).expect_err("refused");
         assert!(matches!(err, Error::ChartDirTaken { .. }));
         assert_eq!(
             fs::read_to_string(dir.join("keep.txt")).ok().as_deref(),
@@ -304,10 +683,13 @@ mod tests {
         let gen1 = "# Generated by ecr-chart\nname: ecr-registry-helper\n".to_owned();
         write_chart(
             &dir,
-            &[("Chart.yaml", gen1.clone()), ("old.txt", "x".into())],
+            &[
+                ("Chart.yaml".to_owned(), gen1.clone()),
+                ("old.txt".to_owned(), "x".into()),
+            ],
         )
         .expect("first");
-        write_chart(&dir, &[("Chart.yaml", gen1)]).expect("second");
+        write_chart(&dir, &[("Chart.yaml".to_owned(), gen1)]).expect("second");
         assert!(!dir.join("old.txt").exists());
         assert!(dir.join("Chart.yaml").exists());
         let leftovers: Vec<_> = fs::read_dir(tmp.path()).expect("ls").collect();
