@@ -199,3 +199,27 @@ fn keep_pull_secrets_renders_no_hook_no_plan_and_no_delete_permission() {
     assert!(!manifests.contains("\"delete\""));
     assert_eq!(immediate_jobs(&kept).len(), 3, "the immediate Jobs stay");
 }
+
+#[test]
+fn job_names_do_not_depend_on_the_release_so_helm_prints_the_same_ones() {
+    let values = values(5, None, "");
+    let names_in = |release: Release| -> BTreeSet<String> {
+        Renderer::new(&values, &release)
+            .documents()
+            .expect("renders")
+            .iter()
+            .filter_map(|d| {
+                d.text
+                    .lines()
+                    .find_map(|l| l.strip_prefix("  name: \"ecr-registry-helper-immediate-"))
+                    .map(str::to_owned)
+            })
+            .collect()
+    };
+    let other = Release {
+        name: "other".to_owned(),
+        namespace: "elsewhere".to_owned(),
+    };
+    assert_eq!(names_in(release()).len(), 5);
+    assert_eq!(names_in(release()), names_in(other));
+}

@@ -138,11 +138,12 @@ impl<'v> RegistryView<'v> {
         let target_namespaces = registry.target_namespaces();
         let config = config_data(registry, &target_namespaces, values);
         let pod_labels = labels.pod(&registry.name);
+        // Not the release's name or namespace: `ecr-chart chart` renders with stand-ins for
+        // them, and Helm must compute the same Job names as `ecr-chart render`.
         let settings_hash = hash.registry(&[
             &registry.name,
             &config,
             credentials_secret.as_deref().unwrap_or_default(),
-            &pod_labels,
         ]);
         Self {
             name: &registry.name,

@@ -3,9 +3,11 @@
 //!
 //! What goes in: ecr-chart's version and the sources of `job.yaml` and `_helpers.yaml` (a new
 //! chart may shape the pod differently), the image, every value the pod template reads, and
-//! per registry its name, its ConfigMap data (what the refresher reads), its credentials
-//! Secret and its pod labels. Object labels and annotations stay out: they can be changed in
-//! place. FNV-1a is fixed by its definition, so the same values give the same names with every
+//! per registry its name, its ConfigMap data (what the refresher reads) and its credentials
+//! Secret. Object labels and annotations stay out: they can be changed in place. The release's
+//! name and namespace stay out too: `ecr-chart chart` renders with stand-ins for them, and
+//! Helm must print the same names as `ecr-chart render` (a release of another name is another
+//! set of objects anyway). FNV-1a is fixed by its definition, so the same values give the same names with every
 //! build and toolchain (`std`'s hasher makes no such promise).
 
 use serde_json::json;
@@ -33,6 +35,7 @@ impl SettingsHash {
             "tolerations": values.tolerations,
             "affinity": values.affinity,
             "podAnnotations": values.pod_annotations,
+            "podLabels": values.pod_labels,
             "resources": values.resources,
             "backoffLimit": values.cron_job.backoff_limit,
         });
