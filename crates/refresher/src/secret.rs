@@ -296,6 +296,45 @@ mod tests {
     use super::*;
     use crate::dockerconfig::{Password, RegistryLogin};
 
+    fn written(labels: &[(&str, &str)], manager: Option<&str>) -> Secret {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+        Secret {
+            metadata: ObjectMeta {
+                labels: Some(
+                    labels
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                ),
+                managed_fields: manager.map(|m| {
+                    vec![ManagedFieldsEntry {
+                        manager: Some(m.to_owned()),
+                        ..ManagedFieldsEntry::default()
+                    }]
+                }),
+                ..ObjectMeta::default()
+            },
+            ..Secret::default()
+        }
+    }
+
+    #[test]
+    fn a_secret_is_ours_only_with_both_labels_and_our_field_manager() {
+        let labels = [
+            (LABEL_MANAGED_BY, FIELD_MANAGER),
+            (LABEL_REGISTRY, "primary"),
+        ];
+        assert_eq!(
+            ours(&written(&labels, Some(FIELD_MANAGER)), "primary"),
+            Ok(())
+        );
+        assert!(ours(&written(&labels, Some(FIELD_MANAGER)), "other").is_err());
+        assert!(ours(&written(&labels, Some("kubectl")), "primary").is_err());
+        assert!(ours(&written(&labels, None), "primary").is_err());
+        let theirs = [(LABEL_MANAGED_BY, "Helm"), (LABEL_REGISTRY, "primary")];
+        assert!(ours(&written(&theirs, Some(FIELD_MANAGER)), "primary").is_err());
+    }
+
     fn desired(expires_at: Option<Timestamp>) -> DesiredSecret {
         let login = RegistryLogin {
             hosts: vec!["123456789012.dkr.ecr.eu-west-1.amazonaws.com".into()],
