@@ -50,7 +50,7 @@ fn the_seed_values_give_the_seed_names() {
         for object in [
             format!("kind: \"ConfigMap\"\nmetadata:\n  name: \"ecr-registry-helper-cm-{name}\""),
             format!("kind: \"CronJob\"\nmetadata:\n  name: \"ecr-registry-helper-{name}\""),
-            format!("kind: \"Job\"\nmetadata:\n  name: \"ecr-registry-helper-immediate-{name}\""),
+            format!("kind: \"Job\"\nmetadata:\n  name: \"ecr-registry-helper-immediate-{name}-"),
             format!(
                 "kind: \"ExternalSecret\"\nmetadata:\n  name: \"ecr-registry-helper-secrets-{name}\""
             ),
@@ -80,10 +80,20 @@ fn rendering_is_deterministic_and_in_helm_install_order() {
         "\"ConfigMap\"",
         "\"Role\"",
         "\"RoleBinding\"",
+        "\"Job\"",
         "\"CronJob\"",
         "\"ExternalSecret\"",
-        "\"Job\"",
     ];
+    // The one hook, the uninstall Job, comes after every other object.
+    let (hook, kinds) = kinds.split_last().expect("objects");
+    assert_eq!(*hook, "\"Job\"");
+    assert_eq!(first.matches("helm.sh/hook:").count(), 1);
+    assert!(
+        first
+            .trim_end()
+            .ends_with(&format!("name: \"{}\"", names::UNINSTALL)),
+        "the uninstall hook is last"
+    );
     let rank = |k: &&str| order.iter().position(|o| o == k).expect("known kind");
     let ranks: Vec<usize> = kinds.iter().map(rank).collect();
     assert!(
@@ -166,7 +176,10 @@ fn three_namespaces_and_two_accounts_reach_the_refresher_and_rbac() {
         &release(),
     )
     .expect("renders");
-    let config = of_kind(&manifests, "ConfigMap");
+    let config: Vec<&str> = of_kind(&manifests, "ConfigMap")
+        .into_iter()
+        .filter(|c| !c.contains(names::UNINSTALL))
+        .collect();
     assert_eq!(config.len(), 1);
     assert!(
         config[0].contains("TARGET_NAMESPACES: \"team-a,team-b,team-c\""),
@@ -302,6 +315,9 @@ fn contract_faults(
                     expect("roleRef.name", text(doc, &["roleRef", "name"]), &role);
                 }
             }
+            "ConfigMap" | "Job" if registry.is_none() => {
+                expect("name", Some(name), names::UNINSTALL);
+            }
             _ if per_registry => faults.borrow_mut().push(format!(
                 "{at}: label {} names no registry of the values",
                 names::LABEL_REGISTRY
@@ -355,8 +371,14 @@ fn contract_faults(
                     doc["spec"]["jobTemplate"]["spec"]["template"]["spec"].clone(),
                 )
             } else {
+                // The contract's name for the settings hash the name ends with.
+                let hash = name
+                    .rsplit('-')
+                    .next()
+                    .and_then(|h| u32::from_str_radix(h, 16).ok())
+                    .unwrap_or_default();
                 (
-                    names::immediate_job(r),
+                    names::immediate_job_for(r, hash),
                     doc["spec"]["template"]["spec"].clone(),
                 )
             };
@@ -511,7 +533,10 @@ fn the_documents_are_the_manifest_stream_one_object_each_with_its_template() {
         .collect();
     assert_eq!(joined, renderer.manifests(&values).expect("renders"));
     for document in &documents {
-        let kind = document.template.trim_end_matches(".yaml");
+        let kind = match document.template {
+            "uninstall.yaml" => "job",
+            template => template.trim_end_matches(".yaml"),
+        };
         let line = document
             .text
             .lines()

@@ -25,13 +25,20 @@ def test_pods_read_only_secrets_their_access_mode_provides(values, documents, ya
     made_by_eso = {d["spec"]["target"]["name"] for d in docs if d["kind"] == "ExternalSecret"}
     for doc in docs:
         for where, pod in pod_specs(doc):
-            registry = doc["metadata"]["labels"]["ecr-registry-helper/registry"]
             refs = [
                 source["secretRef"]["name"]
                 for container in pod["containers"]
                 for source in container.get("envFrom") or []
                 if "secretRef" in source
             ]
+            registry = doc["metadata"]["labels"].get("ecr-registry-helper/registry")
+            if registry is None:
+                # The uninstall hook belongs to no registry and gets no AWS credentials.
+                assert doc["metadata"]["name"] == "ecr-registry-helper-uninstall", doc["metadata"]
+                assert refs == [] and all(
+                    "envFrom" not in container for container in pod["containers"]
+                ), "the uninstall hook reads no Secret"
+                continue
             settings = registries.get(registry, {})
             mode = settings.get("accessMode", default_mode)
             assert mode in MODES
@@ -53,6 +60,8 @@ def test_every_target_namespace_has_rbac_and_patching_is_by_name(values, documen
     roles = {d["metadata"]["namespace"]: d for d in docs if d["kind"] == "Role"}
     bindings = {d["metadata"]["namespace"] for d in docs if d["kind"] == "RoleBinding"}
     for config in (d for d in docs if d["kind"] == "ConfigMap"):
+        if config["metadata"]["name"] == "ecr-registry-helper-uninstall":
+            continue  # the uninstall plan, checked in test_lifecycle.py
         data = config["data"]
         targets = data["TARGET_NAMESPACES"].split(",")
         assert len(targets) == len(set(targets)), f"{config['metadata']['name']}: each once"

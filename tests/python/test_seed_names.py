@@ -19,10 +19,14 @@ def test_each_seed_registry_gets_the_seed_object_names(seed_objects, name):
     expected = {
         ("ConfigMap", f"ecr-registry-helper-cm-{name}"),
         ("CronJob", f"ecr-registry-helper-{name}"),
-        ("Job", f"ecr-registry-helper-immediate-{name}"),
         ("ExternalSecret", f"ecr-registry-helper-secrets-{name}"),
     }
     assert expected <= set(seed_objects), sorted(expected - set(seed_objects))
+    # The immediate Job keeps the seed name as its prefix, then a hash of its settings
+    # (a changed setting gives a new Job instead of an immutable-field error).
+    jobs = [n for kind, n in seed_objects if kind == "Job" and n.startswith(f"ecr-registry-helper-immediate-{name}-")]
+    assert len(jobs) == 1, sorted(seed_objects)
+    assert len(jobs[0]) == len(f"ecr-registry-helper-immediate-{name}-") + 8
 
 
 def test_the_seed_service_account_is_sa_argocd_and_every_pod_uses_it(seed_objects):

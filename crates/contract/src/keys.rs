@@ -39,6 +39,10 @@ pub const REQUEST_TIMEOUT: &str = "REQUEST_TIMEOUT";
 /// Environment only: the retry budget of each step.
 pub const RETRY_TIMEOUT: &str = "RETRY_TIMEOUT";
 
+/// Environment only: the uninstall plan to carry out instead of a refresh
+/// ([`crate::uninstall`]).
+pub const UNINSTALL_PLAN: &str = "UNINSTALL_PLAN";
+
 /// `AWS_ACCESS_KEY_ID` in a credentials Secret (read by the AWS SDK).
 pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 /// `AWS_SECRET_ACCESS_KEY` in a credentials Secret (read by the AWS SDK).

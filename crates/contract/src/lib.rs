@@ -8,6 +8,7 @@
 pub mod keys;
 pub mod names;
 pub mod rules;
+pub mod uninstall;
 
 pub use keys::{CONFIG_KEYS, CREDENTIAL_KEYS, ConfigKey};
 pub use rules::{Fault, Partition};

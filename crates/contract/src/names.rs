@@ -68,6 +68,41 @@ pub fn immediate_job(registry: &str) -> String {
     format!("{CHART_NAME}-immediate-{registry}")
 }
 
+/// Longest Job name: Kubernetes writes it into the `batch.kubernetes.io/job-name` and
+/// `job-name` labels of the Job's pods, and a label value has at most 63 characters.
+pub const MAX_JOB_NAME: usize = 63;
+/// Hex digits of the settings hash that ends an immediate Job's name.
+pub const SETTINGS_HASH_LEN: usize = 8;
+
+/// The immediate Job of a registry whose settings (everything its pod is made of) hash to
+/// `settings_hash`: `ecr-registry-helper-immediate-<name>-<hash>`, 8 lowercase hex digits.
+/// Changed settings give a new name, so the Job is replaced instead of updated (a Job's pod
+/// template is immutable), and unchanged settings keep the name, so nothing reruns. Registry
+/// names longer than 24 characters are cut to fit [`MAX_JOB_NAME`] (the hash covers the
+/// whole name, so two such registries still get two names).
+pub fn immediate_job_for(registry: &str, settings_hash: u32) -> String {
+    let mut name = immediate_job(registry);
+    let room = MAX_JOB_NAME - SETTINGS_HASH_LEN - 1;
+    if name.len() > room {
+        let mut end = room;
+        while !name.is_char_boundary(end) {
+            end -= 1;
+        }
+        name.truncate(end);
+    }
+    format!("{name}-{settings_hash:08x}")
+}
+
+/// The uninstall hook's ConfigMap (its plan) and Job: `ecr-registry-helper-uninstall`.
+pub const UNINSTALL: &str = "ecr-registry-helper-uninstall";
+/// The label that marks the uninstall hook's objects, value [`HOOK_PRE_DELETE`]; `kubectl
+/// apply -l 'ecr-registry-helper/hook!=pre-delete'` leaves them out.
+pub const LABEL_HOOK: &str = "ecr-registry-helper/hook";
+/// The value of [`LABEL_HOOK`] on the uninstall hook's objects.
+pub const HOOK_PRE_DELETE: &str = "pre-delete";
+/// Where the uninstall Job mounts its plan (the ConfigMap's key [`crate::uninstall::PLAN_KEY`]).
+pub const UNINSTALL_PLAN_DIR: &str = "/etc/ecr-refresher";
+
 /// The ExternalSecret of a registry: named like the Secret it fills.
 pub fn external_secret(registry: &str) -> String {
     credentials_secret(registry)
@@ -105,6 +140,19 @@ mod tests {
         assert_eq!(immediate_job("prod"), "ecr-registry-helper-immediate-prod");
         assert_eq!(target_role("rel"), "rel-regcred");
         assert_eq!(MAX_REGISTRY_NAME, 32);
+    }
+
+    #[test]
+    fn an_immediate_job_name_keeps_the_seed_name_as_its_prefix_and_ends_with_the_hash() {
+        assert_eq!(
+            immediate_job_for("prod", 0x00ab_cdef),
+            "ecr-registry-helper-immediate-prod-00abcdef"
+        );
+        let long = "a".repeat(MAX_REGISTRY_NAME);
+        let name = immediate_job_for(&long, u32::MAX);
+        assert_eq!(name.len(), MAX_JOB_NAME);
+        assert!(name.starts_with(&immediate_job(&long[..24])), "{name}");
+        assert!(name.ends_with("-ffffffff"), "{name}");
     }
 
     #[test]

@@ -163,6 +163,54 @@ pub enum Error {
         source: Box<kube::Error>,
     },
 
+    /// Reading a Secret to delete, or deleting it, failed (uninstall).
+    #[error("{step} Secret {namespace}/{name}: {}", cause::kube(source, namespace))]
+    DeleteSecret {
+        /// `read` or `delete`.
+        step: &'static str,
+        /// Namespace.
+        namespace: String,
+        /// Secret name.
+        name: String,
+        /// The API error.
+        #[source]
+        source: Box<kube::Error>,
+    },
+
+    /// The uninstall plan could not be read.
+    #[error("read uninstall plan {}: {source}", path.display())]
+    ReadPlan {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// The uninstall plan is not a plan (bad settings: exit 2).
+    #[error("uninstall plan {}: {source}", path.display())]
+    Plan {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The line and what is wrong with it.
+        #[source]
+        source: ecr_contract::uninstall::PlanError,
+    },
+
+    /// Some steps of the uninstall failed (each was logged); the others were done.
+    #[error(
+        "uninstall: {failed} of {total} plan entries failed: {}",
+        failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Uninstall {
+        /// Number of plan entries.
+        total: usize,
+        /// Number of entries with a failure.
+        failed: usize,
+        /// Every failure.
+        failures: Vec<Error>,
+    },
+
     /// Some target namespaces failed (each was logged when it failed); the others were written.
     #[error(
         "{failed} of {total} target namespaces failed: {}",
@@ -195,7 +243,7 @@ impl Error {
     pub fn is_settings(&self) -> bool {
         matches!(
             self,
-            Error::MissingSetting { .. } | Error::InvalidSetting { .. }
+            Error::MissingSetting { .. } | Error::InvalidSetting { .. } | Error::Plan { .. }
         )
     }
 }

@@ -6,7 +6,8 @@
 //! Secret into each target namespace, and the Secret added to the `imagePullSecrets` of the
 //! ServiceAccounts of `IMAGE_PULL_SECRET_FOR` there. Everything it logs is inside one tracing
 //! span carrying the registry name. Tests build the [`Context`] against local servers and call
-//! [`refresh`] or [`dry_run`] directly.
+//! [`refresh`] or [`dry_run`] directly. With `--uninstall-plan` it instead carries out the
+//! chart's uninstall plan ([`uninstall`]).
 
 pub mod cause;
 pub mod dockerconfig;
@@ -19,6 +20,7 @@ pub mod service_account;
 pub mod settings;
 pub mod sts;
 pub mod telemetry;
+pub mod uninstall;
 
 use std::fmt;
 use std::io::Write;
@@ -33,7 +35,7 @@ use tracing::Instrument as _;
 pub use error::Error;
 pub use kube_client::{kube_client, kube_client_with};
 pub use retry::RetryPolicy;
-pub use settings::{Args, Mode, Settings, Target};
+pub use settings::{Args, Mode, Settings, Target, UninstallSettings};
 
 use crate::dockerconfig::DockerConfigJson;
 use crate::settings::OutputFormat;

@@ -1,10 +1,10 @@
-//! `ecr-refresher`: parse flags, set up logging, check settings, run once, print the one final
-//! error line and map the outcome to an exit code.
+//! `ecr-refresher`: parse flags, set up logging, check settings, run once (a refresh, or the
+//! uninstall plan), print the one final error line and map the outcome to an exit code.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ecr_refresher::{Args, Error, Settings, run, telemetry};
+use ecr_refresher::{Args, Error, Settings, UninstallSettings, run, telemetry, uninstall};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -20,6 +20,16 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(args.log_format);
+    match UninstallSettings::from_args(&args) {
+        Ok(Some(settings)) => {
+            return match uninstall::run(&settings).await {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(err) => fail(None, &err),
+            };
+        }
+        Ok(None) => {}
+        Err(err) => return fail(None, &err),
+    }
     let settings = match Settings::from_args(&args) {
         Ok(settings) => settings,
         Err(err) => return fail(None, &err),

@@ -7,7 +7,7 @@ use jiff::Timestamp;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, Preconditions};
 
 use ecr_contract::names::{
     ANNOTATION_EXPIRES_AT, ANNOTATION_REFRESHED_AT, FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_REGISTRY,
@@ -187,6 +187,102 @@ pub async fn apply(
     }
 }
 
+/// What [`delete_if_ours`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Deleted {
+    /// The Secret was ours and is gone.
+    Deleted,
+    /// There was no Secret of that name.
+    Absent,
+    /// The Secret is not one the refresher wrote for this registry; it was left alone. Why.
+    NotOurs(&'static str),
+}
+
+impl Deleted {
+    /// `deleted`, `absent` or `kept`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Deleted::Deleted => "deleted",
+            Deleted::Absent => "absent",
+            Deleted::NotOurs(_) => "kept",
+        }
+    }
+}
+
+/// Whether `secret` is one the refresher wrote for `registry`: labelled
+/// `app.kubernetes.io/managed-by: ecr-refresher` and `ecr-registry-helper/registry:
+/// <registry>`, with fields owned by the field manager `ecr-refresher`. `Err` says why not.
+pub fn ours(secret: &Secret, registry: &str) -> Result<(), &'static str> {
+    let labels = secret.metadata.labels.as_ref();
+    let label = |key: &str| labels.and_then(|l| l.get(key)).map(String::as_str);
+    if label(LABEL_MANAGED_BY) != Some(FIELD_MANAGER) {
+        return Err("it does not carry the label app.kubernetes.io/managed-by: ecr-refresher");
+    }
+    if label(LABEL_REGISTRY) != Some(registry) {
+        return Err("its ecr-registry-helper/registry label names another registry");
+    }
+    let managers = secret
+        .metadata
+        .managed_fields
+        .as_deref()
+        .unwrap_or_default();
+    if !managers
+        .iter()
+        .any(|m| m.manager.as_deref() == Some(FIELD_MANAGER))
+    {
+        return Err("no field of it is owned by the field manager ecr-refresher");
+    }
+    Ok(())
+}
+
+/// Deletes Secret `name` if it is [`ours`] for `registry`, guarded by the uid and
+/// resourceVersion read (a Secret changed or replaced since is read and judged again).
+/// Transient API errors and a failed precondition (409) are retried.
+pub async fn delete_if_ours(
+    api: &Api<Secret>,
+    name: &str,
+    registry: &str,
+    retry: &RetryPolicy,
+    namespace: &str,
+) -> Result<Deleted, Error> {
+    let failed = |step: &'static str| move |source: kube::Error| (step, source);
+    let attempt = || async {
+        let Some(secret) = api.get_opt(name).await.map_err(failed("read"))? else {
+            return Ok(Deleted::Absent);
+        };
+        if let Err(why) = ours(&secret, registry) {
+            return Ok(Deleted::NotOurs(why));
+        }
+        let params = DeleteParams {
+            preconditions: Some(Preconditions {
+                uid: secret.metadata.uid.clone(),
+                resource_version: secret.metadata.resource_version.clone(),
+            }),
+            ..DeleteParams::default()
+        };
+        match api.delete(name, &params).await {
+            Ok(_) => Ok(Deleted::Deleted),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(Deleted::Absent),
+            Err(source) => Err(("delete", source)),
+        }
+    };
+    let step = format!("delete Secret {namespace}/{name}");
+    retry
+        .run(
+            &step,
+            |(_, source): &(&'static str, kube::Error)| cause::kube_is_transient(source),
+            |(_, source): &(&'static str, kube::Error)| cause::kube(source, namespace),
+            attempt,
+        )
+        .await
+        .map_err(|(step, source)| Error::DeleteSecret {
+            step,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            source: Box::new(source),
+        })
+}
+
 fn wrong_type(namespace: &str, name: &str, found: &str) -> Error {
     Error::WrongSecretType {
         namespace: namespace.to_owned(),
@@ -199,6 +295,45 @@ fn wrong_type(namespace: &str, name: &str, found: &str) -> Error {
 mod tests {
     use super::*;
     use crate::dockerconfig::{Password, RegistryLogin};
+
+    fn written(labels: &[(&str, &str)], manager: Option<&str>) -> Secret {
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ManagedFieldsEntry;
+        Secret {
+            metadata: ObjectMeta {
+                labels: Some(
+                    labels
+                        .iter()
+                        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                        .collect(),
+                ),
+                managed_fields: manager.map(|m| {
+                    vec![ManagedFieldsEntry {
+                        manager: Some(m.to_owned()),
+                        ..ManagedFieldsEntry::default()
+                    }]
+                }),
+                ..ObjectMeta::default()
+            },
+            ..Secret::default()
+        }
+    }
+
+    #[test]
+    fn a_secret_is_ours_only_with_both_labels_and_our_field_manager() {
+        let labels = [
+            (LABEL_MANAGED_BY, FIELD_MANAGER),
+            (LABEL_REGISTRY, "primary"),
+        ];
+        assert_eq!(
+            ours(&written(&labels, Some(FIELD_MANAGER)), "primary"),
+            Ok(())
+        );
+        assert!(ours(&written(&labels, Some(FIELD_MANAGER)), "other").is_err());
+        assert!(ours(&written(&labels, Some("kubectl")), "primary").is_err());
+        assert!(ours(&written(&labels, None), "primary").is_err());
+        let theirs = [(LABEL_MANAGED_BY, "Helm"), (LABEL_REGISTRY, "primary")];
+        assert!(ours(&written(&theirs, Some(FIELD_MANAGER)), "primary").is_err());
+    }
 
     fn desired(expires_at: Option<Timestamp>) -> DesiredSecret {
         let login = RegistryLogin {

@@ -1,4 +1,5 @@
-//! ServiceAccounts of `IMAGE_PULL_SECRET_FOR`: adding the Secret to their `imagePullSecrets`.
+//! ServiceAccounts of `IMAGE_PULL_SECRET_FOR`: adding the Secret to their `imagePullSecrets`,
+//! and removing it again on uninstall.
 //!
 //! `imagePullSecrets` is an atomic list for server-side apply (`+listType=atomic`), so an apply
 //! would take over the whole list and drop entries others put there. Instead each ServiceAccount
@@ -128,6 +129,111 @@ pub async fn ensure_pull_secret(
     }
 }
 
+/// What [`remove_pull_secret`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removed {
+    /// The entry was removed.
+    Removed,
+    /// The ServiceAccount does not list the Secret; nothing was sent.
+    NotListed,
+    /// There is no such ServiceAccount.
+    NoServiceAccount,
+}
+
+impl Removed {
+    /// `removed`, `not listed` or `no ServiceAccount`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Removed::Removed => "removed",
+            Removed::NotListed => "not listed",
+            Removed::NoServiceAccount => "no ServiceAccount",
+        }
+    }
+}
+
+/// The JSON Patch that removes every `{name: secret}` entry from `account`'s
+/// `imagePullSecrets` (last first, so the indexes hold), guarded by a `test` of the
+/// resourceVersion read; `None` when it lists no such entry. Other entries and their order stay.
+pub fn pull_secret_removal(account: &ServiceAccount, secret: &str) -> Option<serde_json::Value> {
+    let listed = account.image_pull_secrets.as_deref().unwrap_or_default();
+    let at: Vec<usize> = listed
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.name == secret)
+        .map(|(i, _)| i)
+        .collect();
+    if at.is_empty() {
+        return None;
+    }
+    let mut ops = Vec::new();
+    if let Some(version) = &account.metadata.resource_version {
+        ops.push(serde_json::json!({
+            "op": "test", "path": "/metadata/resourceVersion", "value": version
+        }));
+    }
+    for i in at.iter().rev() {
+        ops.push(serde_json::json!({"op": "remove", "path": format!("/imagePullSecrets/{i}")}));
+    }
+    Some(serde_json::Value::Array(ops))
+}
+
+/// Removes the Secret `secret_name` from ServiceAccount `name`'s `imagePullSecrets`, keeping
+/// every other entry; a missing ServiceAccount or entry is not an error. A concurrent change
+/// (409, or 422 from the failed `test`) is read again and retried.
+pub async fn remove_pull_secret(
+    api: &Api<ServiceAccount>,
+    name: &str,
+    secret_name: &str,
+    retry: &RetryPolicy,
+    namespace: &str,
+) -> Result<Removed, Error> {
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    };
+    let step = format!("patch ServiceAccount {namespace}/{name}");
+    let attempt = || async {
+        let Some(account) = api.get_opt(name).await.map_err(|source| Failed {
+            step: "read",
+            source,
+        })?
+        else {
+            return Ok(Removed::NoServiceAccount);
+        };
+        let Some(ops) = pull_secret_removal(&account, secret_name) else {
+            return Ok(Removed::NotListed);
+        };
+        let patch: Patch<()> = Patch::Json(serde_json::from_value(ops).map_err(|e| Failed {
+            step: "patch",
+            source: kube::Error::SerdeError(e),
+        })?);
+        match api.patch(name, &params, &patch).await {
+            Ok(_) => Ok(Removed::Removed),
+            Err(kube::Error::Api(status)) if status.code == 404 => Ok(Removed::NoServiceAccount),
+            Err(source) => Err(Failed {
+                step: "patch",
+                source,
+            }),
+        }
+    };
+    retry
+        .run(
+            &step,
+            |failed: &Failed| {
+                cause::kube_is_transient(&failed.source) || cause::is_test_failure(&failed.source)
+            },
+            |failed: &Failed| cause::service_account(&failed.source, namespace, name),
+            attempt,
+        )
+        .await
+        .map_err(|Failed { step, source }| Error::ServiceAccount {
+            step,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            source: Box::new(source),
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +278,24 @@ mod tests {
             patch[1],
             serde_json::json!({"op": "add", "path": "/imagePullSecrets", "value": [{"name": "regcred-primary"}]})
         );
+    }
+
+    #[test]
+    fn only_our_entries_are_removed_last_first_after_a_resource_version_test() {
+        let sa = account(Some(&["regcred-primary", "theirs", "regcred-primary"]));
+        assert_eq!(
+            pull_secret_removal(&sa, "regcred-primary"),
+            Some(serde_json::json!([
+                {"op": "test", "path": "/metadata/resourceVersion", "value": "42"},
+                {"op": "remove", "path": "/imagePullSecrets/2"},
+                {"op": "remove", "path": "/imagePullSecrets/0"},
+            ]))
+        );
+        assert_eq!(
+            pull_secret_removal(&account(Some(&["theirs"])), "regcred-primary"),
+            None
+        );
+        assert_eq!(pull_secret_removal(&account(None), "regcred-primary"), None);
     }
 
     #[test]

@@ -91,6 +91,13 @@ pub struct Args {
     /// Longest time spent retrying transient failures of one step (`0s` = no retries).
     #[arg(long, env = keys::RETRY_TIMEOUT, default_value = "60s")]
     pub retry_timeout: String,
+
+    /// Instead of a refresh: carry out this uninstall plan (the chart's pre-delete hook) —
+    /// delete each pull Secret the refresher wrote and remove it from the ServiceAccounts'
+    /// `imagePullSecrets`; Secrets others wrote are kept. No AWS access; no other setting
+    /// but the log format and timeouts is read.
+    #[arg(long, env = keys::UNINSTALL_PLAN, value_name = "FILE")]
+    pub uninstall_plan: Option<std::path::PathBuf>,
 }
 
 /// Format of log lines.
@@ -277,22 +284,7 @@ impl Settings {
             rules::dns_subdomain,
         )?;
 
-        let request_timeout = parse_duration(&args.request_timeout)
-            .and_then(|d| within(d, Duration::from_millis(100), Duration::from_secs(300)))
-            .map_err(|reason| Error::InvalidSetting {
-                env: keys::REQUEST_TIMEOUT,
-                flag: "--request-timeout",
-                value: args.request_timeout.clone(),
-                reason,
-            })?;
-        let retry_timeout = parse_duration(&args.retry_timeout)
-            .and_then(|d| within(d, Duration::ZERO, Duration::from_secs(3600)))
-            .map_err(|reason| Error::InvalidSetting {
-                env: keys::RETRY_TIMEOUT,
-                flag: "--retry-timeout",
-                value: args.retry_timeout.clone(),
-                reason,
-            })?;
+        let (request_timeout, retry) = timeouts(args)?;
 
         Ok(Self {
             target: Target {
@@ -305,7 +297,7 @@ impl Settings {
                 role_arn,
                 image_pull_secret_for,
             },
-            retry: RetryPolicy::within(retry_timeout),
+            retry,
             request_timeout,
             mode: Mode {
                 dry_run: args.dry_run,
@@ -314,6 +306,53 @@ impl Settings {
             },
         })
     }
+}
+
+/// Checked settings of an uninstall run (`--uninstall-plan`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UninstallSettings {
+    /// The plan file.
+    pub plan: std::path::PathBuf,
+    /// How long each step may retry.
+    pub retry: RetryPolicy,
+    /// Timeout of each single request to Kubernetes.
+    pub request_timeout: Duration,
+}
+
+impl UninstallSettings {
+    /// `None` without `--uninstall-plan` (a refresh), else the checked settings.
+    pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
+        let Some(plan) = args.uninstall_plan.clone() else {
+            return Ok(None);
+        };
+        let (request_timeout, retry) = timeouts(args)?;
+        Ok(Some(Self {
+            plan,
+            retry,
+            request_timeout,
+        }))
+    }
+}
+
+/// `REQUEST_TIMEOUT` and `RETRY_TIMEOUT`, checked.
+fn timeouts(args: &Args) -> Result<(Duration, RetryPolicy), Error> {
+    let request_timeout = parse_duration(&args.request_timeout)
+        .and_then(|d| within(d, Duration::from_millis(100), Duration::from_secs(300)))
+        .map_err(|reason| Error::InvalidSetting {
+            env: keys::REQUEST_TIMEOUT,
+            flag: "--request-timeout",
+            value: args.request_timeout.clone(),
+            reason,
+        })?;
+    let retry_timeout = parse_duration(&args.retry_timeout)
+        .and_then(|d| within(d, Duration::ZERO, Duration::from_secs(3600)))
+        .map_err(|reason| Error::InvalidSetting {
+            env: keys::RETRY_TIMEOUT,
+            flag: "--retry-timeout",
+            value: args.retry_timeout.clone(),
+            reason,
+        })?;
+    Ok((request_timeout, RetryPolicy::within(retry_timeout)))
 }
 
 fn non_empty(value: &Option<String>) -> Option<String> {
@@ -419,6 +458,7 @@ mod tests {
             output: OutputFormat::Yaml,
             request_timeout: "10s".into(),
             retry_timeout: "60s".into(),
+            uninstall_plan: None,
         }
     }
 

@@ -60,6 +60,18 @@ impl Labels {
         self.join(&self.chart, Some(registry), &self.common)
     }
 
+    /// The labels of the uninstall hook Job: the shared ones and the hook label.
+    pub fn uninstall_hook(&self) -> String {
+        let mut own = self.chart.clone();
+        line(&mut own, names::LABEL_HOOK, names::HOOK_PRE_DELETE);
+        self.join(&own, None, &self.common)
+    }
+
+    /// The labels of the uninstall hook's pod: the selector labels and `podLabels`.
+    pub fn uninstall_pod(&self) -> String {
+        self.join(&self.pod, None, &self.pod_extra)
+    }
+
     /// The labels of one registry's pods.
     pub fn pod(&self, registry: &str) -> String {
         self.join(&self.pod, Some(registry), &self.pod_extra)

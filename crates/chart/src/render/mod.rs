@@ -3,15 +3,17 @@
 
 pub mod env;
 pub mod labels;
+pub mod settings_hash;
 
 use std::collections::BTreeMap;
 
-use ecr_contract::{keys, names};
+use ecr_contract::{keys, names, uninstall};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
 use self::labels::Labels;
+use self::settings_hash::SettingsHash;
 use crate::Error;
 use crate::values::Values;
 use crate::values::model::{AccessMode, Registry};
@@ -23,16 +25,17 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The manifest templates, one per kind, each looping over the registries (or the target
 /// namespaces) itself, in the order `helm template` prints their objects: Helm's install order
 /// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
-/// Role, RoleBinding, …, CronJob; kinds it does not know, such as ExternalSecret, after the
-/// known ones), then the hooks (the immediate Jobs).
-pub const MANIFEST_TEMPLATES: [&str; 7] = [
+/// Role, RoleBinding, …, Job, CronJob; kinds it does not know, such as ExternalSecret, after
+/// the known ones), then the hooks (the uninstall Job, a pre-delete hook).
+pub const MANIFEST_TEMPLATES: [&str; 8] = [
     "serviceaccount.yaml",
     "configmap.yaml",
     "role.yaml",
     "rolebinding.yaml",
+    "job.yaml",
     "cronjob.yaml",
     "externalsecret.yaml",
-    "job.yaml",
+    "uninstall.yaml",
 ];
 
 /// The Helm release the manifests belong to.
@@ -60,6 +63,8 @@ struct ReleaseNames {
     target_role: String,
     /// The refresher container of every pod.
     container: &'static str,
+    /// The uninstall hook's ConfigMap and Job.
+    uninstall: &'static str,
 }
 
 /// The names of one registry's objects (from `ecr_contract::names`).
@@ -69,17 +74,18 @@ struct RegistryNames {
     pull_secret: String,
     config_map: String,
     cron_job: String,
+    /// `ecr-registry-helper-immediate-<name>-<settings hash>` ([`settings_hash`]).
     immediate_job: String,
     external_secret: String,
 }
 
 impl RegistryNames {
-    fn new(registry: &str) -> Self {
+    fn new(registry: &str, settings_hash: u32) -> Self {
         Self {
             pull_secret: names::pull_secret(registry),
             config_map: names::config_map(registry),
             cron_job: names::cron_job(registry),
-            immediate_job: names::immediate_job(registry),
+            immediate_job: names::immediate_job_for(registry, settings_hash),
             external_secret: names::external_secret(registry),
         }
     }
@@ -112,7 +118,7 @@ struct RegistryView<'v> {
 }
 
 impl<'v> RegistryView<'v> {
-    fn new(registry: &'v Registry, values: &Values, labels: &Labels) -> Self {
+    fn new(registry: &'v Registry, values: &Values, labels: &Labels, hash: SettingsHash) -> Self {
         let access_mode = registry.access_mode(values.access_mode);
         let credentials_secret = match access_mode {
             AccessMode::ExternalSecret => Some(names::credentials_secret(&registry.name)),
@@ -130,14 +136,23 @@ impl<'v> RegistryView<'v> {
             Vec::new()
         };
         let target_namespaces = registry.target_namespaces();
+        let config = config_data(registry, &target_namespaces, values);
+        let pod_labels = labels.pod(&registry.name);
+        // Not the release's name or namespace: `ecr-chart chart` renders with stand-ins for
+        // them, and Helm must compute the same Job names as `ecr-chart render`.
+        let settings_hash = hash.registry(&[
+            &registry.name,
+            &config,
+            credentials_secret.as_deref().unwrap_or_default(),
+        ]);
         Self {
             name: &registry.name,
             region: &registry.region,
             schedule: &registry.schedule,
-            names: RegistryNames::new(&registry.name),
+            names: RegistryNames::new(&registry.name, settings_hash),
             labels: Value::from_safe_string(labels.registry(&registry.name)),
-            pod_labels: Value::from_safe_string(labels.pod(&registry.name)),
-            config: Value::from_safe_string(config_data(registry, &target_namespaces, values)),
+            pod_labels: Value::from_safe_string(pod_labels),
+            config: Value::from_safe_string(config),
             target_namespaces,
             credentials_secret,
             external_secret,
@@ -200,15 +215,28 @@ impl Renderer {
             &values.image.tag
         };
         let labels = Labels::new(values, release);
+        let image = format!("{}:{}", values.image.repository, tag);
+        let hash = SettingsHash::new(values, &image);
         let registries: Vec<RegistryView<'_>> = values
             .ecr_registries
             .iter()
-            .map(|r| RegistryView::new(r, values, &labels))
+            .map(|r| RegistryView::new(r, values, &labels, hash))
             .collect();
         let names = ReleaseNames {
             target_role: names::target_role(&release.name),
             container: names::CONTAINER_NAME,
+            uninstall: names::UNINSTALL,
         };
+        let uninstall = (!values.uninstall.keep_pull_secrets).then(|| UninstallView {
+            plan_key: uninstall::PLAN_KEY,
+            plan: uninstall_plan(values),
+            plan_env: keys::UNINSTALL_PLAN,
+            plan_path: format!("{}/{}", names::UNINSTALL_PLAN_DIR, uninstall::PLAN_KEY),
+            plan_dir: names::UNINSTALL_PLAN_DIR,
+            log_format_env: keys::LOG_FORMAT,
+            labels: Value::from_safe_string(labels.uninstall_hook()),
+            pod_labels: Value::from_safe_string(labels.uninstall_pod()),
+        });
         let context = context! {
             values => Value::from(Serde(values)),
             registries => Value::from(Serde(registries)),
@@ -217,7 +245,8 @@ impl Renderer {
             names => Value::from(Serde(names)),
             labels => Value::from_safe_string(labels.shared()),
             chart => context! { name => CHART_NAME, version => VERSION },
-            image => format!("{}:{}", values.image.repository, tag),
+            image => image,
+            uninstall => Value::from(Serde(uninstall)),
         };
         Self {
             env: env::shared(),
@@ -331,6 +360,45 @@ fn next_separator(text: &str) -> Option<usize> {
         from = at + 1;
     }
     None
+}
+
+/// The uninstall hook as the templates see it (none with `uninstall.keepPullSecrets`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UninstallView {
+    /// The ConfigMap's key holding the plan.
+    plan_key: &'static str,
+    /// The plan ([`ecr_contract::uninstall`]): one line per registry and target namespace.
+    plan: String,
+    /// The refresher's environment variable naming the plan file, and the file.
+    plan_env: &'static str,
+    plan_path: String,
+    /// Where the plan's volume is mounted.
+    plan_dir: &'static str,
+    log_format_env: &'static str,
+    /// The labels of the hook Job (the chart's and the hook label) and of its pod (safe:
+    /// built in `labels.rs`).
+    labels: Value,
+    pod_labels: Value,
+}
+
+/// The uninstall plan: for each registry in values order, each target namespace with the
+/// registry's pull Secret and its `imagePullSecretFor` ServiceAccounts.
+fn uninstall_plan(values: &Values) -> String {
+    let mut out = String::with_capacity(64 * values.ecr_registries.len());
+    for registry in &values.ecr_registries {
+        for namespace in registry.target_namespaces() {
+            let entry = uninstall::Entry {
+                registry: registry.name.clone(),
+                namespace: namespace.to_owned(),
+                secret: names::pull_secret(&registry.name),
+                service_accounts: registry.image_pull_secret_for.clone(),
+            };
+            out.push_str(&entry.line());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// Target namespaces in name order, each with the secrets written there and the

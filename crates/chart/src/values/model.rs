@@ -32,6 +32,9 @@ pub struct Values {
     pub cron_job: CronJob,
     /// The Job that creates the pull secret at once, on install and whenever its inputs change.
     pub immediate_job: ImmediateJob,
+    /// What `helm uninstall` (or deleting the ArgoCD Application) removes besides the
+    /// release's own objects.
+    pub uninstall: Uninstall,
     /// Node labels the refresher pods must run on.
     #[schemars(schema_with = "super::field_schemas::label_map")]
     pub node_selector: BTreeMap<String, String>,
@@ -67,6 +70,7 @@ impl Default for Values {
             resources: Resources::default(),
             cron_job: CronJob::default(),
             immediate_job: ImmediateJob::default(),
+            uninstall: Uninstall::default(),
             node_selector: BTreeMap::new(),
             tolerations: Vec::new(),
             affinity: serde_json::Map::new(),
@@ -428,7 +432,8 @@ pub enum ConcurrencyPolicy {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct ImmediateJob {
-    /// Render a Job per registry that refreshes at once on install and upgrade.
+    /// Render a Job per registry that refreshes at once on install and again whenever that
+    /// registry's settings change (its name ends with a hash of them).
     pub enabled: bool,
 }
 
@@ -436,6 +441,18 @@ impl Default for ImmediateJob {
     fn default() -> Self {
         Self { enabled: true }
     }
+}
+
+/// What an uninstall removes besides the release's own objects.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Uninstall {
+    /// Keep every `regcred-<name>` Secret and its `imagePullSecrets` entries on uninstall (no
+    /// pre-delete hook is rendered). By default a pre-delete hook deletes the pull Secrets the
+    /// refresher wrote (managed-by label and field manager `ecr-refresher`) and removes only
+    /// their entries from the ServiceAccounts of `imagePullSecretFor`. Kept Secrets are no
+    /// longer refreshed: their token expires within 12 hours.
+    pub keep_pull_secrets: bool,
 }
 
 /// Refresher log format.

@@ -19,8 +19,11 @@
 //!   resourceVersion. Faults of their own, and a "race": another writer changes the
 //!   ServiceAccount right after the next GET answered.
 //!
-//! Other verbs (POST, PUT, DELETE, JSON/merge patches of Secrets, apply of ServiceAccounts)
-//! answer 405/415 and are recorded, so a test can assert they were never used.
+//! - `DELETE` of a Secret: 404 if absent, 409 if the DeleteOptions' preconditions (uid,
+//!   resourceVersion) do not match, else the object is removed.
+//!
+//! Other verbs (POST, PUT, DELETE of ServiceAccounts, JSON/merge patches of Secrets, apply of
+//! ServiceAccounts) answer 405/415 and are recorded, so a test can assert they were never used.
 //!
 //! It speaks HTTPS like kube-apiserver (TLS 1.3 or 1.2, HTTP/1.1), with the self-signed test
 //! certificate of `tls/` (127.0.0.1 and localhost, valid until 2126; its key is a test key and
@@ -754,6 +757,7 @@ async fn secret(
             }
             apply(&mut inner, &request, &namespace, &name, &body)
         }
+        Method::DELETE => delete(&mut inner, &namespace, &name, &body),
         other => status(
             405,
             "MethodNotAllowed",
@@ -761,6 +765,43 @@ async fn secret(
             None,
         ),
     }
+}
+
+/// DELETE of a Secret: 404 if absent; the DeleteOptions' `preconditions` (uid,
+/// resourceVersion) must match the stored object, else 409 with the API server's wording; then
+/// the object is gone and a `Success` Status answers.
+fn delete(inner: &mut Inner, namespace: &str, name: &str, body: &[u8]) -> Response {
+    let key = (namespace.to_owned(), name.to_owned());
+    let Some(stored) = inner.objects.get(&key) else {
+        return not_found("secrets", name);
+    };
+    let options: Value = serde_json::from_slice(body).unwrap_or_else(|_| json!({}));
+    let meta = &stored.object["metadata"];
+    for (field, label) in [("uid", "UID"), ("resourceVersion", "ResourceVersion")] {
+        if let Some(wanted) = options["preconditions"][field].as_str() {
+            let actual = meta[field].as_str().unwrap_or_default();
+            if wanted != actual {
+                return status(
+                    409,
+                    "Conflict",
+                    format!(
+                        "Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {actual}"
+                    ),
+                    None,
+                );
+            }
+        }
+    }
+    let uid = meta["uid"].clone();
+    inner.objects.remove(&key);
+    let body = json!({
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "details": {"name": name, "kind": "secrets", "uid": uid},
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
 }
 
 fn apply(

@@ -30,6 +30,7 @@ pub fn settings(namespaces: &str) -> Settings {
         output: OutputFormat::Yaml,
         request_timeout: "5s".into(),
         retry_timeout: "5s".into(),
+        uninstall_plan: None,
     })
     .expect("valid test settings")
 }

@@ -1,0 +1,173 @@
+//! `--uninstall-plan`: the chart's pre-delete hook. For each plan entry (a registry and a
+//! target namespace) the Secret is first removed from the ServiceAccounts' `imagePullSecrets`
+//! (only that entry; others' entries stay), then deleted if the refresher wrote it
+//! ([`secret::ours`]: managed-by label, registry label, fields of our field manager); a Secret
+//! someone else wrote is kept. No AWS access. Entries are worked on up to
+//! [`UNINSTALL_CONCURRENCY`] at a time; one failing does not stop the others, and the run then
+//! fails naming every failure.
+
+use std::sync::Arc;
+
+use ecr_contract::uninstall::{self, Entry};
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
+use kube::Api;
+use tokio::task::JoinSet;
+use tracing::Instrument as _;
+
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::secret::{self, Deleted};
+use crate::service_account::{self, Removed};
+use crate::settings::UninstallSettings;
+
+/// How many plan entries are worked on at the same time.
+pub const UNINSTALL_CONCURRENCY: usize = 8;
+
+/// What an uninstall did, counted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Secrets deleted.
+    pub deleted: usize,
+    /// Secrets kept because the refresher did not write them.
+    pub kept: usize,
+    /// Secrets that were not there.
+    pub absent: usize,
+    /// `imagePullSecrets` entries removed.
+    pub removed_entries: usize,
+}
+
+/// Reads the plan, builds the Kubernetes client and carries the plan out.
+pub async fn run(settings: &UninstallSettings) -> Result<Summary, Error> {
+    let path = &settings.plan;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadPlan {
+        path: path.clone(),
+        source,
+    })?;
+    let plan = uninstall::parse(&text).map_err(|source| Error::Plan {
+        path: path.clone(),
+        source,
+    })?;
+    let span = tracing::info_span!("uninstall", entries = plan.len());
+    async {
+        let kube = crate::kube_client(settings.request_timeout).await?;
+        carry_out(&plan, &settings.retry, &kube).await
+    }
+    .instrument(span)
+    .await
+}
+
+/// Carries out `plan` (see the module doc).
+pub async fn carry_out(
+    plan: &[Entry],
+    retry: &RetryPolicy,
+    kube: &kube::Client,
+) -> Result<Summary, Error> {
+    let shared = Arc::new(*retry);
+    let mut queue = plan.iter().cloned();
+    let mut running = JoinSet::new();
+    let spawn = |running: &mut JoinSet<_>, entry: Entry| {
+        let retry = Arc::clone(&shared);
+        let kube = kube.clone();
+        running.spawn(
+            async move { one(&entry, &retry, kube).await }.instrument(tracing::Span::current()),
+        );
+    };
+    for entry in queue.by_ref().take(UNINSTALL_CONCURRENCY) {
+        spawn(&mut running, entry);
+    }
+    let mut summary = Summary::default();
+    let mut failures = Vec::new();
+    let mut failed = 0;
+    while let Some(joined) = running.join_next().await {
+        let (done, errors) =
+            joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+        summary.deleted += done.deleted;
+        summary.kept += done.kept;
+        summary.absent += done.absent;
+        summary.removed_entries += done.removed_entries;
+        if !errors.is_empty() {
+            failed += 1;
+            for err in &errors {
+                tracing::error!("{err}");
+            }
+            failures.extend(errors);
+        }
+        if let Some(entry) = queue.next() {
+            spawn(&mut running, entry);
+        }
+    }
+    if failures.is_empty() {
+        tracing::info!(
+            deleted = summary.deleted,
+            kept = summary.kept,
+            absent = summary.absent,
+            removed_entries = summary.removed_entries,
+            "uninstall complete"
+        );
+        return Ok(summary);
+    }
+    Err(Error::Uninstall {
+        total: plan.len(),
+        failed,
+        failures,
+    })
+}
+
+/// One entry: the ServiceAccounts first (so no ServiceAccount names a Secret that is gone),
+/// then the Secret, only if every ServiceAccount worked.
+async fn one(entry: &Entry, retry: &RetryPolicy, kube: kube::Client) -> (Summary, Vec<Error>) {
+    let namespace = entry.namespace.as_str();
+    let mut summary = Summary::default();
+    let mut errors = Vec::new();
+    let accounts: Api<ServiceAccount> = Api::namespaced(kube.clone(), namespace);
+    for name in &entry.service_accounts {
+        match service_account::remove_pull_secret(&accounts, name, &entry.secret, retry, namespace)
+            .await
+        {
+            Ok(removed) => {
+                if removed == Removed::Removed {
+                    summary.removed_entries += 1;
+                }
+                tracing::info!(
+                    registry = %entry.registry,
+                    namespace = %namespace,
+                    service_account = %name,
+                    secret = %entry.secret,
+                    action = removed.as_str(),
+                    "ServiceAccount imagePullSecrets"
+                );
+            }
+            Err(err) => errors.push(err),
+        }
+    }
+    if !errors.is_empty() {
+        return (summary, errors);
+    }
+    let secrets: Api<Secret> = Api::namespaced(kube, namespace);
+    match secret::delete_if_ours(&secrets, &entry.secret, &entry.registry, retry, namespace).await {
+        Ok(deleted) => {
+            match deleted {
+                Deleted::Deleted => summary.deleted += 1,
+                Deleted::Absent => summary.absent += 1,
+                Deleted::NotOurs(why) => {
+                    summary.kept += 1;
+                    tracing::warn!(
+                        registry = %entry.registry,
+                        namespace = %namespace,
+                        secret = %entry.secret,
+                        "kept Secret: {why}"
+                    );
+                }
+            }
+            tracing::info!(
+                registry = %entry.registry,
+                namespace = %namespace,
+                secret = %entry.secret,
+                action = deleted.as_str(),
+                "uninstall Secret"
+            );
+        }
+        Err(err) => errors.push(err),
+    }
+    (summary, errors)
+}
