@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -234,6 +235,20 @@ def meant(ecr_chart, yaml_oracle, tmp_path_factory):
     return of
 
 
+# An immediate Job's name ends in a hash of its pod's settings (so a changed setting makes a new
+# Job): a string in a pod setting changes it. Only the hash is left out of the comparison.
+SETTINGS_HASH = re.compile(r"^(ecr-registry-helper-immediate-.+)-[0-9a-f]{8}$")
+
+
+def without_settings_hash(objects: list) -> list:
+    """`objects` with every immediate Job's settings hash replaced by a fixed stand-in."""
+    for obj in objects:
+        if obj.get("kind") == "Job":
+            name = obj["metadata"]["name"]
+            obj["metadata"]["name"] = SETTINGS_HASH.sub(r"\1-HASH", name)
+    return objects
+
+
 def with_registry(values: dict) -> dict:
     return {"ecrRegistries": [REGISTRY], **values}
 
@@ -260,7 +275,7 @@ def test_a_hostile_string_reads_back_from_go_yaml_as_given_or_is_refused(
     if rendered is None:
         return
 
-    assert yaml_oracle(rendered) == meant(field, text)
+    assert without_settings_hash(yaml_oracle(rendered)) == without_settings_hash(meant(field, text))
 
 
 @pytest.mark.parametrize("key", [k for _, k in long_keys()], ids=[i for i, _ in long_keys()])
@@ -272,7 +287,7 @@ def test_a_key_over_the_implicit_key_limit_reads_back_from_go_yaml_or_is_refused
     if rendered is None:
         return
 
-    assert yaml_oracle(rendered) == meant(field, key)
+    assert without_settings_hash(yaml_oracle(rendered)) == without_settings_hash(meant(field, key))
 
 
 def accepted_everywhere(ecr_chart, tmp_path: Path, text: str) -> dict:
