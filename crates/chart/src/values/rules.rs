@@ -1,10 +1,12 @@
 //! The rules about several fields at once, which a JSON Schema cannot state or states worse:
 //! duplicate registry names, lists that hold each entry once, at least one target namespace,
 //! `existingSecret` exactly with its access mode, a role of the region's partition, and the
-//! longest gap of each schedule (refused at the token's lifetime, warned about just under it).
+//! longest gap of each schedule (refused at the token's lifetime, warned about just under it),
+//! and the annotations of each object within the API server's size limit.
 
 use std::collections::HashMap;
 
+use ecr_contract::{names, rules};
 use serde_json::Value;
 
 use super::checks::{self, Finding};
@@ -20,7 +22,81 @@ pub fn check(values: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
     registry_rules(values, &mut problems);
     duplicates(values, &mut problems);
+    annotation_sizes(values, &mut problems);
     problems
+}
+
+/// An object the values annotate: where its annotations are, what it is, and how many bytes
+/// of annotations others add to it.
+struct Annotated {
+    path: &'static [&'static str],
+    object: &'static str,
+    added: usize,
+    added_by: &'static str,
+}
+
+/// Helm's own annotations on every object it installs, at their longest (a release name of
+/// 53 characters, a namespace of 63).
+const HELM_ANNOTATIONS: usize = names::ANNOTATION_HELM_RELEASE_NAME.len()
+    + rules::MAX_RELEASE_NAME
+    + names::ANNOTATION_HELM_RELEASE_NAMESPACE.len()
+    + rules::MAX_LABEL;
+
+/// Every object whose annotations come from the values.
+const ANNOTATED: &[Annotated] = &[
+    Annotated {
+        path: &["podAnnotations"],
+        object: "each refresher pod",
+        added: 0,
+        added_by: "",
+    },
+    Annotated {
+        path: &["serviceAccount", "annotations"],
+        object: "the ServiceAccount",
+        added: HELM_ANNOTATIONS,
+        added_by: " plus the release name and namespace Helm adds as annotations",
+    },
+];
+
+/// The API server refuses an object whose annotations (keys and values) total more than
+/// 256 KiB.
+fn annotation_sizes(values: &Value, problems: &mut Vec<Problem>) {
+    for annotated in ANNOTATED {
+        let Some(Value::Object(map)) = annotated.path.iter().try_fold(values, |v, key| v.get(key))
+        else {
+            continue;
+        };
+        let given = rules::annotations_size(
+            map.iter()
+                .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?))),
+        );
+        let total = given + annotated.added;
+        if total <= rules::MAX_ANNOTATIONS_BYTES {
+            continue;
+        }
+        let path = annotated
+            .path
+            .iter()
+            .fold(FieldPath::root(), |path, key| path.key(key));
+        problems.push(
+            Problem::at_path(
+                path,
+                format!(
+                    "the annotations of {} total {total} bytes{}; Kubernetes allows at most {} \
+                     (256 KiB) per object",
+                    annotated.object,
+                    annotated.added_by,
+                    rules::MAX_ANNOTATIONS_BYTES
+                ),
+                format!("{given} bytes of keys and values"),
+            )
+            .with_help(Some(format!(
+                "the API server adds up the length of every annotation key and value of an \
+                 object; keep these under {} bytes and put large data in a ConfigMap instead",
+                rules::MAX_ANNOTATIONS_BYTES - annotated.added
+            ))),
+        );
+    }
 }
 
 /// The rules about one registry as a whole: lists without repeats, at least one target
