@@ -44,7 +44,7 @@ pub struct Values {
     /// refused at every depth.
     #[schemars(schema_with = "super::field_schemas::affinity")]
     pub affinity: serde_json::Map<String, serde_json::Value>,
-    /// Extra annotations on the refresher pods.
+    /// Extra annotations on the refresher pods: at most 256 KiB of keys and values in all.
     #[schemars(schema_with = "super::field_schemas::annotation_map")]
     pub pod_annotations: BTreeMap<String, String>,
     /// Extra labels on the refresher pods; not the chart's own label keys
@@ -241,7 +241,8 @@ pub struct ServiceAccount {
     /// Name of the ServiceAccount: a DNS-1123 subdomain.
     #[schemars(extend("format" = "dns-subdomain"))]
     pub name: String,
-    /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA.
+    /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA: at most
+    /// 256 KiB of keys and values in all, with the two Helm adds.
     #[schemars(schema_with = "super::field_schemas::annotation_map")]
     pub annotations: BTreeMap<String, String>,
 }

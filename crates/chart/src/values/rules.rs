@@ -440,3 +440,43 @@ fn duplicates(values: &Value, problems: &mut Vec<Problem>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sizes(values: &Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        annotation_sizes(values, &mut problems);
+        problems.iter().map(|p| p.path.to_string()).collect()
+    }
+
+    #[test]
+    fn annotations_count_keys_and_values_up_to_256_kib_per_object() {
+        let limit = rules::MAX_ANNOTATIONS_BYTES;
+        // One key of 1 byte: the value may have the rest.
+        let fits = json!({"podAnnotations": {"k": "v".repeat(limit - 1)}});
+        assert!(sizes(&fits).is_empty());
+        let over = json!({"podAnnotations": {"k": "v".repeat(limit)}});
+        assert_eq!(sizes(&over), ["podAnnotations"]);
+        // Each object on its own: half the limit on the pods and on the ServiceAccount is fine.
+        let half = "v".repeat(limit / 2);
+        let both =
+            json!({"podAnnotations": {"k": half}, "serviceAccount": {"annotations": {"k": half}}});
+        assert!(sizes(&both).is_empty());
+    }
+
+    #[test]
+    fn the_service_account_leaves_room_for_the_annotations_helm_adds() {
+        let limit = rules::MAX_ANNOTATIONS_BYTES;
+        let value = "v".repeat(limit - 1 - HELM_ANNOTATIONS);
+        let fits = json!({"serviceAccount": {"annotations": {"k": value}}});
+        assert!(sizes(&fits).is_empty());
+        let over = json!({"serviceAccount": {"annotations": {"k": format!("{value}v")}}});
+        assert_eq!(sizes(&over), ["serviceAccount.annotations"]);
+        let pods = json!({"podAnnotations": {"k": format!("{value}v")}});
+        assert!(sizes(&pods).is_empty(), "Helm does not annotate the pods");
+    }
+}
