@@ -1,4 +1,5 @@
-//! Format checks of single fields (names, regions, schedules, quantities, durations): the
+//! Format checks of single fields (names, regions, schedules, quantities, durations, images,
+//! API versions): the
 //! `format`s the strict JSON Schema names, each with the check that explains precisely what is
 //! wrong (the name rules themselves are `ecr_contract::rules`) and the pattern the public schema
 //! carries in its place.
@@ -308,9 +309,10 @@ pub fn optional_dns_subdomain(s: &str) -> Result<(), Finding> {
     })
 }
 
-/// An image name without tag ([`IMAGE_REPOSITORY`]). The API server refuses an empty image
-/// or one with whitespace around it; the kubelet cannot pull one outside the reference
-/// grammar.
+/// An image name without tag ([`IMAGE_REPOSITORY`]). The API server refuses an empty
+/// `containers[].image` (required; `pkg/apis/core/validation` leaves whitespace unchecked on
+/// purpose), and the kubelet cannot pull one outside the reference grammar (the pod stays in
+/// `InvalidImageName`), whitespace included.
 pub fn image_repository(s: &str) -> Result<(), Finding> {
     let fail = |label: &str, hint: String| {
         Err(Finding::new(
