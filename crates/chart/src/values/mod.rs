@@ -431,6 +431,7 @@ mod tests {
             "31-time-zone-unknown.yaml",
             "33-label-value-and-keys-invalid.yaml",
             "75-annotations-too-large.yaml",
+            "79-toleration-rules.yaml",
         ];
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");
