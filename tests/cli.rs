@@ -733,11 +733,19 @@ fn the_generated_values_header_names_files_by_quoted_base_name_only() {
 #[test]
 fn onboard_prints_store_name_and_paths_from_the_values_quoted_so_they_forge_no_step() {
     let forged = r#"\n\n# 3. Grant the IAM user this policy:\n\n{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"}]}\n#"#;
-    let values = format!(
-        "externalSecret:\n  keyPrefix: \"/p{forged}\"\n  secretStoreRef:\n    name: \"vault`{forged}\"\n"
-    );
-    let tmp = dir_with(&[("values.yaml", &values)]);
+    let values = format!("externalSecret:\n  keyPrefix: \"/p{forged}\"\n");
+    let store = format!("externalSecret:\n  secretStoreRef:\n    name: \"vault`{forged}\"\n");
+    let tmp = dir_with(&[("values.yaml", &values), ("store.yaml", &store)]);
     let args = ["onboard", "tools", "--region", "eu-central-1", "-n", "apps"];
+    // A store name is a DNS subdomain (the ESO CRD's rule): a forged one never reaches the text.
+    let refused = ecr_chart_in(tmp.path(), &[&args[..], &["-f", "store.yaml"]].concat());
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
+    assert!(
+        text(&refused.stderr).contains("secretStoreRef.name"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(refused.stdout.is_empty());
     let benign = ecr_chart_in(tmp.path(), &args);
     let out = ecr_chart_in(tmp.path(), &[&args[..], &["-f", "values.yaml"]].concat());
     assert!(out.status.success(), "{}", text(&out.stderr));

@@ -228,6 +228,11 @@ fn resolve<'a>(schema: &'a Value, node: &'a Value) -> &'a Value {
     }
     if let Some(reference) = node["$ref"].as_str() {
         let name = reference.rsplit('/').next().unwrap_or(reference);
+        // Kubernetes' own types (`affinity`, `tolerations`) are one row each: Kubernetes
+        // documents their keys.
+        if name.starts_with("io.k8s.") {
+            return node;
+        }
         return resolve(schema, &schema["definitions"][name]);
     }
     for combinator in ["allOf", "anyOf"] {

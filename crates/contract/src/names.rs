@@ -31,6 +31,11 @@ pub const ANNOTATION_REFRESHED_AT: &str = "ecr-registry-helper/refreshed-at";
 /// When the token in a Secret expires (RFC 3339).
 pub const ANNOTATION_EXPIRES_AT: &str = "ecr-registry-helper/expires-at";
 
+/// The annotation Helm adds to every object it installs: the release's name.
+pub const ANNOTATION_HELM_RELEASE_NAME: &str = "meta.helm.sh/release-name";
+/// The annotation Helm adds to every object it installs: the release's namespace.
+pub const ANNOTATION_HELM_RELEASE_NAMESPACE: &str = "meta.helm.sh/release-namespace";
+
 /// Label keys the chart sets itself: values may not set them again.
 pub const CHART_LABEL_KEYS: [&str; 7] = [
     LABEL_NAME,

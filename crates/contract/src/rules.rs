@@ -14,6 +14,19 @@ pub const MAX_SUBDOMAIN: usize = 253;
 pub const MAX_RELEASE_NAME: usize = 53;
 /// Longest IAM role name.
 pub const MAX_ROLE_NAME: usize = 64;
+/// Most bytes of annotations one object may carry: Kubernetes' `TotalAnnotationSizeLimitB`
+/// (256 KiB), the sum of the lengths of every key and value (apimachinery
+/// `ValidateAnnotationsSize`).
+pub const MAX_ANNOTATIONS_BYTES: usize = 256 * 1024;
+
+/// The size of annotations as the API server counts it against [`MAX_ANNOTATIONS_BYTES`]:
+/// the byte lengths of every key and value, summed.
+pub fn annotations_size<'a>(annotations: impl IntoIterator<Item = (&'a str, &'a str)>) -> usize {
+    annotations
+        .into_iter()
+        .map(|(key, value)| key.len() + value.len())
+        .sum()
+}
 
 /// What is wrong with a value, in a few words (its `Display` is a short reason).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -476,6 +489,12 @@ mod tests {
         }
         let long = format!("arn:aws:iam::123456789012:role/{}", "r".repeat(65));
         assert_eq!(role_arn(&long), Err(Fault::ArnNameTooLong));
+    }
+
+    #[test]
+    fn annotation_sizes_count_the_bytes_of_keys_and_values() {
+        assert_eq!(annotations_size([("a", "bc"), ("é", "")]), 5);
+        assert_eq!(MAX_ANNOTATIONS_BYTES, 262_144);
     }
 
     #[test]

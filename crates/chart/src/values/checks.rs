@@ -1,4 +1,5 @@
-//! Format checks of single fields (names, regions, schedules, quantities, durations): the
+//! Format checks of single fields (names, regions, schedules, quantities, durations, images,
+//! API versions): the
 //! `format`s the strict JSON Schema names, each with the check that explains precisely what is
 //! wrong (the name rules themselves are `ecr_contract::rules`) and the pattern the public schema
 //! carries in its place.
@@ -72,6 +73,8 @@ pub struct Format {
     pub max_length: Option<usize>,
     /// The public schema's `minLength`.
     pub min_length: Option<usize>,
+    /// Values the public schema refuses (`not: {enum: …}`), where no pattern can say it.
+    pub not_one_of: &'static [&'static str],
 }
 
 impl Format {
@@ -82,7 +85,13 @@ impl Format {
             pattern: None,
             max_length: None,
             min_length: None,
+            not_one_of: &[],
         }
+    }
+
+    const fn not_one_of(mut self, refused: &'static [&'static str]) -> Self {
+        self.not_one_of = refused;
+        self
     }
 
     const fn pattern(mut self, pattern: &'static str) -> Self {
@@ -122,7 +131,35 @@ pub const FORMATS: &[Format] = &[
     Format::new("remote-key-template", remote_key_template).pattern(REMOTE_KEY_TEMPLATE),
     Format::new("label-value", label_value),
     Format::new("label-key", qualified_key),
+    Format::new("user-label-key", user_label_key).not_one_of(&names::CHART_LABEL_KEYS),
+    Format::new("optional-dns-subdomain", optional_dns_subdomain)
+        .pattern(OPTIONAL_DNS_SUBDOMAIN)
+        .max_length(rules::MAX_SUBDOMAIN),
+    Format::new("image-repository", image_repository)
+        .pattern(IMAGE_REPOSITORY)
+        .max_length(MAX_IMAGE_NAME),
+    Format::new("image-tag", image_tag).pattern(IMAGE_TAG),
+    Format::new("eso-api-version", eso_api_version).pattern(ESO_API_VERSION),
 ];
+
+/// Empty, or a DNS-1123 subdomain (`priorityClassName`: empty for none).
+pub const OPTIONAL_DNS_SUBDOMAIN: &str =
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*)?$";
+/// An image name as the distribution reference grammar has it: an optional registry host
+/// (`ghcr.io`, `localhost:5000`) and `/`, then lowercase path components separated by `/`,
+/// each of letters and digits joined by `.`, `_`, `__` or dashes. No tag, digest or
+/// whitespace.
+pub const IMAGE_REPOSITORY: &str = r"^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(\.([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*(:[0-9]+)?/)?[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$";
+/// Longest image name (the distribution reference grammar's `NameTotalLengthMax`).
+pub const MAX_IMAGE_NAME: usize = 255;
+/// Empty, or an image tag: a letter, digit or `_`, then at most 127 letters, digits, `_`, `.`
+/// and `-`.
+pub const IMAGE_TAG: &str = r"^([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$";
+/// The ExternalSecret API versions External Secrets Operator serves: `v1` (ESO 0.16 and
+/// later, the only one of ESO 2.x) and `v1beta1` (older releases).
+pub const ESO_API_VERSION: &str = r"^external-secrets\.io/(v1|v1beta1)$";
+/// The `apiVersion`s [`ESO_API_VERSION`] allows.
+pub const ESO_API_VERSIONS: &[&str] = &["external-secrets.io/v1", "external-secrets.io/v1beta1"];
 
 /// The format of this name.
 pub fn format(name: &str) -> Option<&'static Format> {
@@ -234,6 +271,205 @@ pub fn qualified_key(s: &str) -> Result<(), Finding> {
                 .to_owned(),
         ))
     })
+}
+
+/// A key of `commonLabels` or `podLabels`: a label key ([`qualified_key`]) that is not one
+/// of the labels the chart sets itself, which would be written twice (and the user's
+/// `app.kubernetes.io/instance` would replace the release that ArgoCD tracks).
+pub fn user_label_key(s: &str) -> Result<(), Finding> {
+    qualified_key(s)?;
+    if !names::CHART_LABEL_KEYS.contains(&s) {
+        return Ok(());
+    }
+    let name = s.rsplit('/').next().unwrap_or(s);
+    Err(Finding::new(
+        format!("{} is a label the chart sets itself", quote(s)),
+        "set by the chart on every object".to_owned(),
+    )
+    .hint(Some(format!(
+        "the chart's own labels ({}) cannot be set again: the object would hold the key twice, \
+         and `{}` is how Helm and ArgoCD find the release's objects; use a key of your own \
+         instead, e.g. `example.com/{name}`",
+        names::CHART_LABEL_KEYS.join(", "),
+        names::LABEL_INSTANCE,
+    ))))
+}
+
+/// Empty, or a DNS-1123 subdomain (`priorityClassName`, empty for none).
+pub fn optional_dns_subdomain(s: &str) -> Result<(), Finding> {
+    if s.is_empty() {
+        return Ok(());
+    }
+    dns_subdomain(s).map_err(|finding| {
+        finding.hint(Some(
+            "a PriorityClass name is a DNS-1123 subdomain (lowercase letters, digits, '-' and \
+             '.'), e.g. `system-cluster-critical`; leave it empty for none"
+                .to_owned(),
+        ))
+    })
+}
+
+/// An image name without tag ([`IMAGE_REPOSITORY`]). The API server refuses an empty
+/// `containers[].image` (required; `pkg/apis/core/validation` leaves whitespace unchecked on
+/// purpose), and the kubelet cannot pull one outside the reference grammar (the pod stays in
+/// `InvalidImageName`), whitespace included.
+pub fn image_repository(s: &str) -> Result<(), Finding> {
+    let fail = |label: &str, hint: String| {
+        Err(Finding::new(
+            format!("{} is not an image repository", quote(s)),
+            label.to_owned(),
+        )
+        .hint(Some(hint)))
+    };
+    let example = "e.g. `ghcr.io/ecr-registry-helper/ecr-refresher`";
+    if s.trim().is_empty() {
+        return fail(
+            "empty: Kubernetes requires an image",
+            format!("name the refresher image, {example}"),
+        );
+    }
+    if s.chars().any(char::is_whitespace) {
+        return fail(
+            "it has whitespace",
+            format!("write the repository without spaces, {example}"),
+        );
+    }
+    if let Some((name, reference)) = s.split_once('@') {
+        return fail(
+            "a digest is not part of the repository",
+            format!(
+                "write `repository: {name}`; the chart pulls `<repository>:<tag>` (`{reference}` \
+                 cannot be given)"
+            ),
+        );
+    }
+    let (host, path) = match s.split_once('/') {
+        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => {
+            (Some(first), rest)
+        }
+        _ => (None, s),
+    };
+    if let Some((name, tag)) = path.rsplit_once(':') {
+        return fail(
+            "a tag is not part of the repository",
+            format!(
+                "write `repository: {}{name}` and `tag: {tag}`",
+                host.map(|h| format!("{h}/")).unwrap_or_default()
+            ),
+        );
+    }
+    let host_ok = host.is_none_or(|host| {
+        let (name, port) = match host.rsplit_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (host, None),
+        };
+        let part_ok = |p: &str| {
+            !p.is_empty()
+                && p.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !p.starts_with('-')
+                && !p.ends_with('-')
+        };
+        name.split('.').all(part_ok)
+            && port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    });
+    if !host_ok {
+        return fail(
+            "not a registry host",
+            format!("a registry host is a DNS name with an optional port, {example}"),
+        );
+    }
+    let component_ok = |c: &str| {
+        let bytes = c.as_bytes();
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+            return false;
+        }
+        // Letters and digits joined by `.`, `_`, `__` or any number of `-`.
+        let mut i = 0;
+        while i < bytes.len() {
+            if alnum(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && !alnum(bytes[i]) {
+                i += 1;
+            }
+            let separator = &c[start..i];
+            let ok = matches!(separator, "." | "_" | "__") || separator.bytes().all(|b| b == b'-');
+            if !ok {
+                return false;
+            }
+        }
+        true
+    };
+    if !path.split('/').all(component_ok) {
+        return fail(
+            "not an image path",
+            format!(
+                "each part between `/` is lowercase letters and digits joined by `.`, `_`, `__` \
+                 or `-`, {example}"
+            ),
+        );
+    }
+    if s.len() > MAX_IMAGE_NAME {
+        return fail(
+            "longer than 255 characters",
+            format!("an image name has at most {MAX_IMAGE_NAME} characters"),
+        );
+    }
+    Ok(())
+}
+
+/// Empty (the version of ecr-chart), or an image tag ([`IMAGE_TAG`]).
+pub fn image_tag(s: &str) -> Result<(), Finding> {
+    let first_ok = s
+        .chars()
+        .next()
+        .is_none_or(|c| c.is_ascii_alphanumeric() || c == '_');
+    let rest_ok = s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+    if first_ok && rest_ok && s.len() <= 128 {
+        return Ok(());
+    }
+    let label = if s.chars().any(char::is_whitespace) {
+        "it has whitespace"
+    } else if s.len() > 128 {
+        "longer than 128 characters"
+    } else {
+        "not an image tag"
+    };
+    Err(Finding::new(
+        format!("{} is not an image tag", quote(s)),
+        label.to_owned(),
+    )
+    .hint(Some(
+        "a tag is at most 128 letters, digits, `_`, `.` and `-`, not starting with `.` or `-`, \
+         e.g. `0.1.0`; leave it empty for the version of ecr-chart"
+            .to_owned(),
+    )))
+}
+
+/// An ExternalSecret `apiVersion` External Secrets Operator serves ([`ESO_API_VERSION`]).
+pub fn eso_api_version(s: &str) -> Result<(), Finding> {
+    if ESO_API_VERSIONS.contains(&s) {
+        return Ok(());
+    }
+    let label = if s.trim().is_empty() {
+        "empty".to_owned()
+    } else {
+        format!("not one of {}", ESO_API_VERSIONS.join(", "))
+    };
+    Err(Finding::new(
+        format!("{} is not an ExternalSecret API version", quote(s)),
+        label,
+    )
+    .hint(Some(
+        "write `external-secrets.io/v1` (External Secrets Operator 0.16 and later; the \
+                 only version ESO 2.x serves) or `external-secrets.io/v1beta1` (older releases)"
+            .to_owned(),
+    )))
 }
 
 /// A DNS-1123 subdomain (ServiceAccount names): labels joined by '.', at most 253 characters.
@@ -1069,6 +1305,119 @@ mod tests {
             "unknown placeholder `{nmae}`: did you mean `{name}`?"
         );
         agrees(REMOTE_KEY_TEMPLATE, remote_key_template, &samples);
+    }
+
+    #[test]
+    fn image_repositories_follow_the_reference_grammar_without_tag() {
+        let samples = [
+            "ghcr.io/ecr-registry-helper/ecr-refresher",
+            "localhost:5000/refresher",
+            "refresher",
+            "my-registry.example.com/team/ecr__refresher",
+            "team/ab_c--d.e",
+            "",
+            " ",
+            "ghcr.io/x/refresher ",
+            "ghcr.io/x/refresher:1.0",
+            "ghcr.io/x/refresher@sha256:abc",
+            "ghcr.io/X/Refresher",
+            "ghcr.io//refresher",
+            "ghcr.io/-x",
+            "ghcr.io/x./y",
+            "-host.io/x",
+        ];
+        for good in &samples[..5] {
+            assert!(
+                image_repository(good).is_ok(),
+                "{good}: {:?}",
+                image_repository(good)
+            );
+        }
+        for bad in &samples[5..] {
+            assert!(image_repository(bad).is_err(), "{bad}");
+        }
+        let tagged = image_repository("ghcr.io/x/refresher:1.0").expect_err("tag");
+        assert_eq!(
+            tagged.hint.as_deref(),
+            Some("write `repository: ghcr.io/x/refresher` and `tag: 1.0`")
+        );
+        assert!(image_repository(&format!("r/{}", "a".repeat(254))).is_err());
+        agrees(IMAGE_REPOSITORY, image_repository, &samples);
+    }
+
+    #[test]
+    fn image_tags_are_empty_or_valid_reference_tags() {
+        let samples = [
+            "", "0.1.0", "latest", "_x", "v1-rc.2", " 1", "1.0 ", ".x", "-x", "a/b", "a:b",
+        ];
+        for good in &samples[..5] {
+            assert!(image_tag(good).is_ok(), "{good}");
+        }
+        for bad in &samples[5..] {
+            assert!(image_tag(bad).is_err(), "{bad}");
+        }
+        assert!(image_tag(&"t".repeat(128)).is_ok());
+        assert!(image_tag(&"t".repeat(129)).is_err());
+        agrees(IMAGE_TAG, image_tag, &samples);
+    }
+
+    #[test]
+    fn priority_class_names_are_empty_or_dns_subdomains() {
+        let samples = [
+            "",
+            "high",
+            "system-cluster-critical",
+            "a.b",
+            "High",
+            "a_b",
+            "a..b",
+            " ",
+        ];
+        for good in &samples[..4] {
+            assert!(optional_dns_subdomain(good).is_ok(), "{good}");
+        }
+        for bad in &samples[4..] {
+            assert!(optional_dns_subdomain(bad).is_err(), "{bad}");
+        }
+        agrees(OPTIONAL_DNS_SUBDOMAIN, optional_dns_subdomain, &samples);
+    }
+
+    #[test]
+    fn external_secret_api_versions_are_the_ones_eso_serves() {
+        let samples = [
+            "external-secrets.io/v1",
+            "external-secrets.io/v1beta1",
+            "",
+            "external-secrets.io/v1alpha1",
+            "external-secrets.io/v2",
+            "v1",
+            " external-secrets.io/v1",
+        ];
+        for good in &samples[..2] {
+            assert!(eso_api_version(good).is_ok(), "{good}");
+        }
+        for bad in &samples[2..] {
+            assert!(eso_api_version(bad).is_err(), "{bad}");
+        }
+        agrees(ESO_API_VERSION, eso_api_version, &samples);
+    }
+
+    #[test]
+    fn user_labels_may_not_reuse_the_chart_label_keys() {
+        for key in names::CHART_LABEL_KEYS {
+            let finding = user_label_key(key).expect_err(key);
+            assert!(
+                finding
+                    .hint
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("use a key of your own"),
+                "{finding:?}"
+            );
+        }
+        assert!(user_label_key("team").is_ok());
+        assert!(user_label_key("app.kubernetes.io/component").is_ok());
+        assert!(user_label_key("Bad Key").is_err());
     }
 
     #[test]

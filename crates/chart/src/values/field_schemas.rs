@@ -57,3 +57,26 @@ pub fn annotation_map(_: &mut SchemaGenerator) -> Schema {
         "additionalProperties": {"type": "string"}
     })
 }
+
+/// Schema of `affinity`: the Kubernetes `Affinity` type, strict (no unknown keys at any depth).
+pub fn affinity(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"$ref": "#/definitions/io.k8s.api.core.v1.Affinity"})
+}
+
+/// Schema of `tolerations`: a list of Kubernetes `Toleration`s, strict.
+pub fn tolerations(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {"$ref": "#/definitions/io.k8s.api.core.v1.Toleration"}
+    })
+}
+
+/// Schema of `commonLabels` and `podLabels`: like [`label_map`], but the chart's own label
+/// keys (`ecr_contract::names::CHART_LABEL_KEYS`) are refused.
+pub fn user_label_map(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "object",
+        "propertyNames": {"format": "user-label-key"},
+        "additionalProperties": {"type": "string", "format": "label-value"}
+    })
+}

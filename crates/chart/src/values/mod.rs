@@ -430,6 +430,8 @@ mod tests {
             "24-existing-secret-missing.yaml",
             "31-time-zone-unknown.yaml",
             "33-label-value-and-keys-invalid.yaml",
+            "75-annotations-too-large.yaml",
+            "79-toleration-rules.yaml",
         ];
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");

@@ -38,20 +38,28 @@ pub struct Values {
     /// Node labels the refresher pods must run on.
     #[schemars(schema_with = "super::field_schemas::label_map")]
     pub node_selector: BTreeMap<String, String>,
-    /// Tolerations of the refresher pods (Kubernetes `tolerations` list).
+    /// Tolerations of the refresher pods: a Kubernetes `tolerations` list of objects with
+    /// `key`, `operator`, `value`, `effect` and `tolerationSeconds`, and no other keys.
+    #[schemars(schema_with = "super::field_schemas::tolerations")]
     pub tolerations: Vec<serde_json::Value>,
-    /// Affinity of the refresher pods (Kubernetes `affinity` object).
+    /// Affinity of the refresher pods: a Kubernetes `affinity` object (`nodeAffinity`,
+    /// `podAffinity`, `podAntiAffinity`), checked against the Kubernetes schema, unknown keys
+    /// refused at every depth.
+    #[schemars(schema_with = "super::field_schemas::affinity")]
     pub affinity: serde_json::Map<String, serde_json::Value>,
-    /// Extra annotations on the refresher pods.
+    /// Extra annotations on the refresher pods: at most 256 KiB of keys and values in all.
     #[schemars(schema_with = "super::field_schemas::annotation_map")]
     pub pod_annotations: BTreeMap<String, String>,
-    /// Extra labels on the refresher pods.
-    #[schemars(schema_with = "super::field_schemas::label_map")]
+    /// Extra labels on the refresher pods; not the chart's own label keys
+    /// (`app.kubernetes.io/*`, `helm.sh/chart`, `ecr-registry-helper/registry`).
+    #[schemars(schema_with = "super::field_schemas::user_label_map")]
     pub pod_labels: BTreeMap<String, String>,
-    /// PriorityClass of the refresher pods; empty for none.
+    /// PriorityClass of the refresher pods (a DNS-1123 subdomain); empty for none.
+    #[schemars(extend("format" = "optional-dns-subdomain"))]
     pub priority_class_name: String,
-    /// Labels added to every object.
-    #[schemars(schema_with = "super::field_schemas::label_map")]
+    /// Labels added to every object; not the chart's own label keys (`app.kubernetes.io/*`,
+    /// `helm.sh/chart`, `ecr-registry-helper/registry`).
+    #[schemars(schema_with = "super::field_schemas::user_label_map")]
     pub common_labels: BTreeMap<String, String>,
     /// Log format of the refresher: `json` or `plain`.
     pub log_format: LogFormat,
@@ -190,9 +198,13 @@ pub fn default_schedule() -> String {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 pub struct Image {
-    /// Image repository, without tag.
+    /// Image repository, without tag: an optional registry host and `/`, then lowercase path
+    /// parts, e.g. `ghcr.io/ecr-registry-helper/ecr-refresher`.
+    #[schemars(extend("format" = "image-repository"))]
     pub repository: String,
-    /// Image tag; empty means the version of ecr-chart that rendered the chart.
+    /// Image tag (at most 128 letters, digits, `_`, `.` and `-`); empty means the version of
+    /// ecr-chart that rendered the chart.
+    #[schemars(extend("format" = "image-tag"))]
     pub tag: String,
     /// Image pull policy: `Always`, `IfNotPresent` or `Never`.
     pub pull_policy: PullPolicy,
@@ -233,7 +245,8 @@ pub struct ServiceAccount {
     /// Name of the ServiceAccount: a DNS-1123 subdomain.
     #[schemars(extend("format" = "dns-subdomain"))]
     pub name: String,
-    /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA.
+    /// Annotations of the ServiceAccount, e.g. `eks.amazonaws.com/role-arn` for IRSA: at most
+    /// 256 KiB of keys and values in all, with the two Helm adds.
     #[schemars(schema_with = "super::field_schemas::annotation_map")]
     pub annotations: BTreeMap<String, String>,
 }
@@ -254,7 +267,9 @@ impl Default for ServiceAccount {
 pub struct ExternalSecret {
     /// Render an ExternalSecret per registry that fills `ecr-registry-helper-secrets-<name>`.
     pub enabled: bool,
-    /// API version of ExternalSecret; ESO 2.x serves only `external-secrets.io/v1`.
+    /// API version of ExternalSecret: `external-secrets.io/v1` (ESO 2.x serves only this) or
+    /// `external-secrets.io/v1beta1` (older ESO releases).
+    #[schemars(extend("format" = "eso-api-version"))]
     pub api_version: String,
     /// How often ESO re-reads the store, as a Go duration (`1h`, `30m`, `90s`).
     #[schemars(extend("format" = "go-duration"))]
@@ -325,7 +340,9 @@ pub const DEFAULT_REMOTE_KEY_TEMPLATE: &str = "{prefix}/aws/ecr/{name}/{key}";
 pub struct SecretStoreRef {
     /// `ClusterSecretStore` or `SecretStore`.
     pub kind: SecretStoreKind,
-    /// Name of the store.
+    /// Name of the store: a DNS-1123 subdomain of at most 253 characters, as the ESO CRD
+    /// requires.
+    #[schemars(extend("format" = "dns-subdomain"))]
     pub name: String,
 }
 

@@ -1,10 +1,13 @@
 //! The rules about several fields at once, which a JSON Schema cannot state or states worse:
 //! duplicate registry names, lists that hold each entry once, at least one target namespace,
 //! `existingSecret` exactly with its access mode, a role of the region's partition, and the
-//! longest gap of each schedule (refused at the token's lifetime, warned about just under it).
+//! longest gap of each schedule (refused at the token's lifetime, warned about just under it),
+//! the annotations of each object within the API server's size limit, and tolerations as the
+//! API server checks them.
 
 use std::collections::HashMap;
 
+use ecr_contract::{names, rules};
 use serde_json::Value;
 
 use super::checks::{self, Finding};
@@ -20,7 +23,202 @@ pub fn check(values: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
     registry_rules(values, &mut problems);
     duplicates(values, &mut problems);
+    annotation_sizes(values, &mut problems);
+    tolerations(values, &mut problems);
     problems
+}
+
+/// The toleration operators: `Equal` (also when empty), `Exists`, and `Lt`/`Gt` (numeric,
+/// behind the `TaintTolerationComparisonOperators` feature gate).
+const TOLERATION_OPERATORS: &[&str] = &["Equal", "Exists", "Lt", "Gt"];
+/// The taint effects a toleration may name (empty: every effect).
+const TAINT_EFFECTS: &[&str] = &["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+/// Tolerations as the API server checks them (`pkg/apis/core/validation`
+/// `ValidateTolerations`): a label-key `key`; an empty key only with `Exists`;
+/// `tolerationSeconds` only with `NoExecute`; a known operator, with a label value for
+/// `Equal`, none for `Exists`, an integer for `Lt`/`Gt`; a known effect. The schema has
+/// already refused wrong types and unknown keys.
+fn tolerations(values: &Value, problems: &mut Vec<Problem>) {
+    let Some(Value::Array(items)) = values.get("tolerations") else {
+        return;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let Value::Object(toleration) = item else {
+            continue;
+        };
+        let at = FieldPath::root().key("tolerations").index(i);
+        let text = |key: &str| toleration.get(key).and_then(Value::as_str).unwrap_or("");
+        let (key, operator, value, effect) =
+            (text("key"), text("operator"), text("value"), text("effect"));
+        // Where to point: the field itself, or the toleration when the field is not there.
+        let field = |name: &str| {
+            if toleration.contains_key(name) {
+                at.key(name)
+            } else {
+                at.clone()
+            }
+        };
+        let mut refuse = |path: FieldPath, message: String, label: String, hint: String| {
+            problems.push(Problem::at_path(path, message, label).with_help(Some(hint)));
+        };
+        if !key.is_empty()
+            && let Err(fault) = rules::qualified_key(key)
+        {
+            refuse(
+                at.key("key"),
+                format!("the toleration key {} is not a label key", quote(key)),
+                fault.to_string(),
+                "a taint key is `[prefix/]name`, e.g. `node-role.kubernetes.io/control-plane`"
+                    .to_owned(),
+            );
+        }
+        if key.is_empty() && operator != "Exists" {
+            refuse(
+                field("operator"),
+                "a toleration without `key` must have `operator: Exists`".to_owned(),
+                "no key: only `Exists` (tolerate every taint) is allowed".to_owned(),
+                "write `operator: Exists` to tolerate every taint, or name the taint's `key`"
+                    .to_owned(),
+            );
+        }
+        if toleration.contains_key("tolerationSeconds") && effect != "NoExecute" {
+            refuse(
+                field("effect"),
+                "`tolerationSeconds` is only allowed with `effect: NoExecute`".to_owned(),
+                "tolerationSeconds needs effect NoExecute".to_owned(),
+                "write `effect: NoExecute`, or remove `tolerationSeconds`".to_owned(),
+            );
+        }
+        match operator {
+            "" | "Equal" => {
+                if let Err(fault) = rules::label_value(value) {
+                    refuse(
+                        field("value"),
+                        format!("the toleration value {} is not a label value", quote(value)),
+                        fault.to_string(),
+                        "a taint value is empty or at most 63 letters, digits, '-', '_' and '.', \
+                         starting and ending with a letter or digit"
+                            .to_owned(),
+                    );
+                }
+            }
+            "Exists" if !value.is_empty() => refuse(
+                at.key("value"),
+                "a toleration with `operator: Exists` has no `value`".to_owned(),
+                "Exists matches every value".to_owned(),
+                "remove `value`, or write `operator: Equal` to match this value only".to_owned(),
+            ),
+            "Exists" => {}
+            "Lt" | "Gt" if value.parse::<i64>().is_err() => refuse(
+                field("value"),
+                format!(
+                    "a toleration with `operator: {operator}` compares numbers; {} is not one",
+                    quote(value)
+                ),
+                "not an integer".to_owned(),
+                "write the number the taint's value is compared with, e.g. `value: \"5\"`"
+                    .to_owned(),
+            ),
+            "Lt" | "Gt" => {}
+            other => refuse(
+                at.key("operator"),
+                format!("{} is not a toleration operator", quote(other)),
+                checks::suggest(other, TOLERATION_OPERATORS.iter().copied(), 0.8).map_or_else(
+                    || "unknown operator".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                ),
+                format!("the operators are {}", TOLERATION_OPERATORS.join(", ")),
+            ),
+        }
+        if !effect.is_empty() && !TAINT_EFFECTS.contains(&effect) {
+            refuse(
+                at.key("effect"),
+                format!("{} is not a taint effect", quote(effect)),
+                checks::suggest(effect, TAINT_EFFECTS.iter().copied(), 0.8).map_or_else(
+                    || "unknown effect".to_owned(),
+                    |s| format!("did you mean `{s}`?"),
+                ),
+                format!(
+                    "the effects are {}; leave `effect` out to tolerate every effect",
+                    TAINT_EFFECTS.join(", ")
+                ),
+            );
+        }
+    }
+}
+
+/// An object the values annotate: where its annotations are, what it is, and how many bytes
+/// of annotations others add to it.
+struct Annotated {
+    path: &'static [&'static str],
+    object: &'static str,
+    added: usize,
+    added_by: &'static str,
+}
+
+/// Helm's own annotations on every object it installs, at their longest (a release name of
+/// 53 characters, a namespace of 63).
+const HELM_ANNOTATIONS: usize = names::ANNOTATION_HELM_RELEASE_NAME.len()
+    + rules::MAX_RELEASE_NAME
+    + names::ANNOTATION_HELM_RELEASE_NAMESPACE.len()
+    + rules::MAX_LABEL;
+
+/// Every object whose annotations come from the values.
+const ANNOTATED: &[Annotated] = &[
+    Annotated {
+        path: &["podAnnotations"],
+        object: "each refresher pod",
+        added: 0,
+        added_by: "",
+    },
+    Annotated {
+        path: &["serviceAccount", "annotations"],
+        object: "the ServiceAccount",
+        added: HELM_ANNOTATIONS,
+        added_by: " plus the release name and namespace Helm adds as annotations",
+    },
+];
+
+/// The API server refuses an object whose annotations (keys and values) total more than
+/// 256 KiB.
+fn annotation_sizes(values: &Value, problems: &mut Vec<Problem>) {
+    for annotated in ANNOTATED {
+        let Some(Value::Object(map)) = annotated.path.iter().try_fold(values, |v, key| v.get(key))
+        else {
+            continue;
+        };
+        let given = rules::annotations_size(
+            map.iter()
+                .filter_map(|(key, value)| Some((key.as_str(), value.as_str()?))),
+        );
+        let total = given + annotated.added;
+        if total <= rules::MAX_ANNOTATIONS_BYTES {
+            continue;
+        }
+        let path = annotated
+            .path
+            .iter()
+            .fold(FieldPath::root(), |path, key| path.key(key));
+        problems.push(
+            Problem::at_path(
+                path,
+                format!(
+                    "the annotations of {} total {total} bytes{}; Kubernetes allows at most {} \
+                     (256 KiB) per object",
+                    annotated.object,
+                    annotated.added_by,
+                    rules::MAX_ANNOTATIONS_BYTES
+                ),
+                format!("{given} bytes of keys and values"),
+            )
+            .with_help(Some(format!(
+                "the API server adds up the length of every annotation key and value of an \
+                 object; keep these under {} bytes and put large data in a ConfigMap instead",
+                rules::MAX_ANNOTATIONS_BYTES - annotated.added
+            ))),
+        );
+    }
 }
 
 /// The rules about one registry as a whole: lists without repeats, at least one target
@@ -362,5 +560,112 @@ fn duplicates(values: &Value, problems: &mut Vec<Problem>) {
                 problems.push(problem);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn sizes(values: &Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        annotation_sizes(values, &mut problems);
+        problems.iter().map(|p| p.path.to_string()).collect()
+    }
+
+    #[test]
+    fn annotations_count_keys_and_values_up_to_256_kib_per_object() {
+        let limit = rules::MAX_ANNOTATIONS_BYTES;
+        // One key of 1 byte: the value may have the rest.
+        let fits = json!({"podAnnotations": {"k": "v".repeat(limit - 1)}});
+        assert!(sizes(&fits).is_empty());
+        let over = json!({"podAnnotations": {"k": "v".repeat(limit)}});
+        assert_eq!(sizes(&over), ["podAnnotations"]);
+        // Each object on its own: half the limit on the pods and on the ServiceAccount is fine.
+        let half = "v".repeat(limit / 2);
+        let both =
+            json!({"podAnnotations": {"k": half}, "serviceAccount": {"annotations": {"k": half}}});
+        assert!(sizes(&both).is_empty());
+    }
+
+    fn toleration_problems(toleration: Value) -> Vec<String> {
+        let mut problems = Vec::new();
+        tolerations(&json!({ "tolerations": [toleration] }), &mut problems);
+        problems
+            .iter()
+            .map(|p| format!("{}: {}", p.path, p.message))
+            .collect()
+    }
+
+    #[test]
+    fn tolerations_follow_the_api_server_rules() {
+        for good in [
+            json!({"operator": "Exists"}),
+            json!({"key": "dedicated", "value": "infra", "effect": "NoSchedule"}),
+            json!({"key": "dedicated", "operator": "Equal", "value": ""}),
+            json!({"key": "node.kubernetes.io/not-ready", "operator": "Exists",
+                   "effect": "NoExecute", "tolerationSeconds": 300}),
+            json!({"key": "cores", "operator": "Gt", "value": "4"}),
+        ] {
+            assert_eq!(
+                toleration_problems(good.clone()),
+                Vec::<String>::new(),
+                "{good}"
+            );
+        }
+        let cases = [
+            (
+                json!({"key": "Bad Key", "operator": "Exists"}),
+                "tolerations[0].key",
+            ),
+            (json!({"value": "x"}), "tolerations[0]"),
+            (json!({"operator": "Equal"}), "tolerations[0].operator"),
+            (
+                json!({"operator": "Exists", "tolerationSeconds": 1}),
+                "tolerations[0]",
+            ),
+            (
+                json!({"key": "a", "value": "not a label value"}),
+                "tolerations[0].value",
+            ),
+            (
+                json!({"key": "a", "operator": "Exists", "value": "x"}),
+                "tolerations[0].value",
+            ),
+            (
+                json!({"key": "a", "operator": "Gt", "value": "x"}),
+                "tolerations[0].value",
+            ),
+            (
+                json!({"key": "a", "operator": "exists"}),
+                "tolerations[0].operator",
+            ),
+            (
+                json!({"operator": "Exists", "effect": "NoSchedul"}),
+                "tolerations[0].effect",
+            ),
+        ];
+        for (bad, path) in cases {
+            let found = toleration_problems(bad.clone());
+            assert_eq!(found.len(), 1, "{bad}: {found:?}");
+            assert!(
+                found[0].starts_with(&format!("{path}: ")),
+                "{bad}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_service_account_leaves_room_for_the_annotations_helm_adds() {
+        let limit = rules::MAX_ANNOTATIONS_BYTES;
+        let value = "v".repeat(limit - 1 - HELM_ANNOTATIONS);
+        let fits = json!({"serviceAccount": {"annotations": {"k": value}}});
+        assert!(sizes(&fits).is_empty());
+        let over = json!({"serviceAccount": {"annotations": {"k": format!("{value}v")}}});
+        assert_eq!(sizes(&over), ["serviceAccount.annotations"]);
+        let pods = json!({"podAnnotations": {"k": format!("{value}v")}});
+        assert!(sizes(&pods).is_empty(), "Helm does not annotate the pods");
     }
 }

@@ -21,6 +21,7 @@ pub fn strict() -> &'static Value {
     STRICT.get_or_init(|| {
         let generator = SchemaSettings::draft07().into_generator();
         let mut schema = generator.into_root_schema_for::<Values>().to_value();
+        add_kubernetes_definitions(&mut schema);
         walk(&mut schema, &mut |node| {
             // Values above u32::MAX would pass `"format": "uint32"`, which validators ignore.
             if node.get("format").and_then(Value::as_str) == Some("uint32") {
@@ -29,6 +30,30 @@ pub fn strict() -> &'static Value {
         });
         schema
     })
+}
+
+/// The Kubernetes schemas of `affinity` and `tolerations` (strict `Affinity`, `Toleration` and
+/// what they reference), extracted from kubernetes-validate by
+/// `scripts/extract-kubernetes-schemas`; their `$ref`s point into the root's `definitions`.
+const KUBERNETES_POD_SCHEDULING: &str =
+    include_str!("../../schemas/kubernetes-pod-scheduling.json");
+
+/// Add the Kubernetes definitions the model's `affinity` and `tolerations` refer to.
+fn add_kubernetes_definitions(schema: &mut Value) {
+    #[allow(clippy::expect_used)]
+    let extracted: Value = serde_json::from_str(KUBERNETES_POD_SCHEDULING)
+        .expect("the embedded Kubernetes schemas are JSON");
+    let (Some(Value::Object(ours)), Some(Value::Object(theirs))) = (
+        schema
+            .as_object_mut()
+            .map(|root| root.entry("definitions").or_insert_with(|| json!({}))),
+        extracted.get("definitions"),
+    ) else {
+        return;
+    };
+    for (name, definition) in theirs {
+        ours.insert(name.clone(), definition.clone());
+    }
 }
 
 /// The schema `load` validates with: [`strict`] without the keywords the cross-field rules
@@ -56,8 +81,17 @@ fn formats_as_patterns(node: &mut Map<String, Value>) {
             .get("format")
             .and_then(Value::as_str)
             .and_then(checks::format);
-        if custom.is_some_and(|f| f.pattern.is_none()) {
-            node.remove("propertyNames");
+        match custom {
+            Some(f) if !f.not_one_of.is_empty() => {
+                node.insert(
+                    "propertyNames".to_owned(),
+                    json!({"not": {"enum": f.not_one_of}}),
+                );
+            }
+            Some(f) if f.pattern.is_none() => {
+                node.remove("propertyNames");
+            }
+            _ => {}
         }
     }
     let Some(format) = node
@@ -428,6 +462,39 @@ mod tests {
             "Helm does not check label keys"
         );
         assert!(!validator.is_valid(&json!({"serviceAccount": {"name": "SA"}})));
+    }
+
+    #[test]
+    fn affinity_and_tolerations_follow_the_strict_kubernetes_schema_in_both_schemas() {
+        let helm = jsonschema::validator_for(&public()).expect("public schema");
+        let good = json!({
+            "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "infra",
+                             "effect": "NoSchedule", "tolerationSeconds": 30}],
+            "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [
+                    {"key": "kubernetes.io/arch", "operator": "In", "values": ["amd64"]}]}]}}}
+        });
+        assert!(validator().is_valid(&good));
+        assert!(helm.is_valid(&good));
+        for bad in [
+            json!({"tolerations": ["node-role.kubernetes.io/control-plane"]}),
+            json!({"tolerations": [{"key": "a", "effects": "NoSchedule"}]}),
+            json!({"affinity": {"nodeAfinity": {}}}),
+            json!({"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+                {"weight": 1, "podAffinityTerm": {"topologyKey": "x", "labelSelector": {"matchLabel": {}}}}]}}}),
+        ] {
+            assert!(!validator().is_valid(&bad), "{bad}");
+            assert!(!helm.is_valid(&bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_public_schema_refuses_the_chart_label_keys_in_user_labels() {
+        let helm = jsonschema::validator_for(&public()).expect("public schema");
+        assert!(!helm.is_valid(&json!({"commonLabels": {"app.kubernetes.io/instance": "x"}})));
+        assert!(!helm.is_valid(&json!({"podLabels": {"helm.sh/chart": "x"}})));
+        assert!(helm.is_valid(&json!({"podLabels": {"team": "x"}})));
+        assert!(helm.is_valid(&json!({"nodeSelector": {"app.kubernetes.io/name": "x"}})));
     }
 
     #[test]
