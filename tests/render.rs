@@ -302,6 +302,7 @@ fn contract_faults(
                     expect("roleRef.name", text(doc, &["roleRef", "name"]), &role);
                 }
             }
+            "PrometheusRule" => expect("name", Some(name), &names::prometheus_rule(&release.name)),
             _ if per_registry => faults.borrow_mut().push(format!(
                 "{at}: label {} names no registry of the values",
                 names::LABEL_REGISTRY

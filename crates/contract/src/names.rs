@@ -78,6 +78,12 @@ pub fn target_role(release: &str) -> String {
     format!("{release}-regcred")
 }
 
+/// The release's PrometheusRule (alerts on every registry's refresh):
+/// `<release>-ecr-registry-helper-alerts`.
+pub fn prometheus_rule(release: &str) -> String {
+    format!("{release}-{CHART_NAME}-alerts")
+}
+
 /// The STS session name of a refresher assuming a role: `ecr-refresher-<name>`.
 pub fn role_session(registry: &str) -> String {
     format!("{FIELD_MANAGER}-{registry}")
@@ -104,6 +110,7 @@ mod tests {
         assert_eq!(cron_job("prod"), "ecr-registry-helper-prod");
         assert_eq!(immediate_job("prod"), "ecr-registry-helper-immediate-prod");
         assert_eq!(target_role("rel"), "rel-regcred");
+        assert_eq!(prometheus_rule("rel"), "rel-ecr-registry-helper-alerts");
         assert_eq!(MAX_REGISTRY_NAME, 32);
     }
 

@@ -1,6 +1,7 @@
 //! Values → manifests: the view model the templates see, each kind's template rendered once,
 //! and the documents written in Helm's install order.
 
+pub mod alerts;
 pub mod env;
 pub mod labels;
 
@@ -24,14 +25,16 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// namespaces) itself, in the order `helm template` prints their objects: Helm's install order
 /// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
 /// Role, RoleBinding, …, CronJob; kinds it does not know, such as ExternalSecret, after the
-/// known ones), then the hooks (the immediate Jobs).
-pub const MANIFEST_TEMPLATES: [&str; 7] = [
+/// known ones, by kind name: ExternalSecret, then PrometheusRule), then the hooks (the
+/// immediate Jobs).
+pub const MANIFEST_TEMPLATES: [&str; 8] = [
     "serviceaccount.yaml",
     "configmap.yaml",
     "role.yaml",
     "rolebinding.yaml",
     "cronjob.yaml",
     "externalsecret.yaml",
+    "prometheusrule.yaml",
     "job.yaml",
 ];
 
@@ -209,7 +212,9 @@ impl Renderer {
             target_role: names::target_role(&release.name),
             container: names::CONTAINER_NAME,
         };
+        let monitoring = alerts::AlertsView::new(values, release, &labels.shared());
         let context = context! {
+            monitoring => Value::from(Serde(monitoring)),
             values => Value::from(Serde(values)),
             registries => Value::from(Serde(registries)),
             targets => Value::from(Serde(targets(values))),
