@@ -73,7 +73,7 @@ def test_the_rule_is_rendered_only_when_monitoring_is_enabled(documents):
     assert _prometheus_rules(documents, SEED_VALUES) == []
     [rule] = _prometheus_rules(documents, MONITORING, **RELEASE)
     assert rule["apiVersion"] == "monitoring.coreos.com/v1"
-    assert rule["metadata"]["name"] == "rel-ecr-registry-helper-alerts"
+    assert rule["metadata"]["name"] == "rel-regcred-alerts"
     assert rule["metadata"]["namespace"] == "ops"
     assert rule["metadata"]["labels"]["release"] == "kube-prometheus-stack"
     [elsewhere] = _prometheus_rules(documents, [SEED_VALUES, ENABLE], **RELEASE)

@@ -79,9 +79,9 @@ pub fn target_role(release: &str) -> String {
 }
 
 /// The release's PrometheusRule (alerts on every registry's refresh):
-/// `<release>-ecr-registry-helper-alerts`.
+/// `<release>-regcred-alerts`.
 pub fn prometheus_rule(release: &str) -> String {
-    format!("{release}-{CHART_NAME}-alerts")
+    format!("{release}-regcred-alerts")
 }
 
 /// The STS session name of a refresher assuming a role: `ecr-refresher-<name>`.
@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(cron_job("prod"), "ecr-registry-helper-prod");
         assert_eq!(immediate_job("prod"), "ecr-registry-helper-immediate-prod");
         assert_eq!(target_role("rel"), "rel-regcred");
-        assert_eq!(prometheus_rule("rel"), "rel-ecr-registry-helper-alerts");
+        assert_eq!(prometheus_rule("rel"), "rel-regcred-alerts");
         assert_eq!(MAX_REGISTRY_NAME, 32);
     }
 
