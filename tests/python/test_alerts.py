@@ -198,3 +198,17 @@ def test_the_operator_schema_check_refuses_unknown_and_mistyped_fields(documents
             '"^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"'
         ],
     ]
+
+
+def test_a_runbook_url_reads_back_as_written_and_prometheus_may_template_it(documents, promtool, tmp_path):
+    url = 'https://wiki.example.com/ecr/{{ $labels.registry }}?q="a: b" #x'
+    extra = tmp_path / "runbook.yaml"
+    extra.write_text(
+        "monitoring:\n  prometheusRule:\n    enabled: true\n    runbookUrl: " + json.dumps(url) + "\n",
+        encoding="utf-8",
+    )
+    [rule] = _prometheus_rules(documents, [SEED_VALUES, extra])
+    alerts = [r for r in rule["spec"]["groups"][0]["rules"] if "alert" in r]
+    assert alerts and all(r["annotations"]["runbook_url"] == url for r in alerts)
+    result = _promtool(promtool, "check", "rules", _rule_file(rule, tmp_path))
+    assert result.returncode == 0, result.stdout + result.stderr

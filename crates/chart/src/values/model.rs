@@ -483,7 +483,8 @@ pub struct PrometheusRule {
     #[schemars(schema_with = "super::field_schemas::label_map")]
     pub alert_labels: BTreeMap<String, String>,
     /// A `runbook_url` annotation on every alert; unset: none (each alert carries its
-    /// `kubectl` commands in its `runbook` annotation either way).
+    /// `kubectl` commands in its `runbook` annotation either way). Prometheus expands its
+    /// templates, e.g. `https://wiki.example.com/ecr/{{ $labels.registry }}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
 }
