@@ -27,8 +27,11 @@ pub const JOB_CREATED: &str = "ecr_registry_helper:refresh_job_created_timestamp
 /// The recorded time since each registry's last successful refresh (since its CronJob was
 /// created when none has succeeded yet).
 pub const LAST_REFRESH_AGE: &str = "ecr_registry_helper:last_refresh_age_seconds";
-/// The label that keeps each release's rules to its own registries.
-pub const RELEASE_LABEL: &str = "helm_release";
+/// The label that keeps each release's rules to its own registries, and every label the
+/// alerts set themselves (defined with the check of `alertLabels`, which may not name them).
+pub use crate::values::checks::{
+    ALERT_OWN_LABELS as OWN_LABELS, ALERT_RELEASE_LABEL as RELEASE_LABEL,
+};
 
 /// The longest time between two runs of `schedule` in the CronJobs' time zone (UTC when
 /// unset, as the schedule check judges it), in seconds. The one use of the schedule module;
@@ -355,7 +358,7 @@ fn join_labels(shared: &str, extra: &BTreeMap<String, String>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::values::checks::alert_margin;
+    use crate::values::checks::{alert_label_name, alert_margin};
     use crate::values::model::Registry;
 
     fn registry(name: &str, schedule: &str) -> Registry {
@@ -419,6 +422,22 @@ mod tests {
         assert_eq!(refused.label, "12 hours or more");
         assert!(alert_margin("720m").is_err());
         assert!(alert_margin("-30m").is_err());
+    }
+
+    #[test]
+    fn alert_labels_are_prometheus_label_names_the_alerts_do_not_set() {
+        assert!(alert_label_name("team").is_ok());
+        assert!(alert_label_name("_on_call2").is_ok());
+        for (bad, why) in [
+            ("app.kubernetes.io/team", "not a Prometheus label name"),
+            ("2fa", "not a Prometheus label name"),
+            ("", "not a Prometheus label name"),
+            ("__name__", "reserved by Prometheus"),
+            ("severity", "set by the alerts themselves"),
+            ("namespace", "set by the alerts themselves"),
+        ] {
+            assert_eq!(alert_label_name(bad).expect_err(bad).label, why, "{bad}");
+        }
     }
 
     #[test]

@@ -119,6 +119,7 @@ pub const FORMATS: &[Format] = &[
     Format::new("quantity", quantity).pattern(QUANTITY),
     Format::new("go-duration", go_duration).pattern(GO_DURATION),
     Format::new("alert-margin", alert_margin).pattern(GO_DURATION),
+    Format::new("alert-label-name", alert_label_name).pattern(PROMETHEUS_LABEL_NAME),
     Format::new("time-zone", time_zone).min_length(1),
     Format::new("remote-key-template", remote_key_template).pattern(REMOTE_KEY_TEMPLATE),
     Format::new("label-value", label_value),
@@ -641,6 +642,51 @@ pub fn alert_margin(s: &str) -> Result<(), Finding> {
                 .to_owned(),
         ))),
     }
+}
+
+/// A Prometheus label name.
+pub const PROMETHEUS_LABEL_NAME: &str = r"^[a-zA-Z_][a-zA-Z0-9_]*$";
+/// The label that keeps each release's alert rules to its own registries.
+pub const ALERT_RELEASE_LABEL: &str = "helm_release";
+/// The labels the alerts (`render::alerts`) set themselves.
+pub const ALERT_OWN_LABELS: [&str; 8] = [
+    "alertname",
+    "severity",
+    "namespace",
+    "cronjob",
+    "registry",
+    "target_namespaces",
+    ALERT_RELEASE_LABEL,
+    "job_name",
+];
+
+/// A label added to every alert: a Prometheus label name, not reserved (`__…`) and not one
+/// the alerts set themselves (a rule's label would replace it).
+pub fn alert_label_name(s: &str) -> Result<(), Finding> {
+    let own = ALERT_OWN_LABELS;
+    let mut chars = s.chars();
+    let name = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let problem = if !name {
+        "not a Prometheus label name"
+    } else if s.starts_with("__") {
+        "reserved by Prometheus"
+    } else if own.contains(&s) {
+        "set by the alerts themselves"
+    } else {
+        return Ok(());
+    };
+    Err(Finding::new(
+        format!("{} cannot label the alerts: {problem}", quote(s)),
+        problem,
+    )
+    .hint(Some(format!(
+        "an alert label is letters, digits and '_', not starting with a digit or `__`, and none \
+         of {}",
+        own.join(", ")
+    ))))
 }
 
 /// An IANA time zone name the cluster knows (the IANA database, spelled exactly).

@@ -479,14 +479,25 @@ pub struct PrometheusRule {
     /// expire: a Go duration under 12 hours (`30m`, `1h`, `0`).
     #[schemars(extend("format" = "alert-margin"))]
     pub margin: String,
-    /// Labels added to every alert, e.g. `team: platform` for Alertmanager's routes.
-    #[schemars(schema_with = "super::field_schemas::label_map")]
+    /// Labels added to every alert, e.g. `team: platform` for Alertmanager's routes: Prometheus
+    /// label names (letters, digits, '_') to any text, none of the labels the alerts set
+    /// themselves (`severity`, `namespace`, `cronjob`, `registry`, …).
+    #[schemars(schema_with = "alert_label_map")]
     pub alert_labels: BTreeMap<String, String>,
     /// A `runbook_url` annotation on every alert; unset: none (each alert carries its
     /// `kubectl` commands in its `runbook` annotation either way). Prometheus expands its
     /// templates, e.g. `https://wiki.example.com/ecr/{{ $labels.registry }}`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub runbook_url: Option<String>,
+}
+
+/// Schema of `monitoring.prometheusRule.alertLabels`: Prometheus label names to text.
+fn alert_label_map(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": {"format": "alert-label-name"},
+        "additionalProperties": {"type": "string"}
+    })
 }
 
 impl Default for PrometheusRule {
