@@ -212,3 +212,60 @@ def test_a_runbook_url_reads_back_as_written_and_prometheus_may_template_it(docu
     assert alerts and all(r["annotations"]["runbook_url"] == url for r in alerts)
     result = _promtool(promtool, "check", "rules", _rule_file(rule, tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _many_registries(tmp_path: Path, count: int, last_schedule: str) -> Path:
+    lines = ["monitoring:\n  prometheusRule:\n    enabled: true\nexternalSecret:\n  enabled: false\necrRegistries:\n"]
+    for n in range(count):
+        schedule = last_schedule if n == count - 1 else "0 */10 * * *"
+        lines.append(f"  - {{name: r{n:04d}, region: eu-central-1, namespace: apps, schedule: {json.dumps(schedule)}}}\n")
+    path = tmp_path / "many.yaml"
+    path.write_text("".join(lines), encoding="utf-8")
+    return path
+
+
+def test_past_five_hundred_registries_the_rules_stay_small_objects_that_still_alert(
+    documents, promtool, prometheus_rule_problems, tmp_path
+):
+    values = _many_registries(tmp_path, 1001, "30 */6 * * *")
+    rules = _prometheus_rules(documents, values, **RELEASE)
+    assert [r["metadata"]["name"] for r in rules] == ["rel-regcred-alerts", "rel-regcred-alerts-2", "rel-regcred-alerts-3"]
+    # kubectl's (ArgoCD's client-side) apply keeps each object whole in an annotation of 256 KiB.
+    assert all(len(json.dumps(r, separators=(",", ":"))) < 256 * 1024 for r in rules)
+    assert prometheus_rule_problems(rules) == [[], [], []]
+    # Every group in one rule file (annotations left out), the thresholds' groups after the
+    # alerts' (as Prometheus may evaluate them): the last registry, alone in the third object,
+    # is late after 6h30m and not before; the first, every 10 hours, is not.
+    groups = [group for r in rules for group in copy.deepcopy(r["spec"]["groups"])]
+    for group in groups:
+        for r in group["rules"]:
+            r.pop("annotations", None)
+    (tmp_path / "rules.yaml").write_text(json.dumps({"groups": groups}), encoding="utf-8")
+    check = _promtool(promtool, "check", "rules", tmp_path / "rules.yaml")
+    assert check.returncode == 0, check.stdout + check.stderr
+    late = {
+        "helm_release": "rel",
+        "namespace": "ops",
+        "cronjob": "ecr-registry-helper-r1000",
+        "registry": "r1000",
+        "target_namespaces": "apps",
+        "severity": "warning",
+    }
+    test = {
+        "rule_files": ["rules.yaml"],
+        "evaluation_interval": "1m",
+        "tests": [{
+            "interval": "1m",
+            "input_series": [
+                {"series": 'kube_cronjob_status_last_successful_time{namespace="ops", cronjob="ecr-registry-helper-r1000"}', "values": "0x500"},
+                {"series": 'kube_cronjob_status_last_successful_time{namespace="ops", cronjob="ecr-registry-helper-r0000"}', "values": "0x500"},
+            ],
+            "alert_rule_test": [
+                {"eval_time": "6h30m", "alertname": "EcrPullSecretRefreshLate", "exp_alerts": []},
+                {"eval_time": "6h31m", "alertname": "EcrPullSecretRefreshLate", "exp_alerts": [{"exp_labels": late}]},
+            ],
+        }],
+    }
+    (tmp_path / "many.test.yaml").write_text(json.dumps(test), encoding="utf-8")
+    result = _promtool(promtool, "test", "rules", tmp_path / "many.test.yaml")
+    assert result.returncode == 0, result.stdout + result.stderr

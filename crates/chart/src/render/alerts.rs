@@ -111,19 +111,33 @@ struct Rule {
     runbook: Option<Value>,
 }
 
+/// Registries per PrometheusRule object: about 250 bytes each, so an object stays near 125 KB,
+/// under the 256 KiB that `kubectl apply` (ArgoCD's default client-side apply) may store in its
+/// `last-applied-configuration` annotation, at any number of registries.
+pub const REGISTRIES_PER_OBJECT: usize = 500;
+
+/// One PrometheusRule object: the first holds the release's rules and alerts after its share of
+/// the thresholds; the others (`…-2`, `…-3`, … with more than [`REGISTRIES_PER_OBJECT`]
+/// registries) thresholds only, each in its own rule group (Prometheus evaluates groups apart:
+/// the alerts read the thresholds as last recorded, which are constants).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleObject {
+    name: String,
+    thresholds: Vec<Threshold>,
+    rules: Vec<Rule>,
+}
+
 /// What `prometheusrule.yaml` renders, when `monitoring.prometheusRule.enabled`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlertsView {
-    name: String,
     namespace: String,
-    /// The object's label lines (safe: quoted).
+    /// The objects' label lines (safe: quoted).
     labels: Value,
-    group: String,
     late_after: &'static str,
     release_label: &'static str,
-    thresholds: Vec<Threshold>,
-    rules: Vec<Rule>,
+    objects: Vec<RuleObject>,
     runbook_url: Option<String>,
 }
 
@@ -315,19 +329,35 @@ impl AlertsView {
                 "Resume it: kubectl -n {{ $labels.namespace }} patch cronjob {{ $labels.cronjob }} --type=merge -p '{\"spec\":{\"suspend\":false}}'",
             ));
         }
-        let name = names::prometheus_rule(rel);
+        let mut thresholds = thresholds(values);
+        let mut objects = Vec::with_capacity(1 + thresholds.len() / REGISTRIES_PER_OBJECT);
+        let first: Vec<Threshold> = thresholds
+            .drain(..thresholds.len().min(REGISTRIES_PER_OBJECT))
+            .collect();
+        objects.push(RuleObject {
+            name: names::prometheus_rule(rel),
+            thresholds: first,
+            rules,
+        });
+        while !thresholds.is_empty() {
+            let part: Vec<Threshold> = thresholds
+                .drain(..thresholds.len().min(REGISTRIES_PER_OBJECT))
+                .collect();
+            objects.push(RuleObject {
+                name: names::prometheus_rule_part(rel, objects.len() + 1),
+                thresholds: part,
+                rules: Vec::new(),
+            });
+        }
         Some(Self {
             labels: Value::from_safe_string(
                 // The chart's own labels first: a key of `labels` they already hold is dropped.
                 join_labels(shared_labels, &rule.labels),
             ),
             namespace: rule.namespace.clone().unwrap_or_else(|| ns.to_owned()),
-            group: name.clone(),
-            name,
             late_after: LATE_AFTER,
             release_label: RELEASE_LABEL,
-            thresholds: thresholds(values),
-            rules,
+            objects,
             runbook_url: rule.runbook_url.clone(),
         })
     }
@@ -451,7 +481,8 @@ mod tests {
         values.monitoring.prometheus_rule.enabled = true;
         let alerts = |v: &Values| -> Vec<&'static str> {
             let view = AlertsView::new(v, &release, "").expect("enabled");
-            view.rules
+            view.objects[0]
+                .rules
                 .iter()
                 .filter(|r| r.kind == "alert")
                 .map(|r| r.name)
@@ -468,6 +499,35 @@ mod tests {
         );
         values.cron_job.suspend = true;
         assert!(!alerts(&values).contains(&"EcrPullSecretRefreshSuspended"));
+    }
+
+    #[test]
+    fn past_five_hundred_registries_the_thresholds_go_to_more_objects() {
+        let release = Release {
+            name: "rel".into(),
+            namespace: "ops".into(),
+        };
+        let mut values = with_registries(
+            (0..1001)
+                .map(|n| registry(&format!("r{n}"), "0 */10 * * *"))
+                .collect(),
+        );
+        values.monitoring.prometheus_rule.enabled = true;
+        let view = AlertsView::new(&values, &release, "").expect("enabled");
+        let shape: Vec<(&str, usize, usize)> = view
+            .objects
+            .iter()
+            .map(|o| (o.name.as_str(), o.thresholds.len(), o.rules.len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                ("rel-regcred-alerts", 500, 6),
+                ("rel-regcred-alerts-2", 500, 0),
+                ("rel-regcred-alerts-3", 1, 0)
+            ]
+        );
+        assert_eq!(view.objects[2].thresholds[0].registry, "r1000");
     }
 
     #[test]
