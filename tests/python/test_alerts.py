@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NODE_INSTALL_HINT, REPO, SCHEMAS, SEED_VALUES, require_module
+from conftest import MANIFESTS, NODE_INSTALL_HINT, REPO, SCHEMAS, SEED_VALUES, require_module
 
 ALERTS = REPO / "tests/fixtures/alerts"
 MONITORING = REPO / "tests/fixtures/values/40-monitoring.yaml"
@@ -269,3 +269,12 @@ def test_past_five_hundred_registries_the_rules_stay_small_objects_that_still_al
     (tmp_path / "many.test.yaml").write_text(json.dumps(test), encoding="utf-8")
     result = _promtool(promtool, "test", "rules", tmp_path / "many.test.yaml")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_generated_chart_renders_every_rule_object_like_ecr_chart(helm, render, chart_dir, tmp_path):
+    values = _many_registries(tmp_path, 501, "0 */10 * * *")
+    expected = render(values, release="rel", namespace="ops")
+    assert expected.count('kind: "PrometheusRule"') == 2
+    with helm.Chart.load(chart_dir(values)) as loaded:
+        rendered = loaded.render(None, name="rel", namespace="ops")
+    assert rendered[MANIFESTS] == expected
