@@ -318,6 +318,7 @@ fn contract_faults(
             "ConfigMap" | "Job" if registry.is_none() => {
                 expect("name", Some(name), names::UNINSTALL);
             }
+            "PrometheusRule" => expect("name", Some(name), &names::prometheus_rule(&release.name)),
             _ if per_registry => faults.borrow_mut().push(format!(
                 "{at}: label {} names no registry of the values",
                 names::LABEL_REGISTRY

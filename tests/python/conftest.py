@@ -28,6 +28,14 @@ INSTALL_HINT = (
 )
 CHART_NAME = "ecr-registry-helper"
 MANIFESTS = f"{CHART_NAME}/templates/manifests.yaml"
+# Past about 1 MiB the manifests go on in templates/manifests/0002.yaml and on.
+MANIFEST_PREFIXES = (MANIFESTS, f"{CHART_NAME}/templates/manifests/")
+
+
+def manifest_templates(rendered: dict[str, str]) -> str:
+    """The generated chart's manifest templates as Helm rendered them, joined in path order
+    (Helm reads template files in path order): what `ecr-chart render` prints."""
+    return "".join(rendered[k] for k in sorted(rendered) if k.startswith(MANIFEST_PREFIXES))
 DEFAULT_RELEASE = "ecr-registry-helper"
 DEFAULT_NAMESPACE = "default"
 

@@ -14,6 +14,7 @@ from conftest import (
     DEFAULT_NAMESPACE,
     DEFAULT_RELEASE,
     MANIFESTS,
+    manifest_templates,
     REPO,
     SEED_VALUES,
     VALUES_FILES,
@@ -26,7 +27,6 @@ RELEASES = [
     ("ecr", "platform-tools"),
     ("a-release-name-of-fifty-three-characters-for-helm-abc", "kube-system"),
 ]
-MANIFEST_PREFIXES = (f"{CHART_NAME}/templates/manifests.yaml", f"{CHART_NAME}/templates/manifests/")
 REGENERATE = re.compile(r"regenerate.*ecr-chart chart", re.IGNORECASE | re.DOTALL)
 
 # A kubeconfig for a server that does not exist: a client-only dry run must not need it.
@@ -38,12 +38,6 @@ contexts: [{name: none, context: {cluster: none, user: none}}]
 users: [{name: none, user: {token: not-a-real-token}}]
 current-context: none
 """
-
-
-def manifest_templates(rendered: dict[str, str]) -> str:
-    """The generated chart's manifest templates as Helm rendered them, joined in path order
-    (Helm reads template files in path order): what `ecr-chart render` prints."""
-    return "".join(rendered[k] for k in sorted(rendered) if k.startswith(MANIFEST_PREFIXES))
 
 
 def helm_values(helm, files: Path | list[Path] | None) -> dict | None:

@@ -14,7 +14,7 @@ from conftest import VALUES_FILES, require_module, values_id
 # The oldest Kubernetes the generated chart allows (Chart.yaml kubeVersion) and the
 # version the refresher is built against (k8s-openapi v1_33).
 KUBERNETES_VERSIONS = ["1.27", "1.33"]
-CUSTOM_KINDS = {("external-secrets.io/v1", "ExternalSecret")}
+CUSTOM_KINDS = {("external-secrets.io/v1", "ExternalSecret"), ("monitoring.coreos.com/v1", "PrometheusRule")}
 
 DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")

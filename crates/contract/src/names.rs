@@ -118,6 +118,18 @@ pub fn target_role(release: &str) -> String {
     format!("{release}-regcred")
 }
 
+/// The release's PrometheusRule (alerts on every registry's refresh):
+/// `<release>-regcred-alerts`.
+pub fn prometheus_rule(release: &str) -> String {
+    format!("{release}-regcred-alerts")
+}
+
+/// Part `part` (2, 3, …) of the release's PrometheusRule, when its registries need more than
+/// one object: `<release>-regcred-alerts-<part>`.
+pub fn prometheus_rule_part(release: &str, part: usize) -> String {
+    format!("{}-{part}", prometheus_rule(release))
+}
+
 /// The STS session name of a refresher assuming a role: `ecr-refresher-<name>`.
 pub fn role_session(registry: &str) -> String {
     format!("{FIELD_MANAGER}-{registry}")
@@ -144,6 +156,8 @@ mod tests {
         assert_eq!(cron_job("prod"), "ecr-registry-helper-prod");
         assert_eq!(immediate_job("prod"), "ecr-registry-helper-immediate-prod");
         assert_eq!(target_role("rel"), "rel-regcred");
+        assert_eq!(prometheus_rule("rel"), "rel-regcred-alerts");
+        assert_eq!(prometheus_rule_part("rel", 2), "rel-regcred-alerts-2");
         assert_eq!(MAX_REGISTRY_NAME, 32);
     }
 

@@ -1,6 +1,7 @@
 //! Values → manifests: the view model the templates see, each kind's template rendered once,
 //! and the documents written in Helm's install order.
 
+pub mod alerts;
 pub mod env;
 pub mod labels;
 pub mod settings_hash;
@@ -25,9 +26,10 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The manifest templates, one per kind, each looping over the registries (or the target
 /// namespaces) itself, in the order `helm template` prints their objects: Helm's install order
 /// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
-/// Role, RoleBinding, …, Job, CronJob; kinds it does not know, such as ExternalSecret, after
-/// the known ones), then the hooks (the uninstall Job, a pre-delete hook).
-pub const MANIFEST_TEMPLATES: [&str; 8] = [
+/// Role, RoleBinding, …, Job, CronJob; kinds it does not know after the known ones, by kind
+/// name: ExternalSecret, then PrometheusRule), then the hooks (the uninstall Job, a pre-delete
+/// hook).
+pub const MANIFEST_TEMPLATES: [&str; 9] = [
     "serviceaccount.yaml",
     "configmap.yaml",
     "role.yaml",
@@ -35,6 +37,7 @@ pub const MANIFEST_TEMPLATES: [&str; 8] = [
     "job.yaml",
     "cronjob.yaml",
     "externalsecret.yaml",
+    "prometheusrule.yaml",
     "uninstall.yaml",
 ];
 
@@ -237,7 +240,9 @@ impl Renderer {
             labels: Value::from_safe_string(labels.uninstall_hook()),
             pod_labels: Value::from_safe_string(labels.uninstall_pod()),
         });
+        let monitoring = alerts::AlertsView::new(values, release, &labels.shared());
         let context = context! {
+            monitoring => Value::from(Serde(monitoring)),
             values => Value::from(Serde(values)),
             registries => Value::from(Serde(registries)),
             targets => Value::from(Serde(targets(values))),

@@ -127,6 +127,8 @@ pub const FORMATS: &[Format] = &[
     Format::new("cron-schedule", schedule_shape).pattern(CRON_SCHEDULE),
     Format::new("quantity", quantity).pattern(QUANTITY),
     Format::new("go-duration", go_duration).pattern(GO_DURATION),
+    Format::new("alert-margin", alert_margin).pattern(GO_DURATION),
+    Format::new("alert-label-name", alert_label_name).pattern(PROMETHEUS_LABEL_NAME),
     Format::new("time-zone", time_zone).min_length(1),
     Format::new("remote-key-template", remote_key_template).pattern(REMOTE_KEY_TEMPLATE),
     Format::new("label-value", label_value),
@@ -825,6 +827,102 @@ pub fn go_duration(s: &str) -> Result<(), Finding> {
         "a duration is numbers with units h, m, s, ms, us or ns: `1h`, `30m`, `1h30m`, `90s`"
             .to_owned(),
     )))
+}
+
+/// The seconds of a Go duration that [`go_duration`] accepts (fractions of a second dropped).
+pub fn go_duration_seconds(s: &str) -> Option<i64> {
+    go_duration(s).ok()?;
+    let mut nanos: f64 = 0.0;
+    let mut rest = s;
+    while !rest.is_empty() && rest != "0" {
+        let end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.'))?;
+        let number: f64 = rest[..end].parse().ok()?;
+        rest = &rest[end..];
+        let (unit, scale) = [
+            ("ns", 1.0),
+            ("us", 1e3),
+            ("µs", 1e3),
+            ("μs", 1e3),
+            ("ms", 1e6),
+            ("s", 1e9),
+            ("m", 60e9),
+            ("h", 3600e9),
+        ]
+        .into_iter()
+        .filter(|(u, _)| rest.starts_with(u))
+        .max_by_key(|(u, _)| u.len())?;
+        nanos += number * scale;
+        rest = &rest[unit.len()..];
+    }
+    Some((nanos / 1e9) as i64)
+}
+
+/// The alerts' margin: a Go duration under the 12-hour token lifetime (a margin of 12 hours
+/// would have the pull secret "about to expire" the moment it is written).
+pub fn alert_margin(s: &str) -> Result<(), Finding> {
+    go_duration(s)?;
+    let lifetime = super::schedule::TOKEN_LIFETIME_SECS;
+    match go_duration_seconds(s) {
+        Some(seconds) if seconds < lifetime => Ok(()),
+        _ => Err(Finding::new(
+            format!(
+                "a margin of {} leaves nothing of the {} an ECR token lasts",
+                quote(s),
+                super::schedule::duration(lifetime)
+            ),
+            "12 hours or more",
+        )
+        .hint(Some(
+            "the margin is added to each schedule's longest gap and taken from the token \
+             lifetime: keep it well under 12h, e.g. `30m` or `1h`"
+                .to_owned(),
+        ))),
+    }
+}
+
+/// A Prometheus label name.
+pub const PROMETHEUS_LABEL_NAME: &str = r"^[a-zA-Z_][a-zA-Z0-9_]*$";
+/// The label that keeps each release's alert rules to its own registries.
+pub const ALERT_RELEASE_LABEL: &str = "helm_release";
+/// The labels the alerts (`render::alerts`) set themselves.
+pub const ALERT_OWN_LABELS: [&str; 8] = [
+    "alertname",
+    "severity",
+    "namespace",
+    "cronjob",
+    "registry",
+    "target_namespaces",
+    ALERT_RELEASE_LABEL,
+    "job_name",
+];
+
+/// A label added to every alert: a Prometheus label name, not reserved (`__…`) and not one
+/// the alerts set themselves (a rule's label would replace it).
+pub fn alert_label_name(s: &str) -> Result<(), Finding> {
+    let own = ALERT_OWN_LABELS;
+    let mut chars = s.chars();
+    let name = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let problem = if !name {
+        "not a Prometheus label name"
+    } else if s.starts_with("__") {
+        "reserved by Prometheus"
+    } else if own.contains(&s) {
+        "set by the alerts themselves"
+    } else {
+        return Ok(());
+    };
+    Err(Finding::new(
+        format!("{} cannot label the alerts: {problem}", quote(s)),
+        problem,
+    )
+    .hint(Some(format!(
+        "an alert label is letters, digits and '_', not starting with a digit or `__`, and none \
+         of {}",
+        own.join(", ")
+    ))))
 }
 
 /// An IANA time zone name the cluster knows (the IANA database, spelled exactly).

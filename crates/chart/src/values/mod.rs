@@ -8,7 +8,7 @@
 //! the field; problems and warnings stay data ([`ValuesError`], [`Warnings`]) until the command
 //! line prints them.
 
-mod checks;
+pub(crate) mod checks;
 mod field_schemas;
 mod helm_yaml;
 mod load;

@@ -65,6 +65,8 @@ pub struct Values {
     pub log_format: LogFormat,
     /// The ECR registries to keep a `regcred-<name>` pull secret for.
     pub ecr_registries: Vec<Registry>,
+    /// Prometheus alerts on the refreshes, tied to each registry's schedule.
+    pub monitoring: Monitoring,
 }
 
 impl Default for Values {
@@ -88,6 +90,7 @@ impl Default for Values {
             common_labels: BTreeMap::new(),
             log_format: LogFormat::Json,
             ecr_registries: Vec::new(),
+            monitoring: Monitoring::default(),
         }
     }
 }
@@ -478,4 +481,68 @@ pub struct Uninstall {
 pub enum LogFormat {
     Json,
     Plain,
+}
+
+/// Monitoring of the refreshes.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct Monitoring {
+    /// A Prometheus Operator `PrometheusRule` (`monitoring.coreos.com/v1`) with alerts built on
+    /// kube-state-metrics: refresh late, pull secret about to expire, refresh failing, CronJob
+    /// suspended.
+    pub prometheus_rule: PrometheusRule,
+}
+
+/// The `PrometheusRule` of the release.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct PrometheusRule {
+    /// Render the `PrometheusRule` (needs the Prometheus Operator's CRDs and kube-state-metrics).
+    pub enabled: bool,
+    /// Namespace of the `PrometheusRule` (a DNS-1123 label); unset: the release namespace. The
+    /// rules watch the CronJobs of the release namespace wherever they live.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", extend("format" = "dns-label"))]
+    pub namespace: Option<String>,
+    /// Labels of the `PrometheusRule` object, for the Prometheus' `ruleSelector`, e.g.
+    /// `release: kube-prometheus-stack`.
+    #[schemars(schema_with = "super::field_schemas::label_map")]
+    pub labels: BTreeMap<String, String>,
+    /// Slack added to each registry's longest gap between two scheduled runs before its refresh
+    /// is late, and taken from the 12-hour token lifetime before its pull secret is about to
+    /// expire: a Go duration under 12 hours (`30m`, `1h`, `0`).
+    #[schemars(extend("format" = "alert-margin"))]
+    pub margin: String,
+    /// Labels added to every alert, e.g. `team: platform` for Alertmanager's routes: Prometheus
+    /// label names (letters, digits, '_') to any text, none of the labels the alerts set
+    /// themselves (`severity`, `namespace`, `cronjob`, `registry`, …).
+    #[schemars(schema_with = "alert_label_map")]
+    pub alert_labels: BTreeMap<String, String>,
+    /// A `runbook_url` annotation on every alert; unset: none (each alert carries its
+    /// `kubectl` commands in its `runbook` annotation either way). Prometheus expands its
+    /// templates, e.g. `https://wiki.example.com/ecr/{{ $labels.registry }}`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub runbook_url: Option<String>,
+}
+
+/// Schema of `monitoring.prometheusRule.alertLabels`: Prometheus label names to text.
+fn alert_label_map(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "object",
+        "propertyNames": {"format": "alert-label-name"},
+        "additionalProperties": {"type": "string"}
+    })
+}
+
+impl Default for PrometheusRule {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            namespace: None,
+            labels: BTreeMap::new(),
+            margin: "30m".to_owned(),
+            alert_labels: BTreeMap::new(),
+            runbook_url: None,
+        }
+    }
 }
