@@ -9,6 +9,7 @@
 //! line prints them.
 
 mod checks;
+mod cron;
 mod field_schemas;
 mod helm_yaml;
 mod load;
