@@ -36,6 +36,8 @@ pub struct Gap {
     pub seconds: i64,
     pub from: Zoned,
     pub to: Zoned,
+    /// `@every`: the runs keep a constant delay from the CronJob's creation, not a wall clock.
+    pub constant: bool,
 }
 
 /// A schedule as Kubernetes reads it: robfig/cron v3.0.1 `ParseStandard` of the raw string
@@ -91,6 +93,7 @@ fn gap_of(schedule: &Schedule, clock: &Clock) -> Result<Gap, NoGap> {
             seconds,
             from: zoned(from),
             to: zoned(to),
+            constant: matches!(schedule, Schedule::Every { .. }),
         }),
     }
 }
@@ -159,8 +162,11 @@ pub fn duration(seconds: i64) -> String {
 
 /// Where a gap lies, in the schedule's own wall clock: `between 00:00 and 13:00`,
 /// `between 03:00 and 03:00 the next day`, or with dates when it spans longer or crosses a
-/// daylight saving change.
+/// daylight saving change; for `@every`, that it holds between any two runs.
 pub fn describe(gap: &Gap) -> String {
+    if gap.constant {
+        return "between any two runs, counted from when the CronJob is created".to_owned();
+    }
     let time = |z: &Zoned| z.strftime("%H:%M").to_string();
     let date = |z: &Zoned| z.strftime("%Y-%m-%d").to_string();
     let days = (gap.to.date() - gap.from.date()).get_days();
