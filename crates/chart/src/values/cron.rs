@@ -531,6 +531,12 @@ impl Clock {
         self.changes.get(n).is_none_or(|&(when, _)| when > to)
     }
 
+    /// The first change of offset after `t`, within the table.
+    fn next_change(&self, t: i64) -> Option<i64> {
+        let n = self.changes.partition_point(|&(when, _)| when <= t);
+        self.changes.get(n).map(|&(when, _)| when)
+    }
+
     /// Go's wall clock of `t`.
     fn civil(&self, t: i64) -> Civil {
         Civil::of(t + self.offset(t))
@@ -756,6 +762,8 @@ pub enum Walk {
 /// order, and for each run the longest step to a later run of the day (the first of them).
 #[derive(Debug, Clone)]
 struct Day {
+    /// Every day of every month matches (day fields and months unrestricted, in effect).
+    every_day: bool,
     minutes: Vec<i64>,
     /// `longest[i]`: (seconds, index k of its first run) of the longest step
     /// `minutes[k]..minutes[k + 1]` with `k >= i`.
@@ -780,7 +788,13 @@ impl Day {
                 _ => (step, k),
             };
         }
-        Self { minutes, longest }
+        let every_day = (1..=12).all(|month| has(spec.month, month))
+            && (1..=31).all(|d| (0..7).all(|w| spec.day_matches(d, w)));
+        Self {
+            every_day,
+            minutes,
+            longest,
+        }
     }
 }
 
@@ -788,7 +802,8 @@ impl Day {
 /// run at or after [`WALK_UNTIL`], walking robfig's `Next` in the clock's zone exactly as the
 /// CronJob controller does. Within a day whose offset is steady from two days before a run
 /// to a day after the day's last run, robfig's `Next` is plain wall-clock arithmetic, so the
-/// day's remaining runs are stepped over at once.
+/// day's remaining runs are stepped over at once (and, for a schedule alike every day, the
+/// days up to the next change of offset).
 pub fn walk(schedule: &Schedule, clock: &Clock) -> Walk {
     let spec = match schedule {
         Schedule::Every { seconds } => {
@@ -805,22 +820,13 @@ pub fn walk(schedule: &Schedule, clock: &Clock) -> Walk {
     };
     let day = Day::new(spec);
     let mut best: Option<(i64, i64, i64)> = None;
-    // The first of the longest steps, as the controller meets them.
-    let keep = |seconds: i64, from: i64, to: i64, best: &mut Option<(i64, i64, i64)>| {
-        if best.is_none_or(|(s, _, _)| seconds > s) {
-            *best = Some((seconds, from, to));
-        }
-    };
     loop {
-        if let Some((last, step)) = rest_of_day(spec, &day, clock, run) {
-            if let Some((seconds, from)) = step {
-                keep(seconds, from, from + seconds, &mut best);
-            }
+        if let Some(last) = rest_of_day(spec, &day, clock, run, &mut best) {
             run = last;
         }
         match next(spec, clock, run) {
             Some(following) if following > run => {
-                keep(following - run, run, following, &mut best);
+                keep(&mut best, following - run, run);
                 run = following;
                 if run >= WALK_UNTIL {
                     break;
@@ -833,15 +839,24 @@ pub fn walk(schedule: &Schedule, clock: &Clock) -> Walk {
     Walk::Gap { seconds, from, to }
 }
 
-/// For a run in a steady day: the day's last run and the longest step on the way to it
-/// (seconds, its first run), or None when the day must be walked run by run.
-#[allow(clippy::type_complexity)]
+/// Keep the first of the longest steps, in the order the controller meets them.
+fn keep(best: &mut Option<(i64, i64, i64)>, seconds: i64, from: i64) {
+    if best.is_none_or(|(s, _, _)| seconds > s) {
+        *best = Some((seconds, from, from + seconds));
+    }
+}
+
+/// From a run in a steady day, step over the rest of the day's runs (and, for a schedule that
+/// runs alike every day, over the following days while the offset stays steady), keeping the
+/// longest step on the way: the last run stepped to, or None when the day must be walked run
+/// by run.
 fn rest_of_day(
     spec: &Spec,
     day: &Day,
     clock: &Clock,
     run: i64,
-) -> Option<(i64, Option<(i64, i64)>)> {
+    best: &mut Option<(i64, i64, i64)>,
+) -> Option<i64> {
     let c = clock.civil(run);
     if c.second != 0
         || !has(spec.month, c.month)
@@ -849,18 +864,34 @@ fn rest_of_day(
     {
         return None;
     }
-    let i = day.minutes.binary_search(&(c.hour * 60 + c.minute)).ok()?;
-    let last_index = day.minutes.len() - 1;
-    if i == last_index {
+    let m = &day.minutes;
+    let i = m.binary_search(&(c.hour * 60 + c.minute)).ok()?;
+    let last_index = m.len() - 1;
+    let last_today = run + (m[last_index] - m[i]) * 60;
+    if last_today >= WALK_UNTIL || !clock.steady(run - 2 * 86_400, last_today + 86_400) {
         return None;
     }
-    let last = run + (day.minutes[last_index] - day.minutes[i]) * 60;
-    if last >= WALK_UNTIL || !clock.steady(run - 2 * 86_400, last + 86_400) {
-        return None;
+    if i < last_index {
+        let (seconds, k) = day.longest[i];
+        keep(best, seconds, run + (m[k] - m[i]) * 60);
     }
-    let (seconds, k) = day.longest[i];
-    let from = run + (day.minutes[k] - day.minutes[i]) * 60;
-    Some((last, Some((seconds, from))))
+    let mut last = last_today;
+    if day.every_day {
+        // Whole days whose last run is a day before the next change and before the end.
+        let change = clock.next_change(run).unwrap_or(clock.until);
+        let limit = (change - 86_401).min(WALK_UNTIL - 1);
+        let days = (limit - last_today).div_euclid(86_400);
+        if days >= 1 {
+            let first_tomorrow = last_today - (m[last_index] - m[0]) * 60 + 86_400;
+            keep(best, first_tomorrow - last_today, last_today);
+            if last_index > 0 {
+                let (seconds, k) = day.longest[0];
+                keep(best, seconds, first_tomorrow + (m[k] - m[0]) * 60);
+            }
+            last = last_today + days * 86_400;
+        }
+    }
+    (last != run).then_some(last)
 }
 
 #[cfg(test)]

@@ -431,6 +431,12 @@ mod tests {
             "24-existing-secret-missing.yaml",
             "31-time-zone-unknown.yaml",
             "33-label-value-and-keys-invalid.yaml",
+            "52-schedule-day-star-rule.yaml",
+            "53-schedule-weekday-step.yaml",
+            "54-schedule-midnight.yaml",
+            "55-schedule-half-hour-clock-change.yaml",
+            "56-schedule-controller-stalls.yaml",
+            "58-schedule-never-runs.yaml",
         ];
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");

@@ -1,5 +1,6 @@
-//! Schedule safety: the longest gap between two runs of a cron schedule in a time zone, found
-//! deterministically over a fixed horizon, and what it means for the 12-hour ECR token.
+//! Schedule safety: a schedule as Kubernetes reads it, the longest gap between two of its runs
+//! in a time zone as the CronJob controller runs them (2026 to 2031, so the answer never
+//! depends on today), and what it means for the 12-hour ECR token.
 
 use std::collections::HashMap;
 
@@ -239,6 +240,46 @@ mod tests {
             describe(&g),
             "between 00:00 and 11:00 on 2026-10-25, when Europe/Berlin changes its clocks"
         );
+    }
+
+    #[test]
+    fn robfig_skips_runs_on_the_day_lord_howe_moves_its_clocks_by_half_an_hour() {
+        let g = gap("0 */10 * * *", "Australia/Lord_Howe");
+        assert_eq!(g.seconds, 20 * 3600 + 1800);
+        assert_eq!(
+            g.from.strftime("%Y-%m-%d %H:%M %:z").to_string(),
+            "2026-04-05 00:00 +11:00"
+        );
+    }
+
+    #[test]
+    fn a_schedule_whose_next_run_goes_back_in_time_stalls_the_controller() {
+        let zone = time_zone("Pacific/Chatham").expect("known zone");
+        let Err(NoGap::Stalls { at }) = longest_gap("5/15 */3 * * *", &zone) else {
+            panic!("stalls");
+        };
+        assert_eq!(
+            at.strftime("%Y-%m-%d %H:%M %:z").to_string(),
+            "2026-04-05 02:50 +12:45"
+        );
+    }
+
+    #[test]
+    fn day_fields_starting_with_a_star_are_anded() {
+        assert_eq!(gap("0 */10 */1 * 1", "UTC").seconds, 6 * 86_400 + 4 * 3600);
+        assert_eq!(gap("0 */10 * * MON/1", "UTC").seconds, 28 * 3600);
+        assert_eq!(gap("@midnight", "UTC").seconds, 24 * 3600);
+        assert_eq!(gap("@every 5h", "UTC").seconds, 5 * 3600);
+    }
+
+    #[test]
+    fn a_time_zone_inside_the_schedule_is_refused() {
+        assert_eq!(parse("TZ=UTC 0 * * * *"), Err(Refusal::TimeZoneInSchedule));
+        assert_eq!(
+            parse("CRON_TZ=UTC 0 * * * *"),
+            Err(Refusal::TimeZoneInSchedule)
+        );
+        assert!(parse("0 12,* * * *").is_ok());
     }
 
     #[test]
