@@ -1,5 +1,5 @@
-//! The schedule table: every schedule × time zone of `tests/fixtures/schedules/table.tsv`
-//! judged twice, by `ecr-chart`'s values check and by `tests/cron-oracle` (robfig/cron
+//! The schedule table: every schedule × time zone of `tests/fixtures/schedules/table.tsv` (and
+//! the hostile cases of `tests/fixtures/hostile/schedules/cases.tsv`) judged twice, by `ecr-chart`'s values check and by `tests/cron-oracle` (robfig/cron
 //! v3.0.1's `ParseStandard` and `Next`, the code the CronJob controller vendors, walked from
 //! 2026-01-01 to 2031-01-01 in the zone). The verdicts (refused, warned, ok) and the longest
 //! gaps, with the two runs around them, must be the same on every row.
@@ -28,26 +28,38 @@ fn repo() -> &'static Path {
 /// One row of the table: a schedule and `cronJob.timeZone` (None: unset).
 #[derive(Debug, Clone)]
 struct Row {
-    line: usize,
+    /// `file:line`
+    at: String,
     quoted: String,
     schedule: String,
     zone: Option<String>,
 }
 
+/// The table, and the hostile cases of issue 10 (in the same format).
 fn table() -> Vec<Row> {
-    let path = repo().join("tests/fixtures/schedules/table.tsv");
-    let text = std::fs::read_to_string(&path).expect("read the schedule table");
+    [
+        "tests/fixtures/schedules/table.tsv",
+        "tests/fixtures/hostile/schedules/cases.tsv",
+    ]
+    .into_iter()
+    .flat_map(rows)
+    .collect()
+}
+
+fn rows(file: &str) -> Vec<Row> {
+    let text = std::fs::read_to_string(repo().join(file)).expect("read the schedule table");
+    let name = Path::new(file).file_name().expect("name").to_string_lossy();
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
         .map(|(n, l)| {
             let (quoted, zone) = l
                 .split_once('\t')
-                .unwrap_or_else(|| panic!("table.tsv:{}: no tab in {l:?}", n + 1));
+                .unwrap_or_else(|| panic!("{name}:{}: no tab in {l:?}", n + 1));
             let schedule: String =
-                serde_json::from_str(quoted).unwrap_or_else(|e| panic!("table.tsv:{}: {e}", n + 1));
+                serde_json::from_str(quoted).unwrap_or_else(|e| panic!("{name}:{}: {e}", n + 1));
             Row {
-                line: n + 1,
+                at: format!("{name}:{}", n + 1),
                 quoted: quoted.to_owned(),
                 schedule,
                 zone: (!zone.is_empty()).then(|| zone.to_owned()),
@@ -297,8 +309,8 @@ fn every_schedule_in_the_table_is_judged_as_the_cronjob_controller_runs_it() {
         };
         if !same || *verdict != truth.verdict() {
             wrong.push(format!(
-                "table.tsv:{} {} in {}: Kubernetes {:?} ({:?}), ecr-chart {:?} ({:?})",
-                row.line,
+                "{} {} in {}: Kubernetes {:?} ({:?}), ecr-chart {:?} ({:?})",
+                row.at,
                 row.quoted,
                 row.zone.as_deref().unwrap_or("UTC (unset)"),
                 truth.verdict(),
