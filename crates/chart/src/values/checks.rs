@@ -16,9 +16,16 @@ pub const DNS_SUBDOMAIN: &str =
     r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$";
 /// AWS regions of the `aws`, `aws-cn` and `aws-us-gov` partitions.
 pub const AWS_REGION: &str = r"^((af|ap|ca|eu|il|me|mx|sa|us)-(central|north|northeast|northwest|south|southeast|southwest|east|west)-[1-9][0-9]?|cn-(north|northwest)-1|us-gov-(east|west)-1)$";
-/// The shape of a cron schedule: 5 fields, or a macro such as `@hourly`. (The fields
-/// themselves are checked by [`schedule`]; a regular expression cannot check ranges.)
-pub const CRON_SCHEDULE: &str = r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)|\s*[0-9A-Za-z*/,?-]+(\s+[0-9A-Za-z*/,?-]+){4}\s*)$";
+/// The shape of a cron schedule as robfig/cron reads it: 5 fields of digits, names, `*`, `?`,
+/// `-`, `/`, `,` and `+` (and the two non-ASCII letters Go lower-cases to a name's letter), or
+/// a descriptor with nothing around it, or `@every` and a Go duration. (The fields themselves
+/// are checked by [`schedule`]; a regular expression cannot check ranges, and Helm's Go regexp
+/// has no look-ahead to refuse `TZ`.)
+pub const CRON_SCHEDULE: &str = concat!(
+    r"^(@(yearly|annually|monthly|weekly|daily|midnight|hourly)",
+    r"|@every [-+]?(0|(([0-9]+(\.[0-9]*)?|\.[0-9]+)(ns|us|µs|μs|ms|s|m|h))+)",
+    r"|\s*[0-9A-Za-z*/,?+İK-]+(\s+[0-9A-Za-z*/,?+İK-]+){4}\s*)$"
+);
 /// A Kubernetes resource quantity (`100m`, `64Mi`, `1.5`, `2e3`), not negative.
 pub const QUANTITY: &str =
     r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([KMGTPE]i|[numkMGTPE]|[eE][+-]?[0-9]+)?$";
@@ -552,21 +559,6 @@ pub fn region(s: &str) -> Result<(), Finding> {
     .hint(hint.map(|h| format!("did you mean `{h}`?"))))
 }
 
-const CRON_MACROS: &[&str] = &[
-    "@yearly",
-    "@annually",
-    "@monthly",
-    "@weekly",
-    "@daily",
-    "@midnight",
-    "@hourly",
-];
-const CRON_FIELDS: [&str; 5] = ["minute", "hour", "day-of-month", "month", "day-of-week"];
-const MONTHS: &[&str] = &[
-    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
-];
-const WEEKDAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
-
 /// The wording of every schedule problem.
 fn invalid_schedule(s: &str, label: String) -> Finding {
     Finding::new(
@@ -580,155 +572,106 @@ fn invalid_schedule(s: &str, label: String) -> Finding {
     ))
 }
 
-/// The fields of a Kubernetes CronJob schedule: 5 of them (minute hour day-of-month month
-/// day-of-week), each within its bounds, or a macro such as `@hourly`. Cheap: the schema's
-/// `cron-schedule` format, run on every registry; [`schedule`] also parses it.
+/// A Kubernetes CronJob schedule, refused exactly where the API server refuses it: robfig/cron
+/// v3.0.1 `ParseStandard` of the raw string, and no `TZ` in it. The schema's `cron-schedule`
+/// format, run on every registry.
 pub fn schedule_shape(s: &str) -> Result<(), Finding> {
-    let trimmed = s.trim();
-    if trimmed.starts_with('@') {
-        // Kubernetes parses the raw string (robfig/cron v3.0.1 `ParseStandard`): ` @hourly` is
-        // one field instead of five and `@hourly ` an unknown descriptor, so the CronJob is
-        // refused at apply time.
-        if trimmed != s {
-            return Err(invalid_schedule(
-                s,
-                format!("whitespace around `{trimmed}`, which Kubernetes refuses"),
-            ));
-        }
-        return if CRON_MACROS.contains(&trimmed) {
-            Ok(())
-        } else {
-            Err(invalid_schedule(s, format!("unknown macro `{trimmed}`")))
-        };
-    }
-    let fields: Vec<&str> = trimmed.split_whitespace().collect();
-    match fields.len() {
-        0 => return Err(invalid_schedule(s, "empty schedule".to_owned())),
-        5 => {}
-        6 | 7 => {
-            return Err(invalid_schedule(
-                s,
-                format!(
-                    "{} fields; seconds and years are not supported",
-                    fields.len()
-                ),
-            ));
-        }
-        n => return Err(invalid_schedule(s, format!("{n} fields instead of 5"))),
-    }
-    for (n, field) in fields.iter().enumerate() {
-        if let Err(label) = cron_field(n, field) {
-            return Err(invalid_schedule(s, label));
-        }
-    }
-    Ok(())
+    schedule(s).map(|_| ())
 }
 
-/// A Kubernetes CronJob schedule ([`schedule_shape`]), parsed for measuring its gaps (None for
-/// a macro).
-pub fn schedule(s: &str) -> Result<Option<croner::Cron>, Finding> {
-    schedule_shape(s)?;
-    let trimmed = s.trim();
-    if trimmed.starts_with('@') {
-        return Ok(None);
-    }
-    super::schedule::parser()
-        .parse(trimmed)
-        .map(Some)
-        .map_err(|error| invalid_schedule(s, cron_error_label(&error)))
-}
-
-/// Bounds of the five fields as Kubernetes (robfig/cron) has them.
-const CRON_BOUNDS: [(u32, u32); 5] = [(0, 59), (0, 23), (1, 31), (1, 12), (0, 6)];
-
-/// Check one field of a schedule: comma-separated `*`, `?`, `N` or `N-M`, each with an
-/// optional `/step`; numbers within the field's bounds; month and weekday names allowed.
-fn cron_field(n: usize, field: &str) -> Result<(), String> {
-    let name = CRON_FIELDS[n];
-    let (low, high) = CRON_BOUNDS[n];
-    let value = |token: &str| -> Result<u32, String> {
-        let lower = token.to_ascii_lowercase();
-        let named = match n {
-            3 => MONTHS
-                .iter()
-                .position(|m| *m == lower)
-                .map(|i| i as u32 + 1),
-            4 => WEEKDAYS.iter().position(|d| *d == lower).map(|i| i as u32),
-            _ => None,
-        };
-        let number = match named {
-            Some(number) => number,
-            None if !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit()) => token
-                .parse()
-                .map_err(|_| format!("the {name} field has `{token}`, too large"))?,
-            None => {
-                return Err(match token.chars().find(|c| !c.is_ascii_digit()) {
-                    Some(_) if token.chars().all(|c| c.is_ascii_alphabetic()) && n >= 3 => {
-                        format!(
-                            "the {name} field has `{token}`, not a {} name",
-                            if n == 3 { "month" } else { "weekday" }
-                        )
-                    }
-                    Some(c) => {
-                        format!(
-                            "the {name} field `{field}` has `{c}`, which Kubernetes does not support"
-                        )
-                    }
-                    None => format!("the {name} field `{field}` has an empty part"),
-                });
-            }
-        };
-        if (low..=high).contains(&number) {
-            Ok(number)
-        } else {
-            Err(format!(
-                "the {name} field has `{token}`, outside {low}-{high}"
-            ))
+/// A Kubernetes CronJob schedule ([`schedule_shape`]), parsed for measuring its gaps.
+pub fn schedule(s: &str) -> Result<Option<super::schedule::Schedule>, Finding> {
+    use super::cron::{FIELDS, FieldProblem, ParseError as E};
+    use super::schedule::Refusal;
+    let error = match super::schedule::parse(s) {
+        Ok(parsed) => return Ok(Some(parsed)),
+        Err(Refusal::TimeZoneInSchedule) => {
+            return Err(Finding::new(
+                format!("{} has `TZ` in it, which Kubernetes refuses", quote(s)),
+                "a time zone in the schedule",
+            )
+            .hint(Some(
+                "Kubernetes refuses `TZ=` and `CRON_TZ=` (and any `TZ`) in a CronJob's \
+                 schedule: set `cronJob.timeZone`, e.g. `timeZone: Europe/Berlin`, and give the \
+                 schedule alone"
+                    .to_owned(),
+            )));
         }
+        Err(Refusal::Parse(error)) => error,
     };
-    for part in field.split(',') {
-        let (range, step) = match part.split_once('/') {
-            Some((range, step)) => (range, Some(step)),
-            None => (part, None),
-        };
-        if let Some(step) = step {
-            let ok = !step.is_empty()
-                && step.bytes().all(|b| b.is_ascii_digit())
-                && step.parse::<u32>().is_ok_and(|s| s > 0);
-            if !ok {
-                return Err(format!(
-                    "the {name} field `{field}` has the step `/{step}`; a step is a number from 1"
-                ));
-            }
+    let trimmed = s.trim();
+    let label = match error {
+        E::Empty => "empty schedule".to_owned(),
+        // Kubernetes parses the raw string: ` @hourly` is one field instead of five and
+        // `@hourly ` an unknown descriptor, so the CronJob is refused at apply time.
+        _ if trimmed != s && trimmed.starts_with('@') => {
+            format!("whitespace around `{trimmed}`, which Kubernetes refuses")
         }
-        if range == "*" || range == "?" {
-            continue;
+        E::UnknownDescriptor(d) if d.starts_with("@every") => {
+            "`@every` takes one space and a Go duration, e.g. `@every 10h`".to_owned()
         }
-        match range.split_once('-') {
-            Some((from, to)) => {
-                let (from, to) = (value(from)?, value(to)?);
-                if from > to {
-                    return Err(format!(
-                        "the {name} field `{field}` has a range that runs backwards"
-                    ));
+        E::UnknownDescriptor(d) => format!("unknown macro `{d}`"),
+        E::BadDuration(d) => {
+            format!("`@every {d}`: `{d}` is not a Go duration such as `10h`, `90m` or `1h30m`")
+        }
+        E::FieldCount(0) => "empty schedule".to_owned(),
+        E::FieldCount(n @ (6 | 7)) => {
+            format!("{n} fields; seconds and years are not supported")
+        }
+        E::FieldCount(n) => format!("{n} fields instead of 5"),
+        E::Field {
+            field,
+            text,
+            problem,
+        } => {
+            let f = &FIELDS[field];
+            let (name, low, high) = (f.name, f.min, f.max);
+            match problem {
+                FieldProblem::TooManyHyphens(e) => {
+                    format!("the {name} field has `{e}`, a range with more than one `-`")
+                }
+                FieldProblem::TooManySlashes(e) => {
+                    format!("the {name} field has `{e}`, with more than one `/`")
+                }
+                FieldProblem::NotANumber(token) if token.is_empty() => {
+                    format!("the {name} field `{text}` has an empty part")
+                }
+                FieldProblem::NotANumber(token)
+                    if !f.names.is_empty() && token.chars().all(|c| c.is_ascii_alphabetic()) =>
+                {
+                    format!(
+                        "the {name} field has `{token}`, not a {} name",
+                        if field == 3 { "month" } else { "weekday" }
+                    )
+                }
+                FieldProblem::NotANumber(token) => {
+                    match token
+                        .chars()
+                        .skip_while(|c| *c == '+')
+                        .find(|c| !c.is_ascii_digit())
+                    {
+                        Some(c) => format!(
+                            "the {name} field `{text}` has `{c}`, which Kubernetes does not support"
+                        ),
+                        None => format!("the {name} field has `{token}`, too large"),
+                    }
+                }
+                FieldProblem::Negative(token) => {
+                    format!("the {name} field has `{token}`, a negative number")
+                }
+                FieldProblem::BadStep(step) => format!(
+                    "the {name} field `{text}` has the step `/{step}`; a step is a number from 1"
+                ),
+                FieldProblem::BelowMin(e) | FieldProblem::AboveMax(e) => {
+                    format!("the {name} field has `{e}`, outside {low}-{high}")
+                }
+                FieldProblem::Backwards(e) => {
+                    format!("the {name} field has `{e}`, a range that runs backwards")
                 }
             }
-            None => {
-                value(range)?;
-            }
         }
-    }
-    Ok(())
-}
-
-fn cron_error_label(error: &croner::errors::CronError) -> String {
-    use croner::errors::CronError as E;
-    match error {
-        E::ComponentError(message) | E::InvalidPattern(message) | E::IllegalCharacters(message) => {
-            message.trim_end_matches('.').to_owned()
-        }
-        other => other.to_string(),
-    }
+    };
+    Err(invalid_schedule(s, label))
 }
 
 /// A Kubernetes resource quantity, not negative.
@@ -1213,6 +1156,14 @@ mod tests {
             " 0 1 * * 0 ",
             "5/15 * * * *",
             "0 0 ? * SUN",
+            // What robfig/cron (Kubernetes) reads, odd as it looks.
+            "? ? * * *",
+            "0 12,* * * *",
+            "+0 */10 * * *",
+            "0 0,,11 * * *",
+            "*-5 * * * *",
+            "@every 1h",
+            "@every 1h30m",
         ] {
             assert!(schedule(good).is_ok(), "{good}: {:?}", schedule(good));
         }
@@ -1224,15 +1175,26 @@ mod tests {
             "61 * * * *",
             "0 25 * * *",
             "0 0 L * *",
-            "@every 1h",
+            "@every 1",
+            "@every 1h ",
             "0 0 * * 7",
             "*/0 * * * *",
             "0 5-2 * * *",
             "0 0 * foo *",
             "",
+            "TZ=UTC 0 * * * *",
+            "CRON_TZ=Europe/Berlin 0 * * * *",
         ] {
             assert!(schedule(bad).is_err(), "{bad}");
         }
+        let tz = schedule("TZ=UTC 0 * * * *").expect_err("TZ");
+        assert!(
+            tz.hint
+                .as_deref()
+                .unwrap_or("")
+                .contains("cronJob.timeZone"),
+            "{tz:?}"
+        );
         let six = schedule("0 0 */10 * * *").expect_err("6 fields");
         assert!(six.label.contains("6 fields"), "{six:?}");
         assert!(
@@ -1244,13 +1206,29 @@ mod tests {
         // The schema's shape pattern accepts every schedule the check accepts.
         let schema = serde_json::json!({"type": "string", "pattern": CRON_SCHEDULE});
         let validator = jsonschema::validator_for(&schema).expect("pattern compiles");
-        for good in ["0 */10 * * *", "0 0 * * MON-FRI", "@hourly", " 0 1 * * 0 "] {
+        for good in [
+            "0 */10 * * *",
+            "0 0 * * MON-FRI",
+            "@hourly",
+            " 0 1 * * 0 ",
+            "? ? * * *",
+            "0 12,* * * *",
+            "+0 */10 * * *",
+            "0 0,,11 * * *",
+            "*-5 * * * *",
+            "@every 1h30m",
+            "@every .5h",
+            "@every 5\u{b5}s",
+            "0 0 * * FR\u{130}",
+        ] {
+            assert!(schedule(good).is_ok(), "{good}");
             assert!(validator.is_valid(&serde_json::json!(good)), "{good}");
         }
         for bad in [
             "0 0 */10 * * *",
             "* * * *",
-            "@every 1h",
+            "@every 1",
+            "@every1h",
             "",
             " @hourly",
             "@hourly ",

@@ -9,6 +9,7 @@
 //! line prints them.
 
 pub(crate) mod checks;
+mod cron;
 mod field_schemas;
 mod helm_yaml;
 mod load;
@@ -430,6 +431,12 @@ mod tests {
             "24-existing-secret-missing.yaml",
             "31-time-zone-unknown.yaml",
             "33-label-value-and-keys-invalid.yaml",
+            "52-schedule-day-star-rule.yaml",
+            "53-schedule-weekday-step.yaml",
+            "54-schedule-midnight.yaml",
+            "55-schedule-half-hour-clock-change.yaml",
+            "56-schedule-controller-stalls.yaml",
+            "58-schedule-never-runs.yaml",
             "75-annotations-too-large.yaml",
             "79-toleration-rules.yaml",
         ];

@@ -487,6 +487,21 @@ fn schedule_gap(
                 .with_help(Some(safe)),
             );
         }
+        Err(NoGap::Stalls { at }) => {
+            return Some(
+                Problem::at_path(
+                    path,
+                    format!(
+                        "{} makes the CronJob controller stop scheduling after the run at {}: \
+                         robfig/cron's `Next` (the controller's parser) does not move past it",
+                        quote(text),
+                        at.strftime("%Y-%m-%d %H:%M %:z")
+                    ),
+                    "the controller stops scheduling",
+                )
+                .with_help(Some(format!("{safe}\n{zone_note}"))),
+            );
+        }
         Ok(gap) => gap,
     };
     let longest = schedule::duration(gap.seconds);

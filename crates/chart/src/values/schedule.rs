@@ -1,12 +1,15 @@
-//! Schedule safety: the longest gap between two runs of a cron schedule in a time zone, found
-//! deterministically over a fixed horizon, and what it means for the 12-hour ECR token.
+//! Schedule safety: a schedule as Kubernetes reads it, the longest gap between two of its runs
+//! in a time zone as the CronJob controller runs them (2026 to 2031, so the answer never
+//! depends on today), and what it means for the 12-hour ECR token.
 
 use std::collections::HashMap;
 
-use croner::Cron;
-use croner::parser::{CronParser, Seconds, Year};
 use jiff::tz::{TimeZone, TimeZoneDatabase};
 use jiff::{Timestamp, Zoned};
+
+use super::cron::{self, Clock, Walk};
+
+pub use super::cron::{ParseError, Schedule};
 
 /// Lifetime of an ECR authorization token: a gap this long lets the pull secret expire.
 pub const TOKEN_LIFETIME_SECS: i64 = 12 * 3600;
@@ -15,26 +18,17 @@ pub const WARN_ABOVE_SECS: i64 = 11 * 3600;
 /// A schedule that is safe and the default: every 10 hours.
 pub const SAFE_EXAMPLE: &str = "0 */10 * * *";
 
-/// The first instant looked at: fixed, so every check gives the same answer any day.
-const REFERENCE: &str = "2025-01-01T00:00:00Z";
-/// How far the search looks: more than a year, so monthly and yearly patterns and both
-/// daylight saving changes are seen.
-const HORIZON_DAYS: i64 = 400;
-/// Probes are this far apart. Any gap longer than the spacing has a probe strictly inside it,
-/// so every gap above [`WARN_ABOVE_SECS`] is found exactly, however frequent the schedule:
-/// the work is a fixed ~900 probes per schedule, not one step per run.
-const PROBE_SPACING_SECS: i64 = WARN_ABOVE_SECS;
-/// Probes sit at 30 seconds past a minute, where a 5-field schedule never runs.
-const PROBE_OFFSET_SECS: i64 = 30;
-
-/// The parser with Kubernetes' (robfig/cron) reading of a 5-field schedule.
-pub fn parser() -> CronParser {
-    CronParser::builder()
-        .seconds(Seconds::Disallowed)
-        .year(Year::Disallowed)
-        // Kubernetes (robfig/cron) reads `5/15` as `5-59/15`.
-        .sloppy_ranges(true)
-        .build()
+/// Why a schedule has no gap to measure.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NoGap {
+    /// The schedule does not parse (reported by the schedule check).
+    Invalid,
+    /// robfig's `Next` finds no run within five years (`0 0 30 2 *`): the CronJob controller
+    /// never schedules it.
+    Never,
+    /// After the run `at`, robfig's `Next` does not move forward (or gives up): the CronJob
+    /// controller stops scheduling there.
+    Stalls { at: Zoned },
 }
 
 /// The longest time between two consecutive runs, with the two runs.
@@ -43,15 +37,25 @@ pub struct Gap {
     pub seconds: i64,
     pub from: Zoned,
     pub to: Zoned,
+    /// `@every`: the runs keep a constant delay from the CronJob's creation, not a wall clock.
+    pub constant: bool,
 }
 
-/// Why a schedule has no gap to measure.
+/// A schedule as Kubernetes reads it: robfig/cron v3.0.1 `ParseStandard` of the raw string
+/// (so whitespace around a descriptor is refused), and no `TZ` anywhere in it (the API
+/// server refuses `TZ=`/`CRON_TZ=` in new CronJobs).
+pub fn parse(schedule: &str) -> Result<Schedule, Refusal> {
+    if schedule.contains("TZ") {
+        return Err(Refusal::TimeZoneInSchedule);
+    }
+    cron::parse_standard(schedule).map_err(Refusal::Parse)
+}
+
+/// Why Kubernetes refuses a schedule.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum NoGap {
-    /// The schedule does not parse (reported by the schedule check).
-    Invalid,
-    /// The schedule runs less than once in the horizon, or never (`0 0 30 2 *`).
-    Never,
+pub enum Refusal {
+    TimeZoneInSchedule,
+    Parse(ParseError),
 }
 
 /// A time zone by its IANA name, from the bundled database, spelled exactly (Kubernetes reads
@@ -69,99 +73,30 @@ pub fn time_zone_names() -> Vec<String> {
         .collect()
 }
 
-/// The longest gap between two consecutive runs of `schedule` in `zone`.
-///
-/// Exact for every gap above [`WARN_ABOVE_SECS`]; a shorter result is a real gap of the
-/// schedule but not necessarily its longest (which is then of no concern).
+/// The longest gap between two consecutive runs of `schedule` in `zone`, as the CronJob
+/// controller runs it: robfig's `Next` walked from 2026-01-01 to the first run in 2031.
 pub fn longest_gap(schedule: &str, zone: &TimeZone) -> Result<Gap, NoGap> {
-    let cron = parser()
-        .parse(schedule.trim())
-        .map_err(|_| NoGap::Invalid)?;
-    longest_gap_of(&cron, schedule, zone)
+    let parsed = parse(schedule).map_err(|_| NoGap::Invalid)?;
+    gap_of(&parsed, &Clock::new(zone))
 }
 
-/// [`longest_gap`] of a schedule already parsed: `cron` is `schedule` parsed by [`parser`].
-fn longest_gap_of(cron: &Cron, schedule: &str, zone: &TimeZone) -> Result<Gap, NoGap> {
-    #[allow(clippy::expect_used)]
-    let start = REFERENCE
-        .parse::<Timestamp>()
-        .expect("the reference instant parses")
-        .as_second();
-    let end = start + HORIZON_DAYS * 86_400;
-    let windows = if runs_every_day_alike(schedule) {
-        // The same wall-clock times every day: two days show every gap, and only a clock
-        // change can stretch one, so add two days on either side of each change.
-        let mut windows = vec![(start, start + 2 * 86_400)];
-        #[allow(clippy::expect_used)]
-        let from = Timestamp::from_second(start).expect("the reference is in range");
-        for transition in zone.following(from) {
-            let at = transition.timestamp().as_second();
-            if at >= end {
-                break;
-            }
-            windows.push((at - 2 * 86_400, at + 2 * 86_400));
-        }
-        windows
-    } else {
-        vec![(start, end)]
+/// [`longest_gap`] of a schedule already parsed.
+fn gap_of(schedule: &Schedule, clock: &Clock) -> Result<Gap, NoGap> {
+    let zoned = |t: i64| {
+        Timestamp::from_second(t)
+            .unwrap_or(Timestamp::MAX)
+            .to_zoned(clock.zone().clone())
     };
-    let mut longest: Option<Gap> = None;
-    for (from, to) in windows {
-        let found = longest_in(cron, zone, from, to)?;
-        if longest.as_ref().is_none_or(|l| found.seconds > l.seconds) {
-            longest = Some(found);
-        }
+    match cron::walk(schedule, clock) {
+        Walk::Never => Err(NoGap::Never),
+        Walk::Stalls { at, .. } => Err(NoGap::Stalls { at: zoned(at) }),
+        Walk::Gap { seconds, from, to } => Ok(Gap {
+            seconds,
+            from: zoned(from),
+            to: zoned(to),
+            constant: matches!(schedule, Schedule::Every { .. }),
+        }),
     }
-    longest.ok_or(NoGap::Never)
-}
-
-/// Day-of-month, month and day-of-week all unrestricted (or a macro of that kind): every
-/// calendar day has the same runs.
-fn runs_every_day_alike(schedule: &str) -> bool {
-    let trimmed = schedule.trim();
-    if trimmed.starts_with('@') {
-        return matches!(trimmed, "@daily" | "@midnight" | "@hourly");
-    }
-    let fields: Vec<&str> = trimmed.split_whitespace().collect();
-    fields.len() == 5 && fields[2..].iter().all(|f| matches!(*f, "*" | "?"))
-}
-
-/// The longest gap that has a probe inside it, probing from `from` to `to` (Unix seconds).
-fn longest_in(cron: &Cron, zone: &TimeZone, from: i64, to: i64) -> Result<Gap, NoGap> {
-    let mut probe = from + PROBE_OFFSET_SECS;
-    let mut longest: Option<Gap> = None;
-    while probe < to {
-        let at = zoned(probe, zone).ok_or(NoGap::Never)?;
-        let (before, after) = around(cron, &at).ok_or(NoGap::Never)?;
-        let seconds = after.timestamp().as_second() - before.timestamp().as_second();
-        // Skip to the first probe past this gap: every probe inside it would find it again.
-        let past = after.timestamp().as_second();
-        probe += ((past - probe) / PROBE_SPACING_SECS + 1).max(1) * PROBE_SPACING_SECS;
-        if longest.as_ref().is_none_or(|l| seconds > l.seconds) {
-            longest = Some(Gap {
-                seconds,
-                from: before,
-                to: after,
-            });
-        }
-    }
-    longest.ok_or(NoGap::Never)
-}
-
-fn zoned(second: i64, zone: &TimeZone) -> Option<Zoned> {
-    Timestamp::from_second(second)
-        .ok()
-        .map(|t| t.to_zoned(zone.clone()))
-}
-
-/// The runs just before and just after `at` (which is never a run itself).
-fn around(cron: &Cron, at: &Zoned) -> Option<(Zoned, Zoned)> {
-    let before = cron.find_previous_occurrence(at, false).ok()?;
-    let after = cron.find_next_occurrence(at, false).ok()?;
-    // A run more than two horizons away is as good as never.
-    let limit = 2 * HORIZON_DAYS;
-    let far = |z: &Zoned| (z.timestamp() - at.timestamp()).get_seconds().abs() > limit * 86_400;
-    (!far(&before) && !far(&after)).then_some((before, after))
 }
 
 /// Longest gaps already computed, per (schedule, time zone): thousands of registries share a
@@ -169,14 +104,15 @@ fn around(cron: &Cron, at: &Zoned) -> Option<(Zoned, Zoned)> {
 /// schedule rule has parsed are kept too, so measuring one does not parse it again.
 #[derive(Debug, Default)]
 pub struct GapCache {
-    parsed: HashMap<String, Cron>,
+    parsed: HashMap<String, Schedule>,
+    clocks: HashMap<String, Clock>,
     known: HashMap<(String, String), Result<Gap, NoGap>>,
 }
 
 impl GapCache {
-    /// Keep `cron`, `schedule` as [`parser`] parsed it, for [`GapCache::longest_gap`].
-    pub fn remember(&mut self, schedule: &str, cron: Cron) {
-        self.parsed.insert(schedule.trim().to_owned(), cron);
+    /// Keep `parsed`, `schedule` as [`parse`] parsed it, for [`GapCache::longest_gap`].
+    pub fn remember(&mut self, schedule: &str, parsed: Schedule) {
+        self.parsed.insert(schedule.to_owned(), parsed);
     }
 
     pub fn longest_gap(
@@ -185,12 +121,20 @@ impl GapCache {
         zone_name: &str,
         zone: &TimeZone,
     ) -> &Result<Gap, NoGap> {
-        let parsed = &self.parsed;
+        let (parsed, clocks) = (&self.parsed, &mut self.clocks);
         self.known
-            .entry((schedule.trim().to_owned(), zone_name.to_owned()))
-            .or_insert_with(|| match parsed.get(schedule.trim()) {
-                Some(cron) => longest_gap_of(cron, schedule, zone),
-                None => longest_gap(schedule, zone),
+            .entry((schedule.to_owned(), zone_name.to_owned()))
+            .or_insert_with(|| {
+                let clock = clocks
+                    .entry(zone_name.to_owned())
+                    .or_insert_with(|| Clock::new(zone));
+                match parsed.get(schedule) {
+                    Some(parsed) => gap_of(parsed, clock),
+                    None => match parse(schedule) {
+                        Ok(parsed) => gap_of(&parsed, clock),
+                        Err(_) => Err(NoGap::Invalid),
+                    },
+                }
             })
     }
 }
@@ -219,8 +163,11 @@ pub fn duration(seconds: i64) -> String {
 
 /// Where a gap lies, in the schedule's own wall clock: `between 00:00 and 13:00`,
 /// `between 03:00 and 03:00 the next day`, or with dates when it spans longer or crosses a
-/// daylight saving change.
+/// daylight saving change; for `@every`, that it holds between any two runs.
 pub fn describe(gap: &Gap) -> String {
+    if gap.constant {
+        return "between any two runs, counted from when the CronJob is created".to_owned();
+    }
     let time = |z: &Zoned| z.strftime("%H:%M").to_string();
     let date = |z: &Zoned| z.strftime("%Y-%m-%d").to_string();
     let days = (gap.to.date() - gap.from.date()).get_days();
@@ -291,8 +238,48 @@ mod tests {
         assert_eq!(g.seconds, 12 * 3600);
         assert_eq!(
             describe(&g),
-            "between 00:00 and 11:00 on 2025-10-26, when Europe/Berlin changes its clocks"
+            "between 00:00 and 11:00 on 2026-10-25, when Europe/Berlin changes its clocks"
         );
+    }
+
+    #[test]
+    fn robfig_skips_runs_on_the_day_lord_howe_moves_its_clocks_by_half_an_hour() {
+        let g = gap("0 */10 * * *", "Australia/Lord_Howe");
+        assert_eq!(g.seconds, 20 * 3600 + 1800);
+        assert_eq!(
+            g.from.strftime("%Y-%m-%d %H:%M %:z").to_string(),
+            "2026-04-05 00:00 +11:00"
+        );
+    }
+
+    #[test]
+    fn a_schedule_whose_next_run_goes_back_in_time_stalls_the_controller() {
+        let zone = time_zone("Pacific/Chatham").expect("known zone");
+        let Err(NoGap::Stalls { at }) = longest_gap("5/15 */3 * * *", &zone) else {
+            panic!("stalls");
+        };
+        assert_eq!(
+            at.strftime("%Y-%m-%d %H:%M %:z").to_string(),
+            "2026-04-05 02:50 +12:45"
+        );
+    }
+
+    #[test]
+    fn day_fields_starting_with_a_star_are_anded() {
+        assert_eq!(gap("0 */10 */1 * 1", "UTC").seconds, 6 * 86_400 + 4 * 3600);
+        assert_eq!(gap("0 */10 * * MON/1", "UTC").seconds, 28 * 3600);
+        assert_eq!(gap("@midnight", "UTC").seconds, 24 * 3600);
+        assert_eq!(gap("@every 5h", "UTC").seconds, 5 * 3600);
+    }
+
+    #[test]
+    fn a_time_zone_inside_the_schedule_is_refused() {
+        assert_eq!(parse("TZ=UTC 0 * * * *"), Err(Refusal::TimeZoneInSchedule));
+        assert_eq!(
+            parse("CRON_TZ=UTC 0 * * * *"),
+            Err(Refusal::TimeZoneInSchedule)
+        );
+        assert!(parse("0 12,* * * *").is_ok());
     }
 
     #[test]

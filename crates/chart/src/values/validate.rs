@@ -459,10 +459,7 @@ mod tests {
         );
         assert_eq!(
             with("30 0,12 * * *", None),
-            one(
-                "error",
-                "longest gap 12h between 12:30 and 00:30 the next day"
-            ),
+            one("error", "longest gap 12h between 00:30 and 12:30"),
             "12h exactly is refused"
         );
         assert_eq!(
@@ -473,7 +470,7 @@ mod tests {
             with("0 */11 * * *", Some("Europe/Berlin")),
             one(
                 "error",
-                "longest gap 12h between 00:00 and 11:00 on 2025-10-26, when Europe/Berlin \
+                "longest gap 12h between 00:00 and 11:00 on 2026-10-25, when Europe/Berlin \
                  changes its clocks"
             ),
             "turning the clocks back makes the 11-hour step 12 real hours"
@@ -518,24 +515,17 @@ mod tests {
     }
 
     #[test]
-    fn a_schedule_only_the_cron_parser_refuses_is_reported_for_each_registry() {
+    fn a_schedule_kubernetes_refuses_is_reported_once_for_each_registry() {
         let values = json!({"ecrRegistries": [
-            registry_with(json!({"schedule": "? * * * *"})),
-            registry_with(json!({"name": "b", "schedule": "? * * * *"})),
+            registry_with(json!({"schedule": "61 * * * *"})),
+            registry_with(json!({"name": "b", "schedule": "61 * * * *"})),
         ]});
-        assert!(
-            schema::validator().is_valid(&values),
-            "its fields look right"
-        );
         let found = problems_of(&values);
         let paths: Vec<String> = found.iter().map(|p| p.path.to_string()).collect();
         assert_eq!(
             paths,
             ["ecrRegistries[0].schedule", "ecrRegistries[1].schedule"]
         );
-        assert!(
-            found[0].label.contains("illegal character '?'"),
-            "{found:?}"
-        );
+        assert!(found[0].label.contains("outside 0-59"), "{found:?}");
     }
 }
