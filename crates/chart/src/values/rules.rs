@@ -467,10 +467,12 @@ fn schedule_gap(
             .to_owned(),
     };
     // On a line of its own, so wrapping never splits the example.
-    let safe = format!(
-        "run at least every 11 hours, e.g.\n`{}` (every 10 hours)",
-        schedule::SAFE_EXAMPLE
+    let (example, every) = schedule::safe_example(
+        &zone
+            .and_then(schedule::time_zone)
+            .unwrap_or(jiff::tz::TimeZone::UTC),
     );
+    let safe = format!("run at least every 11 hours, e.g.\n`{example}` ({every})");
     let gap = match gap {
         Err(NoGap::Invalid) => return None, // refused by the schedule check
         Err(NoGap::Never) => {

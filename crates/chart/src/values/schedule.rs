@@ -58,6 +58,29 @@ pub enum Refusal {
     Parse(ParseError),
 }
 
+/// Schedules to suggest when one is refused, least frequent first: the first that is safe in
+/// the registry's zone is the example (the default is not safe everywhere: Lord Howe's
+/// half-hour change leaves 20h30m with it).
+const SAFE_CANDIDATES: [(&str, &str); 6] = [
+    (SAFE_EXAMPLE, "every 10 hours"),
+    ("0 */8 * * *", "every 8 hours"),
+    ("0 */6 * * *", "every 6 hours"),
+    ("0 */4 * * *", "every 4 hours"),
+    ("0 */2 * * *", "every 2 hours"),
+    ("0 * * * *", "every hour"),
+];
+
+/// A schedule with its description that leaves at most [`WARN_ABOVE_SECS`] between runs in
+/// `zone`: the least frequent of [`SAFE_CANDIDATES`] that does (hourly when none does).
+pub fn safe_example(zone: &TimeZone) -> (&'static str, &'static str) {
+    SAFE_CANDIDATES
+        .into_iter()
+        .find(|(schedule, _)| {
+            longest_gap(schedule, zone).is_ok_and(|gap| gap.seconds <= WARN_ABOVE_SECS)
+        })
+        .unwrap_or(SAFE_CANDIDATES[SAFE_CANDIDATES.len() - 1])
+}
+
 /// A time zone by its IANA name, from the bundled database, spelled exactly (Kubernetes reads
 /// the name case-sensitively).
 pub fn time_zone(name: &str) -> Option<TimeZone> {
@@ -301,5 +324,22 @@ mod tests {
         assert_eq!(duration(60), "1m");
         assert_eq!(duration(11 * 3600 + 1800), "11h30m");
         assert_eq!(duration(3 * 86_400 + 7200), "3 days 2h");
+    }
+
+    #[test]
+    fn the_suggested_schedule_is_safe_in_the_zone_it_is_suggested_for() {
+        assert_eq!(safe_example(&TimeZone::UTC).0, SAFE_EXAMPLE);
+        let lord_howe = time_zone("Australia/Lord_Howe").expect("bundled zone");
+        let (suggested, _) = safe_example(&lord_howe);
+        assert_ne!(
+            suggested, SAFE_EXAMPLE,
+            "the default leaves 20h30m in Lord Howe"
+        );
+        let gap = longest_gap(suggested, &lord_howe).expect("runs");
+        assert!(
+            gap.seconds <= WARN_ABOVE_SECS,
+            "{suggested}: {}",
+            gap.seconds
+        );
     }
 }
