@@ -179,10 +179,11 @@ NODE_INSTALL_HINT = (
 
 
 @pytest.fixture(scope="session")
-def external_secret_problems():
-    """Checks ExternalSecrets against ESO's v1 schema from npm @kubernetes-models/external-secrets.
+def custom_resource_problems():
+    """Checks custom resources against their operators' schemas from npm @kubernetes-models
+    packages (ExternalSecret: ESO v1; PrometheusRule: prometheus-operator v1), by kind.
 
-    One node process (tests/schemas/validate-external-secrets.mjs) serves the session: the
+    One node process (tests/schemas/validate-custom-resources.mjs) serves the session: the
     returned function sends a list of objects and gets, per object, its list of problems.
     """
     node = shutil.which("node")
@@ -197,7 +198,7 @@ def external_secret_problems():
         if found != version:
             pytest.fail(f"npm package {name} is {found}, tests/schemas pins {version}; {NODE_INSTALL_HINT}", pytrace=False)
     proc = subprocess.Popen(
-        [node, SCHEMAS / "validate-external-secrets.mjs"],
+        [node, SCHEMAS / "validate-custom-resources.mjs"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -211,7 +212,7 @@ def external_secret_problems():
         proc.stdin.flush()
         line = proc.stdout.readline()
         if not line:
-            pytest.fail(f"the ExternalSecret validator exited with {proc.wait(timeout=10)}", pytrace=False)
+            pytest.fail(f"the custom resource validator exited with {proc.wait(timeout=10)}", pytrace=False)
         problems = json.loads(line)
         assert len(problems) == len(objects)
         return problems
@@ -219,7 +220,7 @@ def external_secret_problems():
     yield check
     assert proc.stdin is not None
     proc.stdin.close()
-    assert proc.wait(timeout=10) == 0, "the ExternalSecret validator failed"
+    assert proc.wait(timeout=10) == 0, "the custom resource validator failed"
 
 
 def pod_specs(doc: dict) -> list[tuple[str, dict]]:

@@ -15,7 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import NODE_INSTALL_HINT, REPO, SCHEMAS, SEED_VALUES, manifest_templates, require_module
+from conftest import REPO, SEED_VALUES, manifest_templates, require_module
 
 ALERTS = REPO / "tests/fixtures/alerts"
 MONITORING = REPO / "tests/fixtures/values/40-monitoring.yaml"
@@ -136,62 +136,25 @@ def test_the_alerts_name_the_registry_its_namespaces_and_the_kubectl_commands(do
     assert "SUCCESS" in result.stdout
 
 
-@pytest.fixture(scope="session")
-def prometheus_rule_problems():
-    """Checks PrometheusRules against the operator's v1 schema (tests/schemas/validate-prometheus-rules.mjs)."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail(f"node not found on PATH; {NODE_INSTALL_HINT}", pytrace=False)
-    package = "@kubernetes-models/prometheus-operator"
-    pinned = json.loads((SCHEMAS / "package.json").read_text(encoding="utf-8"))["dependencies"][package]
-    installed = SCHEMAS / "node_modules" / package / "package.json"
-    if not installed.is_file() or json.loads(installed.read_text(encoding="utf-8"))["version"] != pinned:
-        pytest.fail(f"npm package {package} {pinned} is not installed in {SCHEMAS}; {NODE_INSTALL_HINT}", pytrace=False)
-    proc = subprocess.Popen(
-        [node, SCHEMAS / "validate-prometheus-rules.mjs"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        encoding="utf-8",
-        cwd=SCHEMAS,
-    )
-
-    def check(objects: list[dict]) -> list[list[str]]:
-        assert proc.stdin is not None and proc.stdout is not None
-        proc.stdin.write(json.dumps(objects) + "\n")
-        proc.stdin.flush()
-        line = proc.stdout.readline()
-        if not line:
-            pytest.fail(f"the PrometheusRule validator exited with {proc.wait(timeout=10)}", pytrace=False)
-        problems = json.loads(line)
-        assert len(problems) == len(objects)
-        return problems
-
-    yield check
-    assert proc.stdin is not None
-    proc.stdin.close()
-    assert proc.wait(timeout=10) == 0, "the PrometheusRule validator failed"
-
-
 @pytest.mark.parametrize("values", [MONITORING, [SEED_VALUES, ENABLE]], ids=["40-monitoring", "seed"])
 def test_the_prometheus_rule_validates_strictly_against_the_operator_schema(
-    documents, prometheus_rule_problems, values
+    documents, custom_resource_problems, values
 ):
     kubernetes_validate = require_module("kubernetes_validate")
     [rule] = _prometheus_rules(documents, values)
-    assert prometheus_rule_problems([rule]) == [[]]
+    assert custom_resource_problems([rule]) == [[]]
     # ObjectMeta again, as the API server checks it (strictly, with Kubernetes' schema).
     as_configmap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": rule["metadata"]}
     kubernetes_validate.validate(as_configmap, "1.33", strict=True)
 
 
-def test_the_operator_schema_check_refuses_unknown_and_mistyped_fields(documents, prometheus_rule_problems):
+def test_the_operator_schema_check_refuses_unknown_and_mistyped_fields(documents, custom_resource_problems):
     [rule] = _prometheus_rules(documents, MONITORING, **RELEASE)
     unknown = copy.deepcopy(rule)
     unknown["spec"]["groups"][0]["rules"][0]["notAField"] = True
     mistyped = copy.deepcopy(rule)
     mistyped["spec"]["groups"][0]["rules"][-1]["for"] = "ten minutes"
-    assert prometheus_rule_problems([unknown, mistyped]) == [
+    assert custom_resource_problems([unknown, mistyped]) == [
         ["/spec/groups/0/rules/0/notAField: field not in the PrometheusRule v1 schema"],
         [
             "/spec/groups/0/rules/7/for: must match pattern "
@@ -225,14 +188,14 @@ def _many_registries(tmp_path: Path, count: int, last_schedule: str) -> Path:
 
 
 def test_past_five_hundred_registries_the_rules_stay_small_objects_that_still_alert(
-    documents, promtool, prometheus_rule_problems, tmp_path
+    documents, promtool, custom_resource_problems, tmp_path
 ):
     values = _many_registries(tmp_path, 1001, "30 */6 * * *")
     rules = _prometheus_rules(documents, values, **RELEASE)
     assert [r["metadata"]["name"] for r in rules] == ["rel-regcred-alerts", "rel-regcred-alerts-2", "rel-regcred-alerts-3"]
     # kubectl's (ArgoCD's client-side) apply keeps each object whole in an annotation of 256 KiB.
     assert all(len(json.dumps(r, separators=(",", ":"))) < 256 * 1024 for r in rules)
-    assert prometheus_rule_problems(rules) == [[], [], []]
+    assert custom_resource_problems(rules) == [[], [], []]
     # Every group in one rule file (annotations left out), the thresholds' groups after the
     # alerts' (as Prometheus may evaluate them): the last registry, alone in the third object,
     # is late after 6h30m and not before; the first, every 10 hours, is not.

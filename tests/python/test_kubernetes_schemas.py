@@ -53,13 +53,13 @@ def test_every_built_in_object_validates_strictly_against_kubernetes(
 
 @pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
 def test_every_external_secret_validates_against_the_eso_v1_schema(
-    documents, external_secret_problems, kubernetes_validate, values
+    documents, custom_resource_problems, kubernetes_validate, values
 ):
     failures = []
     secrets = [(name, doc) for name, doc in _objects(documents, values) if doc["kind"] == "ExternalSecret"]
     for name, doc in secrets:
         assert doc["apiVersion"] == "external-secrets.io/v1", name
-    for (name, _), problems in zip(secrets, external_secret_problems([doc for _, doc in secrets]), strict=True):
+    for (name, _), problems in zip(secrets, custom_resource_problems([doc for _, doc in secrets]), strict=True):
         failures.extend(f"{name}: {problem}" for problem in problems)
     for name, doc in secrets:
         # ObjectMeta again, as the API server checks it (strictly, with Kubernetes' schema).
@@ -72,7 +72,7 @@ def test_every_external_secret_validates_against_the_eso_v1_schema(
 
 
 def test_the_external_secret_check_refuses_unknown_misspelled_and_mistyped_fields(
-    documents, external_secret_problems
+    documents, custom_resource_problems
 ):
     [doc, *_] = [d for d in documents(None) if d["kind"] == "ExternalSecret"]
     unknown = copy.deepcopy(doc)
@@ -86,7 +86,7 @@ def test_the_external_secret_check_refuses_unknown_misspelled_and_mistyped_field
     old_version = copy.deepcopy(doc)
     old_version["apiVersion"] = "external-secrets.io/v1beta1"
 
-    assert external_secret_problems([doc, unknown, misspelled, mistyped, missing, old_version]) == [
+    assert custom_resource_problems([doc, unknown, misspelled, mistyped, missing, old_version]) == [
         [],
         ["/spec/target/notAField: field not in the ExternalSecret v1 schema"],
         ["/spec/secretStoreRef/kind: must be equal to one of the allowed values (SecretStore, ClusterSecretStore)"],
