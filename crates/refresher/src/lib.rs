@@ -20,6 +20,7 @@ pub mod service_account;
 pub mod settings;
 pub mod sts;
 pub mod telemetry;
+pub mod status;
 pub mod uninstall;
 
 use std::fmt;
