@@ -260,7 +260,10 @@ pub enum Error {
     },
 
     /// `status`: listing or reading the release's objects failed.
-    #[error("{what} in namespace {namespace}: {}", crate::status::gather::cause(source, namespace))]
+    #[error(
+        "{what} in namespace {namespace}: {}",
+        crate::status::gather::cause(source, namespace)
+    )]
     StatusRead {
         /// What was asked, e.g. `list cronjobs` or `get secret regcred-prod`.
         what: String,

@@ -18,9 +18,9 @@ pub mod retry;
 pub mod secret;
 pub mod service_account;
 pub mod settings;
+pub mod status;
 pub mod sts;
 pub mod telemetry;
-pub mod status;
 pub mod uninstall;
 
 use std::fmt;

@@ -41,7 +41,11 @@ pub async fn command(args: impl IntoIterator<Item = OsString>) -> u8 {
         Ok(args) => args,
         Err(usage) => {
             let _ = usage.print();
-            return if usage.use_stderr() { EXIT_USAGE } else { EXIT_OK };
+            return if usage.use_stderr() {
+                EXIT_USAGE
+            } else {
+                EXIT_OK
+            };
         }
     };
     let settings = match StatusSettings::from_args(&args) {

@@ -183,7 +183,11 @@ fn rows_of(registry: &str, facts: &RegistryFacts, now: Timestamp) -> Vec<Row> {
     let mut rows: Vec<Row> = match &facts.config {
         None => vec![base(None, None, SecretCheck::Unknown)],
         Some(config) if facts.secrets.is_empty() => {
-            vec![base(None, Some(config.secret_name.clone()), SecretCheck::Unknown)]
+            vec![base(
+                None,
+                Some(config.secret_name.clone()),
+                SecretCheck::Unknown,
+            )]
         }
         Some(_) => facts
             .secrets
