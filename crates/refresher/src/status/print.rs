@@ -26,7 +26,7 @@ const NONE: &str = "<none>";
 
 /// The table: a header and one line per row, columns left-aligned and three spaces apart (as
 /// kubectl's printer pads them), times in UTC to the second, the time left as kubectl prints
-/// ages (`7h59m`, negative once expired).
+/// ages (`7h59m`, negative once expired), the first registry host and how many more.
 pub fn table(report: &Report) -> String {
     let cells: Vec<[String; 11]> = report.rows.iter().map(cells).collect();
     let mut widths = COLUMNS.map(str::len);
@@ -63,10 +63,11 @@ fn cells(row: &Row) -> [String; 11] {
         SecretCheck::WrongType(t) => format!("wrong type {t}"),
         SecretCheck::Unknown => "unknown".to_owned(),
     };
-    let hosts = if row.hosts.is_empty() {
-        NONE.to_owned()
-    } else {
-        row.hosts.join(",")
+    // As kubectl shortens endpoint lists: the first, then how many more (JSON has them all).
+    let hosts = match row.hosts.as_slice() {
+        [] => NONE.to_owned(),
+        [one] => one.clone(),
+        [first, rest @ ..] => format!("{first} + {} more...", rest.len()),
     };
     let left = row.seconds_left.map_or_else(
         || NONE.to_owned(),

@@ -281,3 +281,155 @@ fn next_run(facts: &RegistryFacts, now: Timestamp) -> NextRun {
         None => NextRun::Unknown("no run within five years".into()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::gather::{ConfigFacts, CronJobFacts, JobFacts, SecretFacts};
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().expect("time")
+    }
+
+    fn registry(schedule: &str, expires: &str) -> RegistryFacts {
+        RegistryFacts {
+            config: Some(ConfigFacts {
+                secret_name: "regcred-r".into(),
+                namespaces: vec!["apps".into()],
+            }),
+            cron_job: Some(CronJobFacts {
+                schedule: schedule.into(),
+                time_zone: None,
+                suspend: false,
+                created: Some(t("2026-11-30T00:00:00Z")),
+                last_schedule: Some(t("2026-12-01T23:50:00Z")),
+                last_successful: None,
+            }),
+            jobs: Vec::new(),
+            secrets: vec![SecretFacts {
+                namespace: "apps".into(),
+                name: "regcred-r".into(),
+                state: SecretState::Present {
+                    hosts: vec!["h".into()],
+                    refreshed_at: None,
+                    expires_at: Some(t(expires)),
+                },
+            }],
+        }
+    }
+
+    fn judge_one(facts: RegistryFacts, now: &str) -> Row {
+        let facts = Facts::from([("r".to_owned(), facts)]);
+        judge("rel", "ns", &facts, t(now)).rows.remove(0)
+    }
+
+    #[test]
+    fn a_token_that_expires_exactly_at_the_next_run_expires_before_it() {
+        let row = judge_one(
+            registry("0 6 * * *", "2026-12-02T06:00:00Z"),
+            "2026-12-02T00:00:00Z",
+        );
+        assert_eq!(row.next_run, NextRun::At(t("2026-12-02T06:00:00Z")));
+        assert_eq!(row.verdict, Verdict::ExpiresBeforeNextRun);
+        let row = judge_one(
+            registry("0 6 * * *", "2026-12-02T06:00:01Z"),
+            "2026-12-02T00:00:00Z",
+        );
+        assert_eq!(row.verdict, Verdict::Ok);
+        assert_eq!(row.seconds_left, Some(6 * 3_600 + 1));
+    }
+
+    #[test]
+    fn an_expired_token_is_expired_at_the_second_it_ends() {
+        let row = judge_one(
+            registry("0 6 * * *", "2026-12-02T00:00:00Z"),
+            "2026-12-02T00:00:00Z",
+        );
+        assert_eq!(row.verdict, Verdict::Expired);
+        assert_eq!(row.seconds_left, Some(0));
+    }
+
+    #[test]
+    fn every_counts_from_the_last_scheduled_run_as_the_controller_does() {
+        let row = judge_one(
+            registry("@every 2h", "2026-12-02T12:00:00Z"),
+            "2026-12-02T00:00:00Z",
+        );
+        assert_eq!(row.next_run, NextRun::At(t("2026-12-02T01:50:00Z")));
+    }
+
+    #[test]
+    fn a_schedule_or_zone_status_cannot_read_gives_no_next_run_and_no_false_alarm() {
+        let row = judge_one(
+            registry("61 * * * *", "2026-12-02T12:00:00Z"),
+            "2026-12-02T00:00:00Z",
+        );
+        assert!(matches!(row.next_run, NextRun::Unknown(_)), "{row:?}");
+        assert_eq!(row.verdict, Verdict::Ok);
+        let mut facts = registry("0 * * * *", "2026-12-02T12:00:00Z");
+        if let Some(cj) = facts.cron_job.as_mut() {
+            cj.time_zone = Some("Not/A_Zone".into());
+        }
+        let row = judge_one(facts, "2026-12-02T00:00:00Z");
+        assert!(
+            matches!(&row.next_run, NextRun::Unknown(why) if why.contains("Not/A_Zone")),
+            "{row:?}"
+        );
+    }
+
+    #[test]
+    fn only_the_latest_job_decides_whether_the_last_run_failed() {
+        let job = |name: &str, created: &str, outcome| JobFacts {
+            name: name.into(),
+            created: Some(t(created)),
+            outcome,
+        };
+        let mut facts = registry("0 6 * * *", "2026-12-02T12:00:00Z");
+        facts.jobs = vec![
+            job(
+                "a",
+                "2026-12-01T06:00:00Z",
+                JobOutcome::Failed(Some(t("2026-12-01T06:01:00Z"))),
+            ),
+            job(
+                "b",
+                "2026-12-01T18:00:00Z",
+                JobOutcome::Succeeded(Some(t("2026-12-01T18:01:00Z"))),
+            ),
+        ];
+        let row = judge_one(facts.clone(), "2026-12-02T00:00:00Z");
+        assert_eq!(row.verdict, Verdict::Ok);
+        assert_eq!(row.last_failure, Some(t("2026-12-01T06:01:00Z")));
+        assert_eq!(row.last_success, Some(t("2026-12-01T18:01:00Z")));
+        facts
+            .jobs
+            .push(job("c", "2026-12-01T23:00:00Z", JobOutcome::Failed(None)));
+        let row = judge_one(facts.clone(), "2026-12-02T00:00:00Z");
+        assert_eq!(row.verdict, Verdict::LastRunFailed);
+        facts
+            .jobs
+            .push(job("d", "2026-12-01T23:30:00Z", JobOutcome::Running));
+        let row = judge_one(facts, "2026-12-02T00:00:00Z");
+        assert_eq!(row.verdict, Verdict::Ok, "a newer run is under way");
+    }
+
+    #[test]
+    fn the_verdicts_are_ordered_worst_first() {
+        let order = [
+            Verdict::Missing,
+            Verdict::Expired,
+            Verdict::ExpiresBeforeNextRun,
+            Verdict::Suspended,
+            Verdict::LastRunFailed,
+            Verdict::Ok,
+        ];
+        assert!(order.windows(2).all(|w| w[0] < w[1]));
+        let mut facts = registry("0 6 * * *", "2026-12-01T12:00:00Z");
+        if let Some(cj) = facts.cron_job.as_mut() {
+            cj.suspend = true;
+        }
+        let row = judge_one(facts, "2026-12-02T00:00:00Z");
+        assert_eq!(row.problems, [Verdict::Expired, Verdict::Suspended]);
+        assert_eq!(row.verdict, Verdict::Expired);
+    }
+}
