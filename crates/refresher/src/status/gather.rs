@@ -7,9 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use base64::Engine as _;
 use ecr_contract::{keys, names};
 use jiff::Timestamp;
-use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::ConfigMap;
-use kube::Api;
 use kube::api::{GetParams, ListParams};
 use serde::Deserialize;
 
@@ -124,46 +121,31 @@ pub fn selector(release: &str) -> String {
 /// as such); a Secret that is absent is a fact, any other failed call an error.
 pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Result<Facts, Error> {
     let params = ListParams::default().labels(&selector(release));
-    let read = |what: &str| {
-        let what = what.to_owned();
-        let namespace = namespace.to_owned();
-        move |source| Error::StatusRead {
-            what,
-            namespace,
-            source: Box::new(source),
-        }
-    };
-    let config_maps = Api::<ConfigMap>::namespaced(client.clone(), namespace)
-        .list(&params)
-        .await
-        .map_err(read("list configmaps"))?;
-    let cron_jobs = Api::<CronJob>::namespaced(client.clone(), namespace)
-        .list(&params)
-        .await
-        .map_err(read("list cronjobs"))?;
-    let jobs = Api::<Job>::namespaced(client.clone(), namespace)
-        .list(&params)
-        .await
-        .map_err(read("list jobs"))?;
+    let config_maps: List<ConfigMapView> =
+        list(client, "/api/v1", "configmaps", namespace, &params).await?;
+    let cron_jobs: List<CronJobView> =
+        list(client, "/apis/batch/v1", "cronjobs", namespace, &params).await?;
+    let jobs: List<JobView> = list(client, "/apis/batch/v1", "jobs", namespace, &params).await?;
 
     let mut facts = Facts::new();
-    for cm in &config_maps.items {
-        let Some(registry) = registry_of(&cm.metadata) else {
+    for cm in config_maps.items {
+        let Some(registry) = cm.metadata.registry() else {
             continue;
         };
         // The uninstall plan and any other ConfigMap without the registry's settings are not
         // a registry's ConfigMap.
-        if cm.metadata.name.as_deref() != Some(names::config_map(&registry).as_str()) {
+        if cm.metadata.name != names::config_map(&registry) {
             continue;
         }
-        let data = cm.data.clone().unwrap_or_default();
-        let secret_name = data
+        let secret_name = cm
+            .data
             .get(keys::SECRET_NAME)
             .filter(|s| !s.is_empty())
             .cloned()
             .unwrap_or_else(|| names::pull_secret(&registry));
         let mut namespaces: Vec<String> = Vec::new();
-        for ns in data
+        for ns in cm
+            .data
             .get(keys::TARGET_NAMESPACES)
             .map(String::as_str)
             .unwrap_or_default()
@@ -180,23 +162,21 @@ pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Re
             namespaces,
         });
     }
-    for cj in &cron_jobs.items {
-        let Some(registry) = registry_of(&cj.metadata) else {
+    for cj in cron_jobs.items {
+        let Some(registry) = cj.metadata.registry() else {
             continue;
         };
-        let spec = cj.spec.clone().unwrap_or_default();
-        let status = cj.status.clone().unwrap_or_default();
         facts.entry(registry).or_default().cron_job = Some(CronJobFacts {
-            schedule: spec.schedule,
-            time_zone: spec.time_zone,
-            suspend: spec.suspend.unwrap_or(false),
-            created: cj.metadata.creation_timestamp.as_ref().map(|t| t.0),
-            last_schedule: status.last_schedule_time.map(|t| t.0),
-            last_successful: status.last_successful_time.map(|t| t.0),
+            schedule: cj.spec.schedule,
+            time_zone: cj.spec.time_zone,
+            suspend: cj.spec.suspend.unwrap_or(false),
+            created: stamp(cj.metadata.creation_timestamp.as_deref()),
+            last_schedule: stamp(cj.status.last_schedule_time.as_deref()),
+            last_successful: stamp(cj.status.last_successful_time.as_deref()),
         });
     }
-    for job in &jobs.items {
-        let Some(registry) = registry_of(&job.metadata) else {
+    for job in jobs.items {
+        let Some(registry) = job.metadata.registry() else {
             continue;
         };
         // Only registries the release still has (a ConfigMap or a CronJob) get rows.
@@ -204,9 +184,9 @@ pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Re
             continue;
         };
         entry.jobs.push(JobFacts {
-            name: job.metadata.name.clone().unwrap_or_default(),
-            created: job.metadata.creation_timestamp.as_ref().map(|t| t.0),
-            outcome: outcome(job),
+            created: stamp(job.metadata.creation_timestamp.as_deref()),
+            outcome: job.status.outcome(),
+            name: job.metadata.name,
         });
     }
 
@@ -226,27 +206,131 @@ pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Re
     Ok(facts)
 }
 
-fn registry_of(meta: &kube::api::ObjectMeta) -> Option<String> {
-    meta.labels.as_ref()?.get(names::LABEL_REGISTRY).cloned()
+/// `GET <prefix>/namespaces/<namespace>/<plural>?labelSelector=…`, read into `T`'s few fields
+/// (everything else in the answer, such as a Job's pod template, is skipped unread).
+async fn list<T: serde::de::DeserializeOwned>(
+    client: &kube::Client,
+    prefix: &str,
+    plural: &str,
+    namespace: &str,
+    params: &ListParams,
+) -> Result<List<T>, Error> {
+    let read = |source| Error::StatusRead {
+        what: format!("list {plural}"),
+        namespace: namespace.to_owned(),
+        source: Box::new(source),
+    };
+    let request = kube::core::Request::new(format!("{prefix}/namespaces/{namespace}/{plural}"))
+        .list(params)
+        .map_err(|source| read(kube::Error::BuildRequest(source)))?;
+    client.request(request).await.map_err(read)
 }
 
-fn outcome(job: &Job) -> JobOutcome {
-    let status = job.status.clone().unwrap_or_default();
-    let holds = |kind: &str| {
-        status
-            .conditions
-            .iter()
-            .flatten()
-            .find(|c| c.type_ == kind && c.status == "True")
-            .map(|c| c.last_transition_time.as_ref().map(|t| t.0))
-    };
-    if let Some(at) = holds("Failed") {
-        return JobOutcome::Failed(at);
+fn stamp(text: Option<&str>) -> Option<Timestamp> {
+    text.and_then(|t| t.parse().ok())
+}
+
+/// A list answer: only its items.
+#[derive(Deserialize)]
+struct List<T> {
+    #[serde(default = "Vec::new")]
+    items: Vec<T>,
+}
+
+/// The metadata `status` reads.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct ObjectMetaView {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    creation_timestamp: Option<String>,
+}
+
+impl ObjectMetaView {
+    fn registry(&self) -> Option<String> {
+        self.labels.get(names::LABEL_REGISTRY).cloned()
     }
-    if let Some(at) = holds("Complete") {
-        return JobOutcome::Succeeded(status.completion_time.map(|t| t.0).or(at));
+}
+
+#[derive(Deserialize)]
+struct ConfigMapView {
+    #[serde(default)]
+    metadata: ObjectMetaView,
+    #[serde(default)]
+    data: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+struct CronJobView {
+    #[serde(default)]
+    metadata: ObjectMetaView,
+    #[serde(default)]
+    spec: CronJobSpecView,
+    #[serde(default)]
+    status: CronJobStatusView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CronJobSpecView {
+    #[serde(default)]
+    schedule: String,
+    time_zone: Option<String>,
+    suspend: Option<bool>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct CronJobStatusView {
+    last_schedule_time: Option<String>,
+    last_successful_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct JobView {
+    #[serde(default)]
+    metadata: ObjectMetaView,
+    #[serde(default)]
+    status: JobStatusView,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct JobStatusView {
+    #[serde(default)]
+    conditions: Vec<ConditionView>,
+    completion_time: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConditionView {
+    #[serde(rename = "type", default)]
+    type_: String,
+    #[serde(default)]
+    status: String,
+    last_transition_time: Option<String>,
+}
+
+impl JobStatusView {
+    /// `Failed` wins over `Complete` (a Job has at most one of them true).
+    fn outcome(&self) -> JobOutcome {
+        let holds = |kind: &str| {
+            self.conditions
+                .iter()
+                .find(|c| c.type_ == kind && c.status == "True")
+                .map(|c| stamp(c.last_transition_time.as_deref()))
+        };
+        if let Some(at) = holds("Failed") {
+            return JobOutcome::Failed(at);
+        }
+        if let Some(at) = holds("Complete") {
+            return JobOutcome::Succeeded(stamp(self.completion_time.as_deref()).or(at));
+        }
+        JobOutcome::Running
     }
-    JobOutcome::Running
 }
 
 /// A Secret as `status` reads it: the type, the two annotations and the registry hosts. The
