@@ -594,3 +594,48 @@ fn help_documents_the_verdicts_and_exit_codes() {
     let (_, top, _) = run(Command::new(env!("CARGO_BIN_EXE_ecr-refresher")).arg("--help"));
     assert!(top.contains("ecr-refresher status"), "{top}");
 }
+
+#[test]
+fn context_picks_a_kubeconfig_context_and_an_unknown_one_cannot_ask_the_api() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let kube = FakeKube::start();
+    seed_healthy_now(&kube, "fresh");
+    let config = kube.kubeconfig(home.path());
+    let (output, stdout, stderr) = run(status_command(home.path(), &config).args([
+        "--context",
+        "fake",
+        "-n",
+        RELEASE_NS,
+        "-o",
+        "json",
+    ]));
+    assert_eq!(output.status.code(), Some(0), "{stdout}{stderr}");
+    let document: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(document["namespace"], json!(RELEASE_NS));
+    assert_eq!(document["ok"], json!(true));
+
+    let (output, _, stderr) =
+        run(status_command(home.path(), &config).args(["--context", "nowhere"]));
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with("error: load kubeconfig context \"nowhere\""),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn without_a_namespace_flag_the_contexts_namespace_is_asked() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let kube = FakeKube::start();
+    let config = kube.kubeconfig(home.path());
+    let (output, _, stderr) = run(&mut status_command(home.path(), &config));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("in namespace \"default\""), "{stderr}");
+    assert!(
+        kube.requests()
+            .iter()
+            .any(|r| r.path == "/apis/batch/v1/namespaces/default/cronjobs"),
+        "{:?}",
+        kube.requests()
+    );
+}

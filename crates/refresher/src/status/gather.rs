@@ -190,21 +190,49 @@ pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Re
         });
     }
 
-    for facts in facts.values_mut() {
-        let Some(config) = &facts.config else {
-            continue;
-        };
-        for ns in &config.namespaces {
-            let state = read_secret(client, ns, &config.secret_name).await?;
-            facts.secrets.push(SecretFacts {
-                namespace: ns.clone(),
-                name: config.secret_name.clone(),
+    // Every (registry, namespace) Secret, up to SECRET_READS at a time, kept in order.
+    let wanted: Vec<(String, String, String)> = facts
+        .iter()
+        .flat_map(|(registry, f)| {
+            f.config.iter().flat_map(move |c| {
+                c.namespaces
+                    .iter()
+                    .map(move |ns| (registry.clone(), ns.clone(), c.secret_name.clone()))
+            })
+        })
+        .collect();
+    let mut states: Vec<Option<SecretState>> = vec![None; wanted.len()];
+    let mut queue = wanted.iter().cloned().enumerate();
+    let mut running = tokio::task::JoinSet::new();
+    let spawn = |running: &mut tokio::task::JoinSet<_>,
+                 (n, (_, ns, name)): (usize, (String, String, String))| {
+        let client = client.clone();
+        running.spawn(async move { (n, read_secret(&client, &ns, &name).await) });
+    };
+    for item in queue.by_ref().take(SECRET_READS) {
+        spawn(&mut running, item);
+    }
+    while let Some(joined) = running.join_next().await {
+        let (n, state) = joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+        states[n] = Some(state?);
+        if let Some(item) = queue.next() {
+            spawn(&mut running, item);
+        }
+    }
+    for ((registry, namespace, name), state) in wanted.into_iter().zip(states) {
+        if let (Some(entry), Some(state)) = (facts.get_mut(&registry), state) {
+            entry.secrets.push(SecretFacts {
+                namespace,
+                name,
                 state,
             });
         }
     }
     Ok(facts)
 }
+
+/// How many Secrets are read at the same time.
+pub const SECRET_READS: usize = 8;
 
 /// `GET <prefix>/namespaces/<namespace>/<plural>?labelSelector=…`, read into `T`'s few fields
 /// (everything else in the answer, such as a Job's pod template, is skipped unread).
