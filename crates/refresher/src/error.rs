@@ -236,6 +236,47 @@ pub enum Error {
     /// The dry-run Secret could not be written to stdout.
     #[error("print dry-run Secret: {0}")]
     PrintDryRun(#[source] std::io::Error),
+
+    // `ecr-refresher status` (crate::status).
+    /// `status`: a flag has a value that cannot work.
+    #[error("invalid {flag} {value:?}: {reason}")]
+    StatusFlag {
+        /// Command-line flag.
+        flag: &'static str,
+        /// The value given.
+        value: String,
+        /// What is allowed.
+        reason: String,
+    },
+
+    /// `status --context`: the kubeconfig or that context could not be loaded.
+    #[error("load kubeconfig context {context:?}: {}", cause::chain(source))]
+    StatusKubeconfig {
+        /// The context asked for.
+        context: String,
+        /// Why.
+        #[source]
+        source: Box<kube::config::KubeconfigError>,
+    },
+
+    /// `status`: listing or reading the release's objects failed.
+    #[error(
+        "{what} in namespace {namespace}: {}",
+        crate::status::gather::cause(source, namespace)
+    )]
+    StatusRead {
+        /// What was asked, e.g. `list cronjobs` or `get secret regcred-prod`.
+        what: String,
+        /// Where.
+        namespace: String,
+        /// The API's answer.
+        #[source]
+        source: Box<kube::Error>,
+    },
+
+    /// `status`: the table or JSON could not be written to stdout.
+    #[error("print status: {0}")]
+    PrintStatus(#[source] std::io::Error),
 }
 
 impl Error {

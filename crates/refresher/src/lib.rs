@@ -18,6 +18,7 @@ pub mod retry;
 pub mod secret;
 pub mod service_account;
 pub mod settings;
+pub mod status;
 pub mod sts;
 pub mod telemetry;
 pub mod uninstall;

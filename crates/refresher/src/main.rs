@@ -1,13 +1,21 @@
 //! `ecr-refresher`: parse flags, set up logging, check settings, run once (a refresh, or the
-//! uninstall plan), print the one final error line and map the outcome to an exit code.
+//! uninstall plan), print the one final error line and map the outcome to an exit code; or,
+//! with `status` first, run that subcommand.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ecr_refresher::{Args, Error, Settings, UninstallSettings, run, telemetry, uninstall};
+use ecr_refresher::{Args, Error, Settings, UninstallSettings, run, status, telemetry, uninstall};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
+    // `ecr-refresher status`: a person's command with its own flags (crate::status).
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|word| word == "status")
+    {
+        return ExitCode::from(status::command(std::env::args_os().skip(1)).await);
+    }
     let args = match Args::try_parse() {
         Ok(args) => args,
         Err(usage) => {

@@ -26,7 +26,10 @@ use crate::retry::RetryPolicy;
                   Secret (one auths entry per registry account) into each target namespace, in \
                   place; then adds it to the imagePullSecrets of the IMAGE_PULL_SECRET_FOR \
                   ServiceAccounts there.\n\n\
-                  Exit codes: 0 ok, 1 failure at run time, 2 bad settings."
+                  Exit codes: 0 ok, 1 failure at run time, 2 bad settings.",
+    after_help = "Subcommand: `ecr-refresher status [--release R] [-n NS] [--context C] [-o table|json]` \
+                  shows whether each pull Secret of a release is present, fresh and refreshed on \
+                  time (see `ecr-refresher status --help`)."
 )]
 pub struct Args {
     /// Name of the registry, used in logs, errors and the `ecr-registry-helper/registry` label.
@@ -416,7 +419,7 @@ fn list(
 }
 
 /// Parses `500ms`, `10s`, `2m` or a bare number of seconds.
-fn parse_duration(raw: &str) -> Result<Duration, String> {
+pub(crate) fn parse_duration(raw: &str) -> Result<Duration, String> {
     let s = raw.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);

@@ -9,7 +9,8 @@
 //! line prints them.
 
 pub(crate) mod checks;
-mod cron;
+// robfig/cron v3.0.1, shared with the refresher (`ecr-refresher status`).
+use ecr_cron as cron;
 mod field_schemas;
 mod helm_yaml;
 mod load;

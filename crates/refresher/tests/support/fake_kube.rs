@@ -25,6 +25,8 @@
 //! Other verbs (POST, PUT, DELETE of ServiceAccounts, JSON/merge patches of Secrets, apply of
 //! ServiceAccounts) answer 405/415 and are recorded, so a test can assert they were never used.
 //!
+//! - Lists of ConfigMaps, CronJobs and Jobs with label selectors ([`lists`]).
+//!
 //! It speaks HTTPS like kube-apiserver (TLS 1.3 or 1.2, HTTP/1.1), with the self-signed test
 //! certificate of `tls/` (127.0.0.1 and localhost, valid until 2126; its key is a test key and
 //! guards nothing). Clients trust it through the kubeconfig's `certificate-authority-data`.
@@ -140,9 +142,16 @@ struct Inner {
     forbidden: BTreeSet<String>,
     namespaces: Option<BTreeSet<String>>,
     next_version: u64,
+    /// ConfigMaps, CronJobs and Jobs by (plural, namespace, name) ([`lists`]).
+    listed: BTreeMap<(String, String, String), Value>,
 }
 
 type Shared = Arc<Mutex<Inner>>;
+
+/// Lists of ConfigMaps, CronJobs and Jobs with label selectors (`fake_kube_lists.rs`).
+mod lists {
+    include!("fake_kube_lists.rs");
+}
 
 /// A running fake API server on 127.0.0.1. It runs on its own thread and runtime, so tests may
 /// use it from async tests or point a child process at it; it ends with the test process.
@@ -165,6 +174,15 @@ impl FakeKube {
                 "/api/v1/namespaces/{ns}/serviceaccounts/{name}",
                 any(service_account),
             )
+            .route(
+                "/api/v1/namespaces/{ns}/configmaps",
+                any(lists::config_maps),
+            )
+            .route(
+                "/apis/batch/v1/namespaces/{ns}/cronjobs",
+                any(lists::cron_jobs),
+            )
+            .route("/apis/batch/v1/namespaces/{ns}/jobs", any(lists::jobs))
             .fallback(unknown)
             .with_state(Arc::clone(&state));
         std::thread::spawn(move || {

@@ -1,6 +1,9 @@
 //! Kubernetes' reading of a CronJob schedule: robfig/cron v3.0.1's `ParseStandard` and
 //! `SpecSchedule.Next` (the code the CronJob controller vendors), ported with Go's `time`
 //! semantics (`time.Date` normalisation in a zone, absolute `Add`, `Truncate`), pure.
+//!
+//! Shared by `ecr-chart` (the schedule-safety check walks [`next`]) and `ecr-refresher status`
+//! (the next scheduled run of a registry's CronJob).
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;

@@ -1,0 +1,338 @@
+// Lists of the fake API (what `ecr-refresher status` reads): ConfigMaps
+// (`/api/v1/namespaces/{ns}/configmaps`), CronJobs and Jobs
+// (`/apis/batch/v1/namespaces/{ns}/{cronjobs,jobs}`), `GET` only, filtered by `labelSelector`
+// as kube-apiserver filters it (`k8s.io/apimachinery/pkg/labels`: requirements joined by `,`,
+// each `key`, `!key`, `key=v`, `key==v`, `key!=v`, `key in (a,b)` or `key notin (a,b)`; `!=`
+// and `notin` also match objects without the key; a selector that does not parse is 400
+// BadRequest). Items are answered without `apiVersion`/`kind`, as the API server lists them.
+//
+// Included by fake_kube.rs as its `lists` module (`include!`, so the path is the same for the
+// tests and the fake_kube_server example).
+
+use super::*;
+
+/// The list resources the fake serves: (plural, API path prefix, list kind, group).
+const RESOURCES: [(&str, &str, &str, &str); 3] = [
+    ("configmaps", "/api/v1", "ConfigMapList", ""),
+    ("cronjobs", "/apis/batch/v1", "CronJobList", "batch"),
+    ("jobs", "/apis/batch/v1", "JobList", "batch"),
+];
+
+impl FakeKube {
+    /// Stores a ConfigMap, CronJob or Job (`resource` is its plural) in `namespace`; the
+    /// object's own `creationTimestamp` is kept if it has one.
+    pub fn seed_listed(&self, resource: &str, namespace: &str, mut object: Value) {
+        assert!(
+            RESOURCES.iter().any(|(plural, ..)| *plural == resource),
+            "the fake lists no {resource}"
+        );
+        let mut inner = self.lock();
+        inner.next_version += 1;
+        let version = inner.next_version;
+        let name = object["metadata"]["name"]
+            .as_str()
+            .expect("seeded object has a name")
+            .to_owned();
+        let meta = object["metadata"].as_object_mut().expect("metadata");
+        meta.insert("namespace".into(), json!(namespace));
+        meta.insert(
+            "uid".into(),
+            json!(format!("uid-{resource}-{namespace}-{name}")),
+        );
+        meta.insert("resourceVersion".into(), json!(version.to_string()));
+        meta.entry("creationTimestamp")
+            .or_insert_with(|| json!(now()));
+        if let Some(map) = object.as_object_mut() {
+            map.remove("apiVersion");
+            map.remove("kind");
+        }
+        inner
+            .listed
+            .insert((resource.to_owned(), namespace.to_owned(), name), object);
+    }
+}
+
+/// `GET /api/v1/namespaces/{ns}/configmaps`.
+pub(super) async fn config_maps(
+    state: State<Shared>,
+    method: Method,
+    ns: UrlPath<String>,
+    query: RawQuery,
+) -> Response {
+    list("configmaps", state, method, ns, query)
+}
+
+/// `GET /apis/batch/v1/namespaces/{ns}/cronjobs`.
+pub(super) async fn cron_jobs(
+    state: State<Shared>,
+    method: Method,
+    ns: UrlPath<String>,
+    query: RawQuery,
+) -> Response {
+    list("cronjobs", state, method, ns, query)
+}
+
+/// `GET /apis/batch/v1/namespaces/{ns}/jobs`.
+pub(super) async fn jobs(
+    state: State<Shared>,
+    method: Method,
+    ns: UrlPath<String>,
+    query: RawQuery,
+) -> Response {
+    list("jobs", state, method, ns, query)
+}
+
+fn list(
+    resource: &str,
+    State(state): State<Shared>,
+    method: Method,
+    UrlPath(namespace): UrlPath<String>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let (_, prefix, kind, group) = RESOURCES
+        .iter()
+        .find(|(plural, ..)| *plural == resource)
+        .copied()
+        .expect("known resource");
+    let mut inner = state.lock().expect("state");
+    let request = Request {
+        method: method.clone(),
+        path: format!("{prefix}/namespaces/{namespace}/{resource}"),
+        query: query.unwrap_or_default(),
+        content_type: None,
+    };
+    inner.requests.push(request.clone());
+    if method != Method::GET {
+        return status(
+            405,
+            "MethodNotAllowed",
+            format!("the fake only lists {resource} (status must not write them)"),
+            None,
+        );
+    }
+    if inner.forbidden.contains(&namespace) {
+        return status(
+            403,
+            "Forbidden",
+            format!(
+                "{resource} is forbidden: User \"system:serviceaccount:default:test\" cannot list resource \"{resource}\" in API group \"{group}\" in the namespace \"{namespace}\""
+            ),
+            None,
+        );
+    }
+    let selector = request
+        .param("labelSelector")
+        .map(|raw| percent_decode(&raw))
+        .unwrap_or_default();
+    let requirements = match parse_selector(&selector) {
+        Ok(requirements) => requirements,
+        Err(why) => {
+            return status(
+                400,
+                "BadRequest",
+                format!("unable to parse requirement: {why}"),
+                None,
+            );
+        }
+    };
+    let items: Vec<Value> = inner
+        .listed
+        .iter()
+        .filter(|((r, ns, _), _)| r == resource && *ns == namespace)
+        .map(|(_, object)| object)
+        .filter(|object| {
+            let labels = object["metadata"]["labels"].as_object();
+            let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+            requirements.iter().all(|req| req.matches(label(&req.key)))
+        })
+        .cloned()
+        .collect();
+    let api_version = if group.is_empty() {
+        "v1".to_owned()
+    } else {
+        format!("{group}/v1")
+    };
+    let body = json!({
+        "kind": kind,
+        "apiVersion": api_version,
+        "metadata": { "resourceVersion": inner.next_version.to_string() },
+        "items": items,
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// Decodes `%XX` and `+` of a query value.
+fn percent_decode(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Operator {
+    Exists,
+    DoesNotExist,
+    In(Vec<String>),
+    NotIn(Vec<String>),
+}
+
+/// One requirement of a label selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Requirement {
+    key: String,
+    operator: Operator,
+}
+
+impl Requirement {
+    fn matches(&self, value: Option<&str>) -> bool {
+        match (&self.operator, value) {
+            (Operator::Exists, v) => v.is_some(),
+            (Operator::DoesNotExist, v) => v.is_none(),
+            (Operator::In(values), Some(v)) => values.iter().any(|x| x == v),
+            (Operator::In(_), None) => false,
+            (Operator::NotIn(values), Some(v)) => !values.iter().any(|x| x == v),
+            (Operator::NotIn(_), None) => true,
+        }
+    }
+}
+
+/// A label key: an optional DNS-1123 subdomain prefix and `/`, then a name of at most 63
+/// letters, digits, `-`, `_` or `.`, starting and ending with a letter or digit.
+fn valid_key(key: &str) -> bool {
+    let (prefix, name) = match key.rsplit_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    let prefix_ok = prefix.is_none_or(|p| {
+        !p.is_empty()
+            && p.len() <= 253
+            && p.split('.').all(|part| {
+                !part.is_empty()
+                    && part
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                    && !part.starts_with('-')
+                    && !part.ends_with('-')
+            })
+    });
+    prefix_ok && !name.is_empty() && valid_value(name)
+}
+
+/// A label value: empty, or at most 63 letters, digits, `-`, `_` or `.`, starting and ending
+/// with a letter or digit.
+fn valid_value(value: &str) -> bool {
+    if value.is_empty() {
+        return true;
+    }
+    let edge = |b: u8| b.is_ascii_alphanumeric();
+    let bytes = value.as_bytes();
+    value.len() <= 63
+        && edge(bytes[0])
+        && edge(bytes[bytes.len() - 1])
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+}
+
+/// Splits a selector at the commas outside parentheses and parses each requirement.
+fn parse_selector(selector: &str) -> Result<Vec<Requirement>, String> {
+    if selector.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut parts = Vec::new();
+    let (mut depth, mut start) = (0i32, 0);
+    for (i, c) in selector.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                parts.push(&selector[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&selector[start..]);
+    parts.into_iter().map(parse_requirement).collect()
+}
+
+fn parse_requirement(text: &str) -> Result<Requirement, String> {
+    let text = text.trim();
+    let key_ok = |key: &str| {
+        if valid_key(key) {
+            Ok(key.to_owned())
+        } else {
+            Err(format!("invalid label key {key:?}"))
+        }
+    };
+    let value_ok = |value: &str| {
+        let value = value.trim();
+        if valid_value(value) {
+            Ok(value.to_owned())
+        } else {
+            Err(format!("invalid label value {value:?}"))
+        }
+    };
+    if let Some(key) = text.strip_prefix('!') {
+        return Ok(Requirement {
+            key: key_ok(key.trim())?,
+            operator: Operator::DoesNotExist,
+        });
+    }
+    for (op, negated) in [("!=", true), ("==", false), ("=", false)] {
+        if let Some((key, value)) = text.split_once(op) {
+            let values = vec![value_ok(value)?];
+            return Ok(Requirement {
+                key: key_ok(key.trim())?,
+                operator: if negated {
+                    Operator::NotIn(values)
+                } else {
+                    Operator::In(values)
+                },
+            });
+        }
+    }
+    for (word, negated) in [(" notin ", true), (" in ", false)] {
+        if let Some((key, rest)) = text.split_once(word) {
+            let rest = rest.trim();
+            let inner = rest
+                .strip_prefix('(')
+                .and_then(|r| r.strip_suffix(')'))
+                .ok_or_else(|| format!("found {rest:?}, expected: '('"))?;
+            let values = inner
+                .split(',')
+                .map(value_ok)
+                .collect::<Result<Vec<_>, _>>()?;
+            return Ok(Requirement {
+                key: key_ok(key.trim())?,
+                operator: if negated {
+                    Operator::NotIn(values)
+                } else {
+                    Operator::In(values)
+                },
+            });
+        }
+    }
+    Ok(Requirement {
+        key: key_ok(text)?,
+        operator: Operator::Exists,
+    })
+}
