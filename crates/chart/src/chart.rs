@@ -157,9 +157,10 @@ pub fn chart_files(loaded: &Loaded, sources: &[Source]) -> Result<Vec<ChartFile>
             pattern::Unit::Document(_) => {
                 Template::Pieces(pieces.next().expect("one piece list per document"))
             }
-            pattern::Unit::Rows { pattern, rows } => {
-                Template::Text(pattern::range_call(&pattern_name(pattern), &rows))
-            }
+            pattern::Unit::Rows { pattern, rows } => Template::Rows {
+                name: pattern_name(pattern),
+                rows,
+            },
         })
         .collect();
     files.extend(manifest_files(
@@ -316,12 +317,12 @@ fn shared_runs(base: &[&str], doc: &[&str]) -> Vec<(usize, usize, usize)> {
     runs
 }
 
-/// One unit of a manifest template file: a document as pieces, or template text (a `range`
-/// over the rows of a pattern) that writes one or more whole documents.
+/// One unit of a manifest template file: a document as pieces, or the rows of pattern `name`
+/// (one document each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Template<'a> {
     Pieces(Vec<Piece<'a>>),
-    Text(String),
+    Rows { name: String, rows: Vec<Vec<&'a str>> },
 }
 
 /// The name of pattern `id` (a kind's document with holes) in `templates/_blocks.tpl`.
@@ -346,12 +347,15 @@ fn push_piece(file: &mut String, piece: Piece<'_>) {
 /// documents) and, past [`TEMPLATE_FILE_BYTES`], `templates/manifests/0002.yaml` and on. Helm
 /// reads template files in path order and keeps each file's documents in order, so the files
 /// rendered in that order print the documents in [`crate::render::MANIFEST_TEMPLATES`] order.
-fn manifest_files(guard: String, units: &[Template<'_>]) -> Vec<ChartFile> {
+fn manifest_files<'a>(guard: String, units: &[Template<'a>]) -> Vec<ChartFile> {
     let mut files: Vec<String> = vec![guard];
+    // The columns of hole values the current file has declared (variables are per file).
+    let mut declared: Vec<Vec<&'a str>> = Vec::new();
     for unit in units {
         let file = files.last_mut().expect("one file at least");
         if file.len() >= TEMPLATE_FILE_BYTES {
             files.push(String::new());
+            declared.clear();
         }
         let file = files.last_mut().expect("one file at least");
         match unit {
@@ -360,9 +364,9 @@ fn manifest_files(guard: String, units: &[Template<'_>]) -> Vec<ChartFile> {
                     push_piece(file, *piece);
                 }
             }
-            Template::Text(text) => {
+            Template::Rows { name, rows } => {
                 file.push_str(PADDING[(3 - file.len() % 3) % 3]);
-                file.push_str(text);
+                file.push_str(&pattern::rows_call(name, rows, &mut declared));
             }
         }
     }

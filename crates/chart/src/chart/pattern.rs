@@ -7,8 +7,12 @@ use super::{NAME_SENTINEL, NAMESPACE_SENTINEL};
 /// a pattern; shorter runs keep the line-and-block form.
 const MIN_RUN: usize = 3;
 
-/// The rows of one pattern are cut into `range` calls of about this many bytes each, so that
-/// no template file grows past its cut size on one call.
+/// The rows of one pattern are cut into `range` calls of this many rows, or fewer when they
+/// reach [`ROWS_BYTES`], so that no template file grows past its cut size on one call. A fixed
+/// count cuts the runs of every kind at the same registries, so their name columns match.
+const CHUNK_ROWS: usize = 1000;
+
+/// At most about this many bytes of hole values in one `range` call.
 const ROWS_BYTES: usize = 256 * 1024;
 
 /// One piece of a pattern: text that every document of the run holds there, or a hole filled
@@ -86,13 +90,14 @@ fn kind_line(document: &str) -> &str {
         .unwrap_or("")
 }
 
-/// Rows cut into chunks of about [`ROWS_BYTES`].
+/// Rows cut into chunks of [`CHUNK_ROWS`] rows or about [`ROWS_BYTES`].
 fn chunks(rows: Vec<Vec<&str>>) -> Vec<Vec<Vec<&str>>> {
     let mut out: Vec<Vec<Vec<&str>>> = vec![Vec::new()];
     let mut bytes = 0;
     for row in rows {
         let size: usize = row.iter().map(|v| v.len() + 3).sum();
-        if bytes + size > ROWS_BYTES && !out.last().is_some_and(Vec::is_empty) {
+        let full = out.last().map_or(0, Vec::len);
+        if full > 0 && (bytes + size > ROWS_BYTES || full >= CHUNK_ROWS) {
             out.push(Vec::new());
             bytes = 0;
         }
@@ -212,22 +217,49 @@ pub(super) fn go_string(value: &str) -> String {
     serde_json::Value::String(value.to_owned()).to_string()
 }
 
-/// The template text that writes the documents of `rows` through pattern `name`:
-/// `{{ range list (list "a" "b") … }}{{ template "name" (list $ .) }}{{ end }}` (the pattern
-/// gets the top-level context for the release built-ins, and the row).
-pub(super) fn range_call(name: &str, rows: &[Vec<&str>]) -> String {
-    let mut out = String::from("{{ range list");
-    for row in rows {
-        out.push_str(" (list");
-        for value in row {
-            out.push(' ');
-            out.push_str(&go_string(value));
-        }
-        out.push(')');
+/// The template text that writes the documents of `rows` through pattern `name`, column by
+/// column: each column of hole values becomes a list in a variable of the template file
+/// (`{{ $c0 := list "a" "b" … }}`), unless `declared` (the file's columns so far, `$c<index>`)
+/// holds it already, then one `range` over the rows calls the pattern with the top-level
+/// context and the row: `{{ range $i, $_ := $c0 }}{{ template "name" (list $ (list (index $c0
+/// $i) …)) }}{{ end }}`. A column holds one registry's values one after another, so gzip finds
+/// what repeats in it, and the same column (the registry names) is written once per file.
+pub(super) fn rows_call<'a>(
+    name: &str,
+    rows: &[Vec<&'a str>],
+    declared: &mut Vec<Vec<&'a str>>,
+) -> String {
+    let width = rows.first().map_or(0, Vec::len);
+    let mut out = String::new();
+    let mut vars = Vec::with_capacity(width);
+    for k in 0..width {
+        let column: Vec<&'a str> = rows.iter().map(|r| r[k]).collect();
+        let index = match declared.iter().position(|c| *c == column) {
+            Some(index) => index,
+            None => {
+                out.push_str(&format!("{{{{ $c{} := list", declared.len()));
+                for value in &column {
+                    out.push(' ');
+                    out.push_str(&go_string(value));
+                }
+                out.push_str(" }}");
+                declared.push(column);
+                declared.len() - 1
+            }
+        };
+        vars.push(format!("$c{index}"));
     }
-    out.push_str(" }}{{ template \"");
+    match vars.first() {
+        Some(first) => out.push_str(&format!("{{{{ range $i, $_ := {first} }}}}")),
+        None => out.push_str(&format!("{{{{ range until {} }}}}", rows.len())),
+    }
+    out.push_str("{{ template \"");
     out.push_str(name);
-    out.push_str("\" (list $ .) }}{{ end }}");
+    out.push_str("\" (list $ (list");
+    for var in &vars {
+        out.push_str(&format!(" (index {var} $i)"));
+    }
+    out.push_str(")) }}{{ end }}");
     out
 }
 
@@ -366,11 +398,30 @@ mod tests {
         assert!(cut.len() > 2);
         assert_eq!(cut.concat(), rows);
         for chunk in &cut {
-            assert!(range_call("p", chunk).len() < 2 * ROWS_BYTES);
+            assert!(rows_call("p", chunk, &mut Vec::new()).len() < 2 * ROWS_BYTES);
         }
+        let small: Vec<Vec<&str>> = (0..2500).map(|_| vec!["a"]).collect();
         assert_eq!(
-            range_call("p", &[vec!["a", "b\"c"], vec!["d", ""]]),
-            "{{ range list (list \"a\" \"b\\\"c\") (list \"d\" \"\") }}{{ template \"p\" (list $ .) }}{{ end }}"
+            chunks(small).iter().map(Vec::len).collect::<Vec<_>>(),
+            [CHUNK_ROWS, CHUNK_ROWS, 500]
+        );
+    }
+
+    #[test]
+    fn each_column_is_declared_once_per_file_and_the_range_reads_the_rows_from_them() {
+        let mut declared = Vec::new();
+        let first = rows_call("p", &[vec!["a", "b\"c"], vec!["d", ""]], &mut declared);
+        let second = rows_call("q", &[vec!["x", "a"], vec!["y", "d"]], &mut declared);
+
+        assert_eq!(
+            first,
+            "{{ $c0 := list \"a\" \"d\" }}{{ $c1 := list \"b\\\"c\" \"\" }}\
+             {{ range $i, $_ := $c0 }}{{ template \"p\" (list $ (list (index $c0 $i) (index $c1 $i))) }}{{ end }}"
+        );
+        assert_eq!(
+            second,
+            "{{ $c2 := list \"x\" \"y\" }}\
+             {{ range $i, $_ := $c2 }}{{ template \"q\" (list $ (list (index $c2 $i) (index $c0 $i))) }}{{ end }}"
         );
     }
 }
