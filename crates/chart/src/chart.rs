@@ -322,7 +322,10 @@ fn shared_runs(base: &[&str], doc: &[&str]) -> Vec<(usize, usize, usize)> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Template<'a> {
     Pieces(Vec<Piece<'a>>),
-    Rows { name: String, rows: Vec<Vec<&'a str>> },
+    Rows {
+        name: String,
+        rows: Vec<Vec<&'a str>>,
+    },
 }
 
 /// The name of pattern `id` (a kind's document with holes) in `templates/_blocks.tpl`.

