@@ -641,6 +641,28 @@ mod tests {
     }
 
     #[test]
+    fn a_pattern_writes_its_holes_as_row_indexes_and_never_opens_an_action_early() {
+        let text = format!("a: \"{NAME_SENTINEL}\"\nb: {{");
+        let pattern = pattern::Pattern {
+            pieces: vec![
+                pattern::Hole::Text(&text),
+                pattern::Hole::Value(1),
+                pattern::Hole::Text("}\n{{{"),
+                pattern::Hole::Value(0),
+            ],
+        };
+
+        let partial = blocks_partial(&[], &[pattern]);
+
+        assert!(partial.ends_with(&format!(
+            "{{{{ define \"{}\" }}}}{{{{ $row := index . 1 }}}}{{{{ with index . 0 }}}}\
+             a: \"{{{{ .Release.Name }}}}\"\nb: {{{{ \"{{\" }}}}{{{{ index $row 1 }}}}\
+             }}\n{{{{ \"{{{{\" }}}}{{{{ \"{{\" }}}}{{{{ index $row 0 }}}}{{{{ end }}}}{{{{ end }}}}\n",
+            pattern_name(0)
+        )));
+    }
+
+    #[test]
     fn shared_runs_follow_a_longest_common_subsequence_of_lines() {
         let base = ["a\n", "b\n", "c\n", "d\n", "e\n"];
         let doc = ["a\n", "x\n", "c\n", "d\n", "y\n", "z\n", "e\n"];
