@@ -724,6 +724,43 @@ mod tests {
     }
 
     #[test]
+    fn a_file_cut_between_two_runs_declares_the_columns_it_reads_again() {
+        let values: Vec<String> = (0..5).map(|k| format!("{k}{}", "n".repeat(300))).collect();
+        let units: Vec<Template<'_>> = values
+            .iter()
+            .map(|value| Template::Rows {
+                name: "p".to_owned(),
+                rows: vec![vec![value.as_str()]; 1000],
+            })
+            .collect();
+
+        let files = manifest_files(String::new(), &units);
+
+        assert!(files.len() > 1, "{} files", files.len());
+        for (name, text) in &files {
+            assert!(text.len() < HELM_MAX_FILE_BYTES, "{name}");
+            for k in 0..5 {
+                if let Some(used) = text.find(&format!("(index $c{k} $i)")) {
+                    let declared = text.find(&format!("{{{{ $c{k} := list"));
+                    assert!(declared.is_some_and(|d| d < used), "{name}: $c{k}");
+                }
+            }
+        }
+        assert!(
+            files[1].1.contains("{{ $c0 := list \"4"),
+            "{:.80}",
+            files[1].1
+        );
+        assert_eq!(
+            files
+                .iter()
+                .map(|(_, t)| t.matches("{{ range ").count())
+                .sum::<usize>(),
+            5
+        );
+    }
+
+    #[test]
     fn long_notes_move_into_partials_that_notes_txt_calls_in_order() {
         let line = format!("  regcred-r0001 in namespace team-01 {}\n", "x".repeat(60));
         let notes = line.repeat(2 * TEMPLATE_FILE_BYTES / line.len() + 10);
