@@ -105,7 +105,7 @@ def scale_section(out: Path, add) -> tuple[dict[int, float], int]:
     add(
         "| registries | `ecr-chart chart` | Helm load + render (generated / reference) "
         "| largest chart file (limit 5 MiB) | release record generated / reference | ratio "
-        "| of which templates / rendered notes |"
+        "| of which, generated: templates / manifest / schema / notes |"
     )
     add("|---:|---:|---:|---:|---:|---:|---:|")
     ratios_scale = {}
@@ -118,7 +118,8 @@ def scale_section(out: Path, add) -> tuple[dict[int, float], int]:
             f"| {n:,} | {ms(chart['median'])} "
             f"| {ms(gen['load_s'] + gen['render_s'])} / {ms(ref['load_s'] + ref['render_s'])} "
             f"| {size(gen['largest_file'])} | {size(gen['stored'])} / {size(ref['stored'])} "
-            f"| {ratio:.2f}× | {size(gen['stored_templates'])} / {size(gen['stored_notes'])} |"
+            f"| {ratio:.2f}× | {size(gen['stored_templates'])} / {size(gen['stored_manifest'])} "
+            f"/ {size(gen['stored_schema'])} / {size(gen['stored_notes'])} |"
         )
     add("")
     largest = max(scale[str(n)]["generated"]["largest_file"] for n in SCALE_SIZES)

@@ -252,6 +252,10 @@ impl Renderer {
             chart => context! { name => CHART_NAME, version => VERSION },
             image => image,
             uninstall => Value::from(Serde(uninstall)),
+            selectors => context! {
+                pull_secrets => format!("{}={}", names::LABEL_MANAGED_BY, names::FIELD_MANAGER),
+                release => format!("{}={}", names::LABEL_INSTANCE, release.name),
+            },
         };
         Self {
             env: env::shared(),
