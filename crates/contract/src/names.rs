@@ -141,6 +141,14 @@ pub const MAX_CRON_JOB_NAME: usize = 52;
 /// [`MAX_CRON_JOB_NAME`].
 pub const MAX_REGISTRY_NAME: usize = MAX_CRON_JOB_NAME - CHART_NAME.len() - 1;
 
+/// The Events' `reportingController` (a qualified name, as events.k8s.io/v1 requires).
+pub const REPORTING_CONTROLLER: &str = "ecr-refresher";
+/// The label the Job controller puts on a Job's pods naming the Job (Kubernetes ≥ 1.27; the
+/// older `job-name` label is also set, for compatibility).
+pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
+/// The label the Job controller puts on a Job's pods holding the Job's UID (Kubernetes ≥ 1.27).
+pub const LABEL_JOB_UID: &str = "batch.kubernetes.io/controller-uid";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ use ecr_contract::rules::{self, Fault, Partition};
 use ecr_contract::{keys, names};
 
 use crate::error::Error;
+use crate::events::{EventArgs, Reporter};
 use crate::retry::RetryPolicy;
 
 /// Raw flags and environment, as clap parsed them. Data only: [`Settings::from_args`] checks it.
@@ -98,6 +99,10 @@ pub struct Args {
     /// but the log format and timeouts is read.
     #[arg(long, env = keys::UNINSTALL_PLAN, value_name = "FILE")]
     pub uninstall_plan: Option<std::path::PathBuf>,
+
+    /// Where the pod runs (downward API), for the run's Events ([`crate::events`]).
+    #[command(flatten)]
+    pub events: EventArgs,
 }
 
 /// Format of log lines.
@@ -129,6 +134,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Apply or print, and the output formats.
     pub mode: Mode,
+    /// Who reports the run's Events, and the Job a failure is about.
+    pub reporter: Reporter,
 }
 
 /// What one run writes: the registry's Secret into its namespaces and ServiceAccounts, and the
@@ -304,6 +311,7 @@ impl Settings {
                 output: args.output,
                 log_format: args.log_format,
             },
+            reporter: Reporter::from_args(&args.events),
         })
     }
 }
@@ -459,6 +467,7 @@ mod tests {
             request_timeout: "10s".into(),
             retry_timeout: "60s".into(),
             uninstall_plan: None,
+            events: EventArgs::default(),
         }
     }
 
