@@ -118,6 +118,13 @@ pub fn target_role(release: &str) -> String {
     format!("{release}-regcred")
 }
 
+/// The Role and RoleBinding in the release namespace letting the refresher's Jobs record their
+/// failure Events there (only `create` on events): `<release>-regcred-events`. Its own name, so
+/// it never collides with [`target_role`] when the release namespace is also a target.
+pub fn job_events_role(release: &str) -> String {
+    format!("{}-events", target_role(release))
+}
+
 /// The release's PrometheusRule (alerts on every registry's refresh):
 /// `<release>-regcred-alerts`.
 pub fn prometheus_rule(release: &str) -> String {

@@ -68,6 +68,41 @@ struct ReleaseNames {
     container: &'static str,
     /// The uninstall hook's ConfigMap and Job.
     uninstall: &'static str,
+    /// The Role and RoleBinding in the release namespace for the Jobs' failure Events.
+    job_events_role: String,
+}
+
+/// One environment variable of a refresher pod from its downward API: the pod and its Job,
+/// for the run's Events.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DownwardEnv {
+    name: &'static str,
+    field_path: String,
+}
+
+/// The refresher pods' downward-API environment (`POD_NAME`, `POD_NAMESPACE`, `JOB_NAME`,
+/// `JOB_UID`; the Job's name and UID from the labels the Job controller puts on its pods).
+fn downward_env() -> Vec<DownwardEnv> {
+    let label = |key: &str| format!("metadata.labels['{key}']");
+    vec![
+        DownwardEnv {
+            name: keys::POD_NAME,
+            field_path: "metadata.name".to_owned(),
+        },
+        DownwardEnv {
+            name: keys::POD_NAMESPACE,
+            field_path: "metadata.namespace".to_owned(),
+        },
+        DownwardEnv {
+            name: keys::JOB_NAME,
+            field_path: label(names::LABEL_JOB_NAME),
+        },
+        DownwardEnv {
+            name: keys::JOB_UID,
+            field_path: label(names::LABEL_JOB_UID),
+        },
+    ]
 }
 
 /// The names of one registry's objects (from `ecr_contract::names`).
@@ -229,6 +264,7 @@ impl Renderer {
             target_role: names::target_role(&release.name),
             container: names::CONTAINER_NAME,
             uninstall: names::UNINSTALL,
+            job_events_role: names::job_events_role(&release.name),
         };
         let uninstall = (!values.uninstall.keep_pull_secrets).then(|| UninstallView {
             plan_key: uninstall::PLAN_KEY,
@@ -252,6 +288,7 @@ impl Renderer {
             chart => context! { name => CHART_NAME, version => VERSION },
             image => image,
             uninstall => Value::from(Serde(uninstall)),
+            downward => Value::from(Serde(downward_env())),
         };
         Self {
             env: env::shared(),
