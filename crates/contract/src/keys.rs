@@ -107,3 +107,7 @@ pub const JOB_NAME: &str = "JOB_NAME";
 /// Environment only (downward API, the pod's [`crate::names::LABEL_JOB_UID`] label): the Job's
 /// UID, so `kubectl describe job` finds the Event.
 pub const JOB_UID: &str = "JOB_UID";
+
+/// Environment only: the check plan ([`crate::check`]) to verify instead of a refresh, as
+/// text (the chart's `helm test` Pod).
+pub const CHECK_PLAN: &str = "CHECK_PLAN";

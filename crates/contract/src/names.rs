@@ -105,6 +105,10 @@ pub const UNINSTALL: &str = "ecr-registry-helper-uninstall";
 pub const LABEL_HOOK: &str = "ecr-registry-helper/hook";
 /// The value of [`LABEL_HOOK`] on the uninstall hook's objects.
 pub const HOOK_PRE_DELETE: &str = "pre-delete";
+/// The [`LABEL_HOOK`] value of the `helm test` Pod.
+pub const HOOK_TEST: &str = "test";
+/// The `helm test` Pod (with `helmTest.enabled`): checks every pull Secret of the release.
+pub const CHECK: &str = "ecr-registry-helper-check";
 /// Where the uninstall Job mounts its plan (the ConfigMap's key [`crate::uninstall::PLAN_KEY`]).
 pub const UNINSTALL_PLAN_DIR: &str = "/etc/ecr-refresher";
 

@@ -9,9 +9,11 @@
 //! [`refresh`] or [`dry_run`] directly. A run that applies records its Kubernetes Events
 //! ([`events`]: one per written Secret, or one on its Job when it failed); an Event that cannot
 //! be written is one warning and never changes the outcome. With `--uninstall-plan` it instead
-//! carries out the chart's uninstall plan ([`uninstall`]).
+//! carries out the chart's uninstall plan ([`uninstall`]); with `--check-plan` it checks the
+//! release's pull Secrets (`helm test`, [`check`]).
 
 pub mod cause;
+pub mod check;
 pub mod dockerconfig;
 pub mod ecr;
 pub mod error;
@@ -38,7 +40,7 @@ use tracing::Instrument as _;
 pub use error::Error;
 pub use kube_client::{kube_client, kube_client_with};
 pub use retry::RetryPolicy;
-pub use settings::{Args, Mode, Settings, Target, UninstallSettings};
+pub use settings::{Args, CheckSettings, Mode, Settings, Target, UninstallSettings};
 
 use crate::dockerconfig::DockerConfigJson;
 use crate::settings::OutputFormat;

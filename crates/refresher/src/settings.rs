@@ -100,6 +100,14 @@ pub struct Args {
     #[arg(long, env = keys::UNINSTALL_PLAN, value_name = "FILE")]
     pub uninstall_plan: Option<std::path::PathBuf>,
 
+    /// Instead of a refresh: check the pull Secrets of this check plan (the text, one
+    /// `<registry> <namespace> <secret> <hosts>` line each; the chart's `helm test` Pod) —
+    /// each exists, has type kubernetes.io/dockerconfigjson, names the expected registry
+    /// hosts and has not expired; one line per Secret, exit 1 if any is wrong. No AWS access;
+    /// no other setting but the log format and timeouts is read.
+    #[arg(long, env = keys::CHECK_PLAN, value_name = "PLAN")]
+    pub check_plan: Option<String>,
+
     /// Where the pod runs (downward API), for the run's Events ([`crate::events`]).
     #[command(flatten)]
     pub events: EventArgs,
@@ -342,6 +350,34 @@ impl UninstallSettings {
     }
 }
 
+/// Checked settings of a check run (`--check-plan`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSettings {
+    /// The plan, parsed.
+    pub plan: Vec<ecr_contract::check::Entry>,
+    /// How long each step may retry.
+    pub retry: RetryPolicy,
+    /// Timeout of each single request to Kubernetes.
+    pub request_timeout: Duration,
+}
+
+impl CheckSettings {
+    /// `None` without `--check-plan`, else the checked settings (a bad plan is bad settings).
+    pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
+        let Some(text) = &args.check_plan else {
+            return Ok(None);
+        };
+        let plan =
+            ecr_contract::check::parse(text).map_err(|source| Error::CheckPlan { source })?;
+        let (request_timeout, retry) = timeouts(args)?;
+        Ok(Some(Self {
+            plan,
+            retry,
+            request_timeout,
+        }))
+    }
+}
+
 /// `REQUEST_TIMEOUT` and `RETRY_TIMEOUT`, checked.
 fn timeouts(args: &Args) -> Result<(Duration, RetryPolicy), Error> {
     let request_timeout = parse_duration(&args.request_timeout)
@@ -467,6 +503,7 @@ mod tests {
             request_timeout: "10s".into(),
             retry_timeout: "60s".into(),
             uninstall_plan: None,
+            check_plan: None,
             events: EventArgs::default(),
         }
     }
