@@ -327,6 +327,32 @@ fn contract_faults(
                 expect("name", Some(name), names::UNINSTALL);
             }
             "PrometheusRule" => expect("name", Some(name), &names::prometheus_rule(&release.name)),
+            "Pod" => {
+                // The `helm test` Pod: its check plan names every pull Secret where it is written.
+                expect("name", Some(name), names::CHECK);
+                let env = &doc["spec"]["containers"][0]["env"][0];
+                expect("env[0].name", text(env, &["name"]), keys::CHECK_PLAN);
+                let plan = ecr_contract::check::parse(text(env, &["value"]).unwrap_or_default());
+                let got: Vec<(String, String)> = plan
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.namespace, e.secret))
+                    .collect();
+                let want: Vec<(String, String)> = values
+                    .ecr_registries
+                    .iter()
+                    .flat_map(|r| {
+                        r.target_namespaces()
+                            .into_iter()
+                            .map(|ns| (ns.to_owned(), names::pull_secret(&r.name)))
+                    })
+                    .collect();
+                if got != want {
+                    faults
+                        .borrow_mut()
+                        .push(format!("{at}: check plan {got:?}, the values say {want:?}"));
+                }
+            }
             _ if per_registry => faults.borrow_mut().push(format!(
                 "{at}: label {} names no registry of the values",
                 names::LABEL_REGISTRY

@@ -33,11 +33,15 @@ def test_pods_read_only_secrets_their_access_mode_provides(values, documents, ya
             ]
             registry = doc["metadata"]["labels"].get("ecr-registry-helper/registry")
             if registry is None:
-                # The uninstall hook belongs to no registry and gets no AWS credentials.
-                assert doc["metadata"]["name"] == "ecr-registry-helper-uninstall", doc["metadata"]
+                # The uninstall hook and the `helm test` Pod belong to no registry and get no
+                # AWS credentials.
+                assert doc["metadata"]["name"] in (
+                    "ecr-registry-helper-uninstall",
+                    "ecr-registry-helper-check",
+                ), doc["metadata"]
                 assert refs == [] and all(
                     "envFrom" not in container for container in pod["containers"]
-                ), "the uninstall hook reads no Secret"
+                ), f"{doc['metadata']['name']} reads no Secret"
                 continue
             settings = registries.get(registry, {})
             mode = settings.get("accessMode", default_mode)

@@ -8,7 +8,7 @@ pub mod settings_hash;
 
 use std::collections::BTreeMap;
 
-use ecr_contract::{keys, names, uninstall};
+use ecr_contract::{check, keys, names, uninstall};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -28,8 +28,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
 /// Role, RoleBinding, …, Job, CronJob; kinds it does not know after the known ones, by kind
 /// name: ExternalSecret, then PrometheusRule), then the hooks (the uninstall Job, a pre-delete
-/// hook).
-pub const MANIFEST_TEMPLATES: [&str; 9] = [
+/// hook), and the `helm test` Pod (a test hook, only with `helmTest.enabled`).
+pub const MANIFEST_TEMPLATES: [&str; 10] = [
     "serviceaccount.yaml",
     "configmap.yaml",
     "role.yaml",
@@ -39,6 +39,7 @@ pub const MANIFEST_TEMPLATES: [&str; 9] = [
     "externalsecret.yaml",
     "prometheusrule.yaml",
     "uninstall.yaml",
+    "test.yaml",
 ];
 
 /// The Helm release the manifests belong to.
@@ -276,6 +277,19 @@ impl Renderer {
             labels: Value::from_safe_string(labels.uninstall_hook()),
             pod_labels: Value::from_safe_string(labels.uninstall_pod()),
         });
+        let check = values.helm_test.enabled.then(|| {
+            let mut own = labels.shared();
+            own.push('\n');
+            labels::line(&mut own, names::LABEL_HOOK, names::HOOK_TEST);
+            own.truncate(own.trim_end().len());
+            CheckView {
+                name: names::CHECK,
+                plan: check_plan(values),
+                plan_env: keys::CHECK_PLAN,
+                log_format_env: keys::LOG_FORMAT,
+                labels: Value::from_safe_string(own),
+            }
+        });
         let monitoring = alerts::AlertsView::new(values, release, &labels.shared());
         let context = context! {
             monitoring => Value::from(Serde(monitoring)),
@@ -289,6 +303,7 @@ impl Renderer {
             image => image,
             uninstall => Value::from(Serde(uninstall)),
             downward => Value::from(Serde(downward_env())),
+            check => Value::from(Serde(check)),
         };
         Self {
             env: env::shared(),
@@ -422,6 +437,54 @@ struct UninstallView {
     /// built in `labels.rs`).
     labels: Value,
     pod_labels: Value,
+}
+
+/// The `helm test` Pod as the templates see it (none unless `helmTest.enabled`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckView {
+    /// The Pod's name.
+    name: &'static str,
+    /// The check plan ([`ecr_contract::check`]): one line per registry and target namespace.
+    plan: String,
+    /// The refresher's environment variable holding the plan.
+    plan_env: &'static str,
+    log_format_env: &'static str,
+    /// The Pod's labels: the chart's and the hook label (safe: built in `labels.rs`).
+    labels: Value,
+}
+
+/// The check plan: for each registry in values order, each target namespace with the
+/// registry's pull Secret and the hosts it must name: the registry's own account (`*` unless
+/// the values are its only source: `serviceAccount` access with `account` set; a credentials
+/// Secret's `AWS_ACCOUNT` wins over the values) and each of `registryIds`.
+fn check_plan(values: &Values) -> String {
+    let mut out = String::with_capacity(128 * values.ecr_registries.len());
+    for registry in &values.ecr_registries {
+        let Ok(partition) = ecr_contract::rules::region(&registry.region) else {
+            continue; // refused by the values' checks before rendering
+        };
+        let known = registry.access_mode(values.access_mode) == AccessMode::ServiceAccount;
+        let account = registry.account.as_deref().filter(|_| known);
+        let mut hosts = vec![check::host(account, &registry.region, partition)];
+        for id in &registry.registry_ids {
+            let host = check::host(Some(id), &registry.region, partition);
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        for namespace in registry.target_namespaces() {
+            let entry = check::Entry {
+                registry: registry.name.clone(),
+                namespace: namespace.to_owned(),
+                secret: names::pull_secret(&registry.name),
+                hosts: hosts.clone(),
+            };
+            out.push_str(&entry.line());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// The uninstall plan: for each registry in values order, each target namespace with the
