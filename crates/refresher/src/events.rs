@@ -35,17 +35,17 @@ pub const REASON_FAILED: &str = "RefreshFailed";
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct EventArgs {
     /// The pod's name (downward API `metadata.name`): the Events' `reportingInstance`.
-    #[arg(long, env = keys::POD_NAME, hide = true)]
+    #[arg(long, env = keys::POD_NAME)]
     pub pod_name: Option<String>,
     /// The pod's namespace (downward API `metadata.namespace`): its Job's.
-    #[arg(long, env = keys::POD_NAMESPACE, hide = true)]
+    #[arg(long, env = keys::POD_NAMESPACE)]
     pub pod_namespace: Option<String>,
     /// The run's Job (downward API, the `batch.kubernetes.io/job-name` label): a failure Event is
     /// about it.
-    #[arg(long, env = keys::JOB_NAME, hide = true)]
+    #[arg(long, env = keys::JOB_NAME)]
     pub job_name: Option<String>,
     /// The Job's UID (downward API, the `batch.kubernetes.io/controller-uid` label).
-    #[arg(long, env = keys::JOB_UID, hide = true)]
+    #[arg(long, env = keys::JOB_UID)]
     pub job_uid: Option<String>,
 }
 
