@@ -601,3 +601,26 @@ fn a_template_document_split_needs_its_own_separator_lines() {
         "text before the first ---"
     );
 }
+
+#[test]
+fn the_helm_test_pod_renders_only_when_asked_for() {
+    let hook = "helm.sh/hook: \"test\"";
+    for off in ["00-seed.yaml", "01-every-knob.yaml", "40-monitoring.yaml"] {
+        let manifests = render(&fixture(off), &release()).expect("renders");
+        assert!(
+            !manifests.contains(hook),
+            "{off}: a test hook without helmTest"
+        );
+        assert!(!manifests.contains(names::CHECK), "{off}");
+    }
+    let on = render(&fixture("41-helm-test.yaml"), &release()).expect("renders");
+    assert_eq!(on.matches(hook).count(), 1);
+    let pods = of_kind(&on, "Pod");
+    assert_eq!(pods.len(), 1);
+    assert!(pods[0].contains("helm.sh/hook-delete-policy: \"before-hook-creation\""));
+    assert!(!pods[0].contains("envFrom"), "no AWS credentials");
+    assert!(
+        on.trim_end().ends_with("drop: [\"ALL\"]"),
+        "the test hook is the last object"
+    );
+}
