@@ -14,6 +14,8 @@ use k8s_openapi::api::events::v1::Event;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::Api;
 use kube::api::PostParams;
+use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use ecr_contract::{keys, names};
 
@@ -24,6 +26,8 @@ use crate::error::Error;
 pub const NOTE_LIMIT: usize = 1024;
 /// events.k8s.io/v1's limit on `reportingInstance`, `action` and `reason`.
 pub const FIELD_LIMIT: usize = 128;
+/// How many Events are written at the same time.
+pub const EVENT_CONCURRENCY: usize = 4;
 /// The `action` of every Event of a run.
 pub const ACTION: &str = "Refresh";
 /// The `reason` of a Secret's Event after a successful write.
@@ -219,16 +223,36 @@ pub async fn record(
         }
     }
     let total = events.len();
-    let mut first_cause = None;
-    let mut failures = 0;
-    for event in &events {
-        let namespace = event.metadata.namespace.as_deref().unwrap_or_default();
-        let api: Api<Event> = Api::namespaced(kube.clone(), namespace);
-        if let Err(err) = api.create(&PostParams::default(), event).await {
-            failures += 1;
-            first_cause.get_or_insert_with(|| describe(&err, namespace));
+    let mut queue = events.into_iter().enumerate();
+    let mut running = JoinSet::new();
+    let spawn = |running: &mut JoinSet<_>, (index, event): (usize, Event)| {
+        let kube = kube.clone();
+        let task = async move {
+            let namespace = event.metadata.namespace.clone().unwrap_or_default();
+            let api: Api<Event> = Api::namespaced(kube, &namespace);
+            let created = api.create(&PostParams::default(), &event).await;
+            (index, created.err().map(|err| describe(&err, &namespace)))
+        };
+        running.spawn(task.instrument(tracing::Span::current()));
+    };
+    for item in queue.by_ref().take(EVENT_CONCURRENCY) {
+        spawn(&mut running, item);
+    }
+    // The first failure in the Events' order names the cause, whichever finished first.
+    let mut causes = Vec::new();
+    while let Some(joined) = running.join_next().await {
+        let (index, cause) =
+            joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+        causes.extend(cause.map(|c| (index, c)));
+        if let Some(item) = queue.next() {
+            spawn(&mut running, item);
         }
     }
+    let failures = causes.len();
+    let first_cause = causes
+        .into_iter()
+        .min_by_key(|(index, _)| *index)
+        .map(|(_, c)| c);
     if let Some(cause) = first_cause {
         tracing::warn!(
             failed = failures,

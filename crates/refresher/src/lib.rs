@@ -87,8 +87,10 @@ pub async fn run(settings: &Settings) -> Result<(), Error> {
             Ok(ecr) => ecr,
             Err(err) if settings.mode.dry_run => return Err(err),
             Err(err) => {
-                // Still say so on the Job, if Kubernetes can be reached.
-                if let Ok(kube) = kube_client(settings.request_timeout).await {
+                // Still say so on the Job (if the run is a Job's pod and Kubernetes is there).
+                if settings.reporter.job.is_some()
+                    && let Ok(kube) = kube_client(settings.request_timeout).await
+                {
                     let reporter = &settings.reporter;
                     events::record(&kube, reporter, &target.registry, &[], None, Err(&err)).await;
                 }

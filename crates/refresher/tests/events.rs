@@ -65,11 +65,18 @@ fn snapshot(name: &str, text: &str) {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     settings.add_filter(r"/tmp/\.tmp\w+", "[TMP]");
     settings.add_filter(r"\.[0-9a-f]{12,}\b", ".[HEX_NANOS]");
+    // The fake's versions count every write, in the order they arrived.
+    settings.add_filter(r#""resourceVersion": "\d+""#, r#""resourceVersion": "[N]""#);
+    settings.add_filter(r"uid-event-\d+", "uid-event-[N]");
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
+/// The exit code, stderr and every Event created, in namespace order (they are written
+/// concurrently, so they arrive in any order).
 fn whole(output: &Output, stderr: &str, kube: &FakeKube) -> String {
-    let events = serde_json::to_string_pretty(&kube.events()).expect("json");
+    let mut events = kube.events();
+    events.sort_by_key(|e| e["metadata"]["namespace"].as_str().map(str::to_owned));
+    let events = serde_json::to_string_pretty(&events).expect("json");
     format!(
         "exit code: {:?}\n--- stderr\n{stderr}--- events\n{events}\n",
         output.status.code()
