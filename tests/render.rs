@@ -102,8 +102,8 @@ fn rendering_is_deterministic_and_in_helm_install_order() {
     );
     assert_eq!(
         kinds.iter().filter(|k| **k == "\"Role\"").count(),
-        2,
-        "one Role per target namespace"
+        2 + 1,
+        "one Role per target namespace, and the release namespace's for the Jobs' Events"
     );
 }
 
@@ -309,9 +309,17 @@ fn contract_faults(
         match kind {
             "ServiceAccount" => expect("name", Some(name), &values.service_account.name),
             "Role" | "RoleBinding" => {
-                expect("name", Some(name), &names::target_role(&release.name));
+                // In the release namespace, the Jobs' failure Events have a Role of their own.
+                let events_role = names::job_events_role(&release.name);
+                let role = if name == events_role
+                    && text(doc, &["metadata", "namespace"]) == Some(&release.namespace)
+                {
+                    events_role
+                } else {
+                    names::target_role(&release.name)
+                };
+                expect("name", Some(name), &role);
                 if kind == "RoleBinding" {
-                    let role = names::target_role(&release.name);
                     expect("roleRef.name", text(doc, &["roleRef", "name"]), &role);
                 }
             }
@@ -319,6 +327,32 @@ fn contract_faults(
                 expect("name", Some(name), names::UNINSTALL);
             }
             "PrometheusRule" => expect("name", Some(name), &names::prometheus_rule(&release.name)),
+            "Pod" => {
+                // The `helm test` Pod: its check plan names every pull Secret where it is written.
+                expect("name", Some(name), names::CHECK);
+                let env = &doc["spec"]["containers"][0]["env"][0];
+                expect("env[0].name", text(env, &["name"]), keys::CHECK_PLAN);
+                let plan = ecr_contract::check::parse(text(env, &["value"]).unwrap_or_default());
+                let got: Vec<(String, String)> = plan
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.namespace, e.secret))
+                    .collect();
+                let want: Vec<(String, String)> = values
+                    .ecr_registries
+                    .iter()
+                    .flat_map(|r| {
+                        r.target_namespaces()
+                            .into_iter()
+                            .map(|ns| (ns.to_owned(), names::pull_secret(&r.name)))
+                    })
+                    .collect();
+                if got != want {
+                    faults
+                        .borrow_mut()
+                        .push(format!("{at}: check plan {got:?}, the values say {want:?}"));
+                }
+            }
             _ if per_registry => faults.borrow_mut().push(format!(
                 "{at}: label {} names no registry of the values",
                 names::LABEL_REGISTRY
@@ -565,5 +599,28 @@ fn a_template_document_split_needs_its_own_separator_lines() {
         split_documents("a: 1\n---\nb: 2\n"),
         None,
         "text before the first ---"
+    );
+}
+
+#[test]
+fn the_helm_test_pod_renders_only_when_asked_for() {
+    let hook = "helm.sh/hook: \"test\"";
+    for off in ["00-seed.yaml", "01-every-knob.yaml", "40-monitoring.yaml"] {
+        let manifests = render(&fixture(off), &release()).expect("renders");
+        assert!(
+            !manifests.contains(hook),
+            "{off}: a test hook without helmTest"
+        );
+        assert!(!manifests.contains(names::CHECK), "{off}");
+    }
+    let on = render(&fixture("41-helm-test.yaml"), &release()).expect("renders");
+    assert_eq!(on.matches(hook).count(), 1);
+    let pods = of_kind(&on, "Pod");
+    assert_eq!(pods.len(), 1);
+    assert!(pods[0].contains("helm.sh/hook-delete-policy: \"before-hook-creation\""));
+    assert!(!pods[0].contains("envFrom"), "no AWS credentials");
+    assert!(
+        on.trim_end().ends_with("drop: [\"ALL\"]"),
+        "the test hook is the last object"
     );
 }

@@ -33,11 +33,15 @@ def test_pods_read_only_secrets_their_access_mode_provides(values, documents, ya
             ]
             registry = doc["metadata"]["labels"].get("ecr-registry-helper/registry")
             if registry is None:
-                # The uninstall hook belongs to no registry and gets no AWS credentials.
-                assert doc["metadata"]["name"] == "ecr-registry-helper-uninstall", doc["metadata"]
+                # The uninstall hook and the `helm test` Pod belong to no registry and get no
+                # AWS credentials.
+                assert doc["metadata"]["name"] in (
+                    "ecr-registry-helper-uninstall",
+                    "ecr-registry-helper-check",
+                ), doc["metadata"]
                 assert refs == [] and all(
                     "envFrom" not in container for container in pod["containers"]
-                ), "the uninstall hook reads no Secret"
+                ), f"{doc['metadata']['name']} reads no Secret"
                 continue
             settings = registries.get(registry, {})
             mode = settings.get("accessMode", default_mode)
@@ -57,8 +61,17 @@ def test_pods_read_only_secrets_their_access_mode_provides(values, documents, ya
 @pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
 def test_every_target_namespace_has_rbac_and_patching_is_by_name(values, documents):
     docs = documents(values)
-    roles = {d["metadata"]["namespace"]: d for d in docs if d["kind"] == "Role"}
+    events_roles = [d for d in docs if d["kind"] == "Role" and d["rules"] == [EVENTS_RULE]]
+    roles = {
+        d["metadata"]["namespace"]: d
+        for d in docs
+        if d["kind"] == "Role" and d["rules"] != [EVENTS_RULE]
+    }
     bindings = {d["metadata"]["namespace"] for d in docs if d["kind"] == "RoleBinding"}
+    # The Jobs' failure Events: one Role in the release namespace, with nothing else.
+    [jobs_events] = events_roles
+    job_namespaces = {d["metadata"]["namespace"] for d in docs if d["kind"] in ("CronJob", "Job")}
+    assert job_namespaces <= {jobs_events["metadata"]["namespace"]}
     for config in (d for d in docs if d["kind"] == "ConfigMap"):
         if config["metadata"]["name"] == "ecr-registry-helper-uninstall":
             continue  # the uninstall plan, checked in test_lifecycle.py
@@ -80,4 +93,10 @@ def test_every_target_namespace_has_rbac_and_patching_is_by_name(values, documen
                 assert len(account) == 12 and account.isdigit(), f"{key}={account}"
     for namespace, role in roles.items():
         for rule in role["rules"]:
+            if rule == EVENTS_RULE:
+                continue  # RBAC cannot limit `create` by name: an Event's name is new
             assert rule.get("resourceNames"), f"{namespace}: every rule names its objects"
+
+
+# The one rule not limited by name: recording the runs' Events.
+EVENTS_RULE = {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["create"]}

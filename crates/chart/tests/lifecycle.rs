@@ -179,7 +179,13 @@ fn the_uninstall_plan_lists_every_pull_secret_and_its_service_accounts() {
         text(hook, &["metadata", "labels", names::LABEL_HOOK]),
         Some(names::HOOK_PRE_DELETE)
     );
-    for role in docs.iter().filter(|d| text(d, &["kind"]) == Some("Role")) {
+    // The target Roles (the release namespace's events Role holds no Secret rule).
+    let target_role = names::target_role(&release().name);
+    let target_roles = docs.iter().filter(|d| {
+        text(d, &["kind"]) == Some("Role")
+            && text(d, &["metadata", "name"]) == Some(target_role.as_str())
+    });
+    for role in target_roles {
         let verbs = &role["rules"][0]["verbs"];
         assert!(
             verbs

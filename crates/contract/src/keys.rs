@@ -96,3 +96,18 @@ pub const CREDENTIAL_KEYS: [&str; 3] = [AWS_ACCOUNT, AWS_ACCESS_KEY_ID, AWS_SECR
 pub fn config_key(name: &str) -> Option<ConfigKey> {
     CONFIG_KEYS.iter().copied().find(|k| k.name == name)
 }
+
+/// Environment only (the pod's downward API): the pod's name, the Events' `reportingInstance`.
+pub const POD_NAME: &str = "POD_NAME";
+/// Environment only (downward API): the pod's namespace, that of its Job.
+pub const POD_NAMESPACE: &str = "POD_NAMESPACE";
+/// Environment only (downward API, the pod's [`crate::names::LABEL_JOB_NAME`] label): the run's
+/// Job, which a failure Event is about.
+pub const JOB_NAME: &str = "JOB_NAME";
+/// Environment only (downward API, the pod's [`crate::names::LABEL_JOB_UID`] label): the Job's
+/// UID, so `kubectl describe job` finds the Event.
+pub const JOB_UID: &str = "JOB_UID";
+
+/// Environment only: the check plan ([`crate::check`]) to verify instead of a refresh, as
+/// text (the chart's `helm test` Pod).
+pub const CHECK_PLAN: &str = "CHECK_PLAN";

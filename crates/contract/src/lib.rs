@@ -5,6 +5,7 @@
 //! Std only. Each name and each rule is defined here once; the templates get the names through
 //! the chart's view model, the refresher through clap's `env = …` and its settings check.
 
+pub mod check;
 pub mod keys;
 pub mod names;
 pub mod rules;

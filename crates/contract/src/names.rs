@@ -105,6 +105,10 @@ pub const UNINSTALL: &str = "ecr-registry-helper-uninstall";
 pub const LABEL_HOOK: &str = "ecr-registry-helper/hook";
 /// The value of [`LABEL_HOOK`] on the uninstall hook's objects.
 pub const HOOK_PRE_DELETE: &str = "pre-delete";
+/// The [`LABEL_HOOK`] value of the `helm test` Pod.
+pub const HOOK_TEST: &str = "test";
+/// The `helm test` Pod (with `helmTest.enabled`): checks every pull Secret of the release.
+pub const CHECK: &str = "ecr-registry-helper-check";
 /// Where the uninstall Job mounts its plan (the ConfigMap's key [`crate::uninstall::PLAN_KEY`]).
 pub const UNINSTALL_PLAN_DIR: &str = "/etc/ecr-refresher";
 
@@ -116,6 +120,13 @@ pub fn external_secret(registry: &str) -> String {
 /// The Role and RoleBinding in each target namespace: `<release>-regcred`.
 pub fn target_role(release: &str) -> String {
     format!("{release}-regcred")
+}
+
+/// The Role and RoleBinding in the release namespace letting the refresher's Jobs record their
+/// failure Events there (only `create` on events): `<release>-regcred-events`. Its own name, so
+/// it never collides with [`target_role`] when the release namespace is also a target.
+pub fn job_events_role(release: &str) -> String {
+    format!("{}-events", target_role(release))
 }
 
 /// The release's PrometheusRule (alerts on every registry's refresh):
@@ -140,6 +151,14 @@ pub const MAX_CRON_JOB_NAME: usize = 52;
 /// Longest registry name: the CronJob `ecr-registry-helper-<name>` must fit
 /// [`MAX_CRON_JOB_NAME`].
 pub const MAX_REGISTRY_NAME: usize = MAX_CRON_JOB_NAME - CHART_NAME.len() - 1;
+
+/// The Events' `reportingController` (a qualified name, as events.k8s.io/v1 requires).
+pub const REPORTING_CONTROLLER: &str = "ecr-refresher";
+/// The label the Job controller puts on a Job's pods naming the Job (Kubernetes ≥ 1.27; the
+/// older `job-name` label is also set, for compatibility).
+pub const LABEL_JOB_NAME: &str = "batch.kubernetes.io/job-name";
+/// The label the Job controller puts on a Job's pods holding the Job's UID (Kubernetes ≥ 1.27).
+pub const LABEL_JOB_UID: &str = "batch.kubernetes.io/controller-uid";
 
 #[cfg(test)]
 mod tests {

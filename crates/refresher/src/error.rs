@@ -197,6 +197,24 @@ pub enum Error {
         source: ecr_contract::uninstall::PlanError,
     },
 
+    /// The check plan is not a plan (bad settings: exit 2).
+    #[error("check plan ({}): {source}", keys::CHECK_PLAN)]
+    CheckPlan {
+        /// The line and what is wrong with it.
+        #[source]
+        source: ecr_contract::check::PlanError,
+    },
+
+    /// Some pull Secrets of the check plan are not as they should be (each named on its own
+    /// line before).
+    #[error("check: {failed} of {total} pull Secrets are not ready to pull with")]
+    Check {
+        /// Entries checked.
+        total: usize,
+        /// Entries with a problem.
+        failed: usize,
+    },
+
     /// Some steps of the uninstall failed (each was logged); the others were done.
     #[error(
         "uninstall: {failed} of {total} plan entries failed: {}",
@@ -277,6 +295,10 @@ pub enum Error {
     /// `status`: the table or JSON could not be written to stdout.
     #[error("print status: {0}")]
     PrintStatus(#[source] std::io::Error),
+
+    /// The check's lines could not be written to stdout.
+    #[error("print check: {0}")]
+    PrintCheck(#[source] std::io::Error),
 }
 
 impl Error {
@@ -284,7 +306,10 @@ impl Error {
     pub fn is_settings(&self) -> bool {
         matches!(
             self,
-            Error::MissingSetting { .. } | Error::InvalidSetting { .. } | Error::Plan { .. }
+            Error::MissingSetting { .. }
+                | Error::InvalidSetting { .. }
+                | Error::Plan { .. }
+                | Error::CheckPlan { .. }
         )
     }
 }

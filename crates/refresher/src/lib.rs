@@ -6,13 +6,18 @@
 //! Secret into each target namespace, and the Secret added to the `imagePullSecrets` of the
 //! ServiceAccounts of `IMAGE_PULL_SECRET_FOR` there. Everything it logs is inside one tracing
 //! span carrying the registry name. Tests build the [`Context`] against local servers and call
-//! [`refresh`] or [`dry_run`] directly. With `--uninstall-plan` it instead carries out the
-//! chart's uninstall plan ([`uninstall`]).
+//! [`refresh`] or [`dry_run`] directly. A run that applies records its Kubernetes Events
+//! ([`events`]: one per written Secret, or one on its Job when it failed); an Event that cannot
+//! be written is one warning and never changes the outcome. With `--uninstall-plan` it instead
+//! carries out the chart's uninstall plan ([`uninstall`]); with `--check-plan` it checks the
+//! release's pull Secrets (`helm test`, [`check`]).
 
 pub mod cause;
+pub mod check;
 pub mod dockerconfig;
 pub mod ecr;
 pub mod error;
+pub mod events;
 pub mod kube_client;
 pub mod retry;
 pub mod secret;
@@ -36,7 +41,7 @@ use tracing::Instrument as _;
 pub use error::Error;
 pub use kube_client::{kube_client, kube_client_with};
 pub use retry::RetryPolicy;
-pub use settings::{Args, Mode, Settings, Target, UninstallSettings};
+pub use settings::{Args, CheckSettings, Mode, Settings, Target, UninstallSettings};
 
 use crate::dockerconfig::DockerConfigJson;
 use crate::settings::OutputFormat;
@@ -79,13 +84,38 @@ pub async fn run(settings: &Settings) -> Result<(), Error> {
         let sdk_config = ecr::config_loader(&target.region, settings.request_timeout)
             .load()
             .await;
-        let ecr = ecr_client(target, &settings.retry, &sdk_config).await?;
+        let ecr = match ecr_client(target, &settings.retry, &sdk_config).await {
+            Ok(ecr) => ecr,
+            Err(err) if settings.mode.dry_run => return Err(err),
+            Err(err) => {
+                // Still say so on the Job (if the run is a Job's pod and Kubernetes is there).
+                if settings.reporter.job.is_some()
+                    && let Ok(kube) = kube_client(settings.request_timeout).await
+                {
+                    let reporter = &settings.reporter;
+                    events::record(&kube, reporter, &target.registry, &[], None, Err(&err)).await;
+                }
+                return Err(err);
+            }
+        };
         if settings.mode.dry_run {
             let out = &mut std::io::stdout().lock();
             return dry_run(target, &settings.retry, settings.mode.output, &ecr, out).await;
         }
         let kube = kube_client(settings.request_timeout).await?;
-        refresh(target, &settings.retry, &Context { kube, ecr }).await
+        let ctx = Context { kube, ecr };
+        let run = refresh_written(target, &settings.retry, &ctx).await;
+        let outcome = run.outcome.as_ref().copied();
+        events::record(
+            &ctx.kube,
+            &settings.reporter,
+            &target.registry,
+            &run.written,
+            run.expires_at,
+            outcome,
+        )
+        .await;
+        run.outcome
     }
     .instrument(span)
     .await
@@ -114,7 +144,49 @@ pub async fn ecr_client(
 /// ServiceAccounts of `IMAGE_PULL_SECRET_FOR` there. Nothing is written unless the token was
 /// obtained. A failing namespace does not stop the others; the run then fails with every failure.
 pub async fn refresh(target: &Target, retry: &RetryPolicy, ctx: &Context) -> Result<(), Error> {
-    let (config, expires_at) = fetch_docker_config(target, retry, &ctx.ecr).await?;
+    refresh_written(target, retry, ctx).await.outcome
+}
+
+/// What a [`refresh`] did: its outcome, and the Secrets it wrote (also when it failed
+/// elsewhere), for the run's Events.
+#[derive(Debug)]
+pub struct RefreshRun {
+    /// The refresh's result.
+    pub outcome: Result<(), Error>,
+    /// The Secrets applied, in the order they were done.
+    pub written: Vec<events::Written>,
+    /// When the token they hold expires.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// [`refresh`], also telling which Secrets were written.
+pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context) -> RefreshRun {
+    let (config, expires_at) = match fetch_docker_config(target, retry, &ctx.ecr).await {
+        Ok(got) => got,
+        Err(err) => {
+            return RefreshRun {
+                outcome: Err(err),
+                written: Vec::new(),
+                expires_at: None,
+            };
+        }
+    };
+    let outcome = write_all(target, retry, ctx, config, expires_at).await;
+    RefreshRun {
+        outcome: outcome.1,
+        written: outcome.0,
+        expires_at,
+    }
+}
+
+/// The writes of [`refresh`] once the token is there.
+async fn write_all(
+    target: &Target,
+    retry: &RetryPolicy,
+    ctx: &Context,
+    config: DockerConfigJson,
+    expires_at: Option<Timestamp>,
+) -> (Vec<events::Written>, Result<(), Error>) {
     let refreshed_at = Timestamp::now();
 
     let shared = Arc::new((target.clone(), *retry, config));
@@ -136,9 +208,11 @@ pub async fn refresh(target: &Target, retry: &RetryPolicy, ctx: &Context) -> Res
     }
 
     let mut failures = Vec::new();
+    let mut written = Vec::new();
     while let Some(joined) = running.join_next().await {
-        let (namespace, errors) =
+        let (namespace, (secret, errors)) =
             joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
+        written.extend(secret);
         for err in errors {
             if target.namespaces.len() > 1 {
                 tracing::error!(namespace = %namespace, "{err}");
@@ -150,28 +224,31 @@ pub async fn refresh(target: &Target, retry: &RetryPolicy, ctx: &Context) -> Res
         }
     }
 
+    let order = |ns: &String| target.namespaces.iter().position(|n| n == ns);
+    written.sort_by_key(|w: &events::Written| order(&w.namespace));
     if failures.is_empty() {
         tracing::info!(namespaces = target.namespaces.len(), "refresh complete");
-        return Ok(());
+        return (written, Ok(()));
     }
     if failures.len() == 1 && target.namespaces.len() == 1 {
-        return Err(failures.remove(0).1);
+        return (written, Err(failures.remove(0).1));
     }
-    let order = |ns: &String| target.namespaces.iter().position(|n| n == ns);
     // Stable: a namespace's failures keep the order of IMAGE_PULL_SECRET_FOR.
     failures.sort_by_key(|(ns, _)| order(ns));
     let mut failed: Vec<&String> = failures.iter().map(|(ns, _)| ns).collect();
     failed.dedup();
-    Err(Error::Namespaces {
+    let err = Error::Namespaces {
         total: target.namespaces.len(),
         failed: failed.len(),
         failures: failures.into_iter().map(|(_, err)| err).collect(),
-    })
+    };
+    (written, Err(err))
 }
 
 /// One namespace: apply the Secret, then (only if that worked) make every ServiceAccount of
-/// `IMAGE_PULL_SECRET_FOR` list it. Returns every failure; one ServiceAccount failing does not
-/// stop the next. `stamps` are the refreshed-at and expires-at annotations.
+/// `IMAGE_PULL_SECRET_FOR` list it. Returns the Secret if it was written, and every failure;
+/// one ServiceAccount failing does not stop the next. `stamps` are the refreshed-at and
+/// expires-at annotations.
 async fn write_namespace(
     target: &Target,
     retry: &RetryPolicy,
@@ -179,7 +256,7 @@ async fn write_namespace(
     kube: kube::Client,
     namespace: &str,
     (refreshed_at, expires_at): (Timestamp, Option<Timestamp>),
-) -> Vec<Error> {
+) -> (Option<events::Written>, Vec<Error>) {
     let secret_name = target.secret_name.as_str();
     let desired = secret::build(
         namespace,
@@ -190,15 +267,22 @@ async fn write_namespace(
         expires_at,
     );
     let secrets: Api<Secret> = Api::namespaced(kube.clone(), namespace);
-    match secret::apply(&secrets, &desired, retry, namespace).await {
-        Ok(applied) => tracing::info!(
-            namespace = %namespace,
-            secret = %secret_name,
-            action = applied.as_str(),
-            "applied Secret"
-        ),
-        Err(err) => return vec![err],
-    }
+    let written = match secret::apply(&secrets, &desired, retry, namespace).await {
+        Ok((applied, uid)) => {
+            tracing::info!(
+                namespace = %namespace,
+                secret = %secret_name,
+                action = applied.as_str(),
+                "applied Secret"
+            );
+            events::Written {
+                namespace: namespace.to_owned(),
+                name: secret_name.to_owned(),
+                uid,
+            }
+        }
+        Err(err) => return (None, vec![err]),
+    };
     let accounts: Api<ServiceAccount> = Api::namespaced(kube, namespace);
     let mut errors = Vec::new();
     for name in &target.image_pull_secret_for {
@@ -215,7 +299,7 @@ async fn write_namespace(
             Err(err) => errors.push(err),
         }
     }
-    errors
+    (Some(written), errors)
 }
 
 /// Fetches an ECR token (proving the AWS credentials work) and writes the Secret it would apply

@@ -1,11 +1,14 @@
-//! `ecr-refresher`: parse flags, set up logging, check settings, run once (a refresh, or the
-//! uninstall plan), print the one final error line and map the outcome to an exit code; or,
-//! with `status` first, run that subcommand.
+//! `ecr-refresher`: parse flags, set up logging, check settings, run once (a refresh, the
+//! uninstall plan or the check plan), print the one final error line and map the outcome to an
+//! exit code; or, with `status` first, run that subcommand.
 
 use std::process::ExitCode;
 
 use clap::Parser;
-use ecr_refresher::{Args, Error, Settings, UninstallSettings, run, status, telemetry, uninstall};
+use ecr_refresher::{
+    Args, CheckSettings, Error, Settings, UninstallSettings, check, run, status, telemetry,
+    uninstall,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
@@ -32,6 +35,17 @@ async fn main() -> ExitCode {
         Ok(Some(settings)) => {
             return match uninstall::run(&settings).await {
                 Ok(_) => ExitCode::SUCCESS,
+                Err(err) => fail(None, &err),
+            };
+        }
+        Ok(None) => {}
+        Err(err) => return fail(None, &err),
+    }
+    match CheckSettings::from_args(&args) {
+        Ok(Some(settings)) => {
+            let out = &mut std::io::stdout().lock();
+            return match check::run(&settings, out).await {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(None, &err),
             };
         }

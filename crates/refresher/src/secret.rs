@@ -132,13 +132,14 @@ impl Applied {
 
 /// Reads the Secret, refuses one of another type (leaving it untouched), then server-side-applies
 /// `desired` with field manager `ecr-refresher` and `force` (taking only the fields in the patch).
-/// Transient API errors (409, 429, 5xx, connection failures, timeouts) are retried.
+/// Transient API errors (409, 429, 5xx, connection failures, timeouts) are retried. Returns
+/// what it did and the Secret's UID as the API answered.
 pub async fn apply(
     api: &Api<Secret>,
     desired: &DesiredSecret,
     retry: &RetryPolicy,
     namespace: &str,
-) -> Result<Applied, Error> {
+) -> Result<(Applied, Option<String>), Error> {
     let name = desired.name();
     let describe_here = |err: &kube::Error| cause::kube(err, namespace);
 
@@ -169,8 +170,8 @@ pub async fn apply(
         })
         .await;
     match applied {
-        Ok(_) if existing.is_some() => Ok(Applied::Updated),
-        Ok(_) => Ok(Applied::Created),
+        Ok(secret) if existing.is_some() => Ok((Applied::Updated, secret.metadata.uid)),
+        Ok(secret) => Ok((Applied::Created, secret.metadata.uid)),
         Err(kube::Error::Api(status)) if cause::is_type_change(&status) => {
             // Another writer created a Secret of another type between our read and our apply.
             let found = match api.get_opt(name).await {

@@ -12,6 +12,7 @@ use ecr_contract::rules::{self, Fault, Partition};
 use ecr_contract::{keys, names};
 
 use crate::error::Error;
+use crate::events::{EventArgs, Reporter};
 use crate::retry::RetryPolicy;
 
 /// Raw flags and environment, as clap parsed them. Data only: [`Settings::from_args`] checks it.
@@ -101,6 +102,18 @@ pub struct Args {
     /// but the log format and timeouts is read.
     #[arg(long, env = keys::UNINSTALL_PLAN, value_name = "FILE")]
     pub uninstall_plan: Option<std::path::PathBuf>,
+
+    /// Instead of a refresh: check the pull Secrets of this check plan (the text, one
+    /// `<registry> <namespace> <secret> <hosts>` line each; the chart's `helm test` Pod) —
+    /// each exists, has type kubernetes.io/dockerconfigjson, names the expected registry
+    /// hosts and has not expired; one line per Secret, exit 1 if any is wrong. No AWS access;
+    /// no other setting but the log format and timeouts is read.
+    #[arg(long, env = keys::CHECK_PLAN, value_name = "PLAN")]
+    pub check_plan: Option<String>,
+
+    /// Where the pod runs (downward API), for the run's Events ([`crate::events`]).
+    #[command(flatten)]
+    pub events: EventArgs,
 }
 
 /// Format of log lines.
@@ -132,6 +145,8 @@ pub struct Settings {
     pub request_timeout: Duration,
     /// Apply or print, and the output formats.
     pub mode: Mode,
+    /// Who reports the run's Events, and the Job a failure is about.
+    pub reporter: Reporter,
 }
 
 /// What one run writes: the registry's Secret into its namespaces and ServiceAccounts, and the
@@ -307,6 +322,7 @@ impl Settings {
                 output: args.output,
                 log_format: args.log_format,
             },
+            reporter: Reporter::from_args(&args.events),
         })
     }
 }
@@ -328,6 +344,34 @@ impl UninstallSettings {
         let Some(plan) = args.uninstall_plan.clone() else {
             return Ok(None);
         };
+        let (request_timeout, retry) = timeouts(args)?;
+        Ok(Some(Self {
+            plan,
+            retry,
+            request_timeout,
+        }))
+    }
+}
+
+/// Checked settings of a check run (`--check-plan`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckSettings {
+    /// The plan, parsed.
+    pub plan: Vec<ecr_contract::check::Entry>,
+    /// How long each step may retry.
+    pub retry: RetryPolicy,
+    /// Timeout of each single request to Kubernetes.
+    pub request_timeout: Duration,
+}
+
+impl CheckSettings {
+    /// `None` without `--check-plan`, else the checked settings (a bad plan is bad settings).
+    pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
+        let Some(text) = &args.check_plan else {
+            return Ok(None);
+        };
+        let plan =
+            ecr_contract::check::parse(text).map_err(|source| Error::CheckPlan { source })?;
         let (request_timeout, retry) = timeouts(args)?;
         Ok(Some(Self {
             plan,
@@ -462,6 +506,8 @@ mod tests {
             request_timeout: "10s".into(),
             retry_timeout: "60s".into(),
             uninstall_plan: None,
+            check_plan: None,
+            events: EventArgs::default(),
         }
     }
 

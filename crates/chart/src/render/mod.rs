@@ -8,7 +8,7 @@ pub mod settings_hash;
 
 use std::collections::BTreeMap;
 
-use ecr_contract::{keys, names, uninstall};
+use ecr_contract::{check, keys, names, uninstall};
 use minijinja::value::Serde;
 use minijinja::{Environment, Value, context};
 use serde::Serialize;
@@ -28,8 +28,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
 /// Role, RoleBinding, …, Job, CronJob; kinds it does not know after the known ones, by kind
 /// name: ExternalSecret, then PrometheusRule), then the hooks (the uninstall Job, a pre-delete
-/// hook).
-pub const MANIFEST_TEMPLATES: [&str; 9] = [
+/// hook), and the `helm test` Pod (a test hook, only with `helmTest.enabled`).
+pub const MANIFEST_TEMPLATES: [&str; 10] = [
     "serviceaccount.yaml",
     "configmap.yaml",
     "role.yaml",
@@ -39,6 +39,7 @@ pub const MANIFEST_TEMPLATES: [&str; 9] = [
     "externalsecret.yaml",
     "prometheusrule.yaml",
     "uninstall.yaml",
+    "test.yaml",
 ];
 
 /// The Helm release the manifests belong to.
@@ -68,6 +69,41 @@ struct ReleaseNames {
     container: &'static str,
     /// The uninstall hook's ConfigMap and Job.
     uninstall: &'static str,
+    /// The Role and RoleBinding in the release namespace for the Jobs' failure Events.
+    job_events_role: String,
+}
+
+/// One environment variable of a refresher pod from its downward API: the pod and its Job,
+/// for the run's Events.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DownwardEnv {
+    name: &'static str,
+    field_path: String,
+}
+
+/// The refresher pods' downward-API environment (`POD_NAME`, `POD_NAMESPACE`, `JOB_NAME`,
+/// `JOB_UID`; the Job's name and UID from the labels the Job controller puts on its pods).
+fn downward_env() -> Vec<DownwardEnv> {
+    let label = |key: &str| format!("metadata.labels['{key}']");
+    vec![
+        DownwardEnv {
+            name: keys::POD_NAME,
+            field_path: "metadata.name".to_owned(),
+        },
+        DownwardEnv {
+            name: keys::POD_NAMESPACE,
+            field_path: "metadata.namespace".to_owned(),
+        },
+        DownwardEnv {
+            name: keys::JOB_NAME,
+            field_path: label(names::LABEL_JOB_NAME),
+        },
+        DownwardEnv {
+            name: keys::JOB_UID,
+            field_path: label(names::LABEL_JOB_UID),
+        },
+    ]
 }
 
 /// The names of one registry's objects (from `ecr_contract::names`).
@@ -229,6 +265,7 @@ impl Renderer {
             target_role: names::target_role(&release.name),
             container: names::CONTAINER_NAME,
             uninstall: names::UNINSTALL,
+            job_events_role: names::job_events_role(&release.name),
         };
         let uninstall = (!values.uninstall.keep_pull_secrets).then(|| UninstallView {
             plan_key: uninstall::PLAN_KEY,
@@ -239,6 +276,19 @@ impl Renderer {
             log_format_env: keys::LOG_FORMAT,
             labels: Value::from_safe_string(labels.uninstall_hook()),
             pod_labels: Value::from_safe_string(labels.uninstall_pod()),
+        });
+        let check = values.helm_test.enabled.then(|| {
+            let mut own = labels.shared();
+            own.push('\n');
+            labels::line(&mut own, names::LABEL_HOOK, names::HOOK_TEST);
+            own.truncate(own.trim_end().len());
+            CheckView {
+                name: names::CHECK,
+                plan: check_plan(values),
+                plan_env: keys::CHECK_PLAN,
+                log_format_env: keys::LOG_FORMAT,
+                labels: Value::from_safe_string(own),
+            }
         });
         let monitoring = alerts::AlertsView::new(values, release, &labels.shared());
         let context = context! {
@@ -256,6 +306,8 @@ impl Renderer {
                 pull_secrets => format!("{}={}", names::LABEL_MANAGED_BY, names::FIELD_MANAGER),
                 release => format!("{}={}", names::LABEL_INSTANCE, release.name),
             },
+            downward => Value::from(Serde(downward_env())),
+            check => Value::from(Serde(check)),
         };
         Self {
             env: env::shared(),
@@ -389,6 +441,54 @@ struct UninstallView {
     /// built in `labels.rs`).
     labels: Value,
     pod_labels: Value,
+}
+
+/// The `helm test` Pod as the templates see it (none unless `helmTest.enabled`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckView {
+    /// The Pod's name.
+    name: &'static str,
+    /// The check plan ([`ecr_contract::check`]): one line per registry and target namespace.
+    plan: String,
+    /// The refresher's environment variable holding the plan.
+    plan_env: &'static str,
+    log_format_env: &'static str,
+    /// The Pod's labels: the chart's and the hook label (safe: built in `labels.rs`).
+    labels: Value,
+}
+
+/// The check plan: for each registry in values order, each target namespace with the
+/// registry's pull Secret and the hosts it must name: the registry's own account (`*` unless
+/// the values are its only source: `serviceAccount` access with `account` set; a credentials
+/// Secret's `AWS_ACCOUNT` wins over the values) and each of `registryIds`.
+fn check_plan(values: &Values) -> String {
+    let mut out = String::with_capacity(128 * values.ecr_registries.len());
+    for registry in &values.ecr_registries {
+        let Ok(partition) = ecr_contract::rules::region(&registry.region) else {
+            continue; // refused by the values' checks before rendering
+        };
+        let known = registry.access_mode(values.access_mode) == AccessMode::ServiceAccount;
+        let account = registry.account.as_deref().filter(|_| known);
+        let mut hosts = vec![check::host(account, &registry.region, partition)];
+        for id in &registry.registry_ids {
+            let host = check::host(Some(id), &registry.region, partition);
+            if !hosts.contains(&host) {
+                hosts.push(host);
+            }
+        }
+        for namespace in registry.target_namespaces() {
+            let entry = check::Entry {
+                registry: registry.name.clone(),
+                namespace: namespace.to_owned(),
+                secret: names::pull_secret(&registry.name),
+                hosts: hosts.clone(),
+            };
+            out.push_str(&entry.line());
+            out.push('\n');
+        }
+    }
+    out
 }
 
 /// The uninstall plan: for each registry in values order, each target namespace with the

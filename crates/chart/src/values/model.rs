@@ -67,6 +67,8 @@ pub struct Values {
     pub ecr_registries: Vec<Registry>,
     /// Prometheus alerts on the refreshes, tied to each registry's schedule.
     pub monitoring: Monitoring,
+    /// The `helm test` Pod checking every pull Secret of the release.
+    pub helm_test: HelmTest,
 }
 
 impl Default for Values {
@@ -91,6 +93,7 @@ impl Default for Values {
             log_format: LogFormat::Json,
             ecr_registries: Vec::new(),
             monitoring: Monitoring::default(),
+            helm_test: HelmTest::default(),
         }
     }
 }
@@ -473,6 +476,18 @@ pub struct Uninstall {
     /// their entries from the ServiceAccounts of `imagePullSecretFor`. Kept Secrets are no
     /// longer refreshed: their token expires within 12 hours.
     pub keep_pull_secrets: bool,
+}
+
+/// `helm test <release>`: a Pod (a `helm.sh/hook: test` hook) running the refresher image in
+/// check mode.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct HelmTest {
+    /// Render the test Pod. It checks that every `regcred-<name>` of the release exists in
+    /// each target namespace, has type `kubernetes.io/dockerconfigjson`, names the expected
+    /// registry hosts and has not expired, and fails naming what is wrong. It uses only the
+    /// chart's own permissions (`get` on those Secrets). ArgoCD ignores Helm test hooks.
+    pub enabled: bool,
 }
 
 /// Refresher log format.

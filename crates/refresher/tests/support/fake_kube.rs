@@ -26,6 +26,14 @@
 //! ServiceAccounts) answer 405/415 and are recorded, so a test can assert they were never used.
 //!
 //! - Lists of ConfigMaps, CronJobs and Jobs with label selectors ([`lists`]).
+//! - Events (`POST /apis/events.k8s.io/v1/namespaces/{ns}/events`): created and kept in order,
+//!   after the checks of kube-apiserver's `ValidateEventCreate` for events.k8s.io/v1
+//!   (`pkg/apis/core/validation/events.go`): a body namespace other than the URL's is 400; an
+//!   `eventTime` that is not RFC 3339 with microseconds (`MicroTime`) is 400; 422 Invalid for a
+//!   missing or invalid name, a missing `eventTime`, `type` other than Normal/Warning, a missing
+//!   or unqualified `reportingController`, a missing `reportingInstance`, `action` or `reason`,
+//!   any of these over 128 characters, a `note` over 1024, a `regarding` namespace other than the
+//!   Event's, or any `deprecated*` field set. [`FakeKube::forbid_events`] makes every create 403.
 //!
 //! It speaks HTTPS like kube-apiserver (TLS 1.3 or 1.2, HTTP/1.1), with the self-signed test
 //! certificate of `tls/` (127.0.0.1 and localhost, valid until 2126; its key is a test key and
@@ -144,6 +152,8 @@ struct Inner {
     next_version: u64,
     /// ConfigMaps, CronJobs and Jobs by (plural, namespace, name) ([`lists`]).
     listed: BTreeMap<(String, String, String), Value>,
+    events: Vec<Value>,
+    events_forbidden: bool,
 }
 
 type Shared = Arc<Mutex<Inner>>;
@@ -173,6 +183,10 @@ impl FakeKube {
             .route(
                 "/api/v1/namespaces/{ns}/serviceaccounts/{name}",
                 any(service_account),
+            )
+            .route(
+                "/apis/events.k8s.io/v1/namespaces/{ns}/events",
+                any(create_event),
             )
             .route(
                 "/api/v1/namespaces/{ns}/configmaps",
@@ -333,6 +347,16 @@ impl FakeKube {
     /// Only these namespaces exist; creating a Secret elsewhere answers 404.
     pub fn only_namespaces(&self, namespaces: &[&str]) {
         self.lock().namespaces = Some(namespaces.iter().map(|s| (*s).to_owned()).collect());
+    }
+
+    /// Every Event created so far, in order, as stored.
+    pub fn events(&self) -> Vec<Value> {
+        self.lock().events.clone()
+    }
+
+    /// Every create of an Event answers 403 Forbidden (no RBAC for events).
+    pub fn forbid_events(&self) {
+        self.lock().events_forbidden = true;
     }
 
     /// Every request received so far.
@@ -1132,4 +1156,209 @@ fn rendered(stored: &Stored) -> Value {
         .collect();
     object["metadata"]["managedFields"] = json!(managed);
     object
+}
+
+/// `POST /apis/events.k8s.io/v1/namespaces/{ns}/events`, checked as the module doc says.
+async fn create_event(
+    State(state): State<Shared>,
+    method: Method,
+    UrlPath(namespace): UrlPath<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let mut inner = state.lock().expect("state");
+    inner.requests.push(Request {
+        method: method.clone(),
+        path: format!("/apis/events.k8s.io/v1/namespaces/{namespace}/events"),
+        query: query.unwrap_or_default(),
+        content_type,
+    });
+    if method != Method::POST {
+        return status(
+            405,
+            "MethodNotAllowed",
+            format!("the fake only creates Events, got {method}"),
+            None,
+        );
+    }
+    if inner.events_forbidden || inner.forbidden.contains(&namespace) {
+        return status(
+            403,
+            "Forbidden",
+            format!(
+                "events.events.k8s.io is forbidden: User \"system:serviceaccount:default:test\" cannot create resource \"events\" in API group \"events.k8s.io\" in the namespace \"{namespace}\""
+            ),
+            None,
+        );
+    }
+    let mut event: Value = match serde_json::from_slice(&body) {
+        Ok(v) => v,
+        Err(e) => return status(400, "BadRequest", format!("error decoding JSON: {e}"), None),
+    };
+    match event["metadata"]["namespace"].as_str() {
+        Some(ns) if ns != namespace => {
+            return status(
+                400,
+                "BadRequest",
+                "the namespace of the provided object does not match the namespace sent on the request".into(),
+                None,
+            );
+        }
+        _ => event["metadata"]["namespace"] = json!(namespace),
+    }
+    if let Some(time) = event["eventTime"].as_str()
+        && !is_micro_time(time)
+    {
+        return status(
+            400,
+            "BadRequest",
+            format!(
+                "parsing time \"{time}\" as \"2006-01-02T15:04:05.000000Z07:00\": cannot parse"
+            ),
+            None,
+        );
+    }
+    let causes = event_faults(&event, &namespace);
+    let name = event["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    if !causes.is_empty() {
+        let list: Vec<String> = causes.iter().map(|(f, m)| format!("{f}: {m}")).collect();
+        let details = json!({
+            "name": name,
+            "group": "events.k8s.io",
+            "kind": "Event",
+            "causes": causes.iter().map(|(f, m)| json!({"field": f, "message": m, "reason": "FieldValueInvalid"})).collect::<Vec<_>>(),
+        });
+        return status(
+            422,
+            "Invalid",
+            format!(
+                "Event.events.k8s.io \"{name}\" is invalid: [{}]",
+                list.join(", ")
+            ),
+            Some(details),
+        );
+    }
+    inner.next_version += 1;
+    let meta = event["metadata"].as_object_mut().expect("metadata checked");
+    meta.insert(
+        "uid".into(),
+        json!(format!("uid-event-{}", inner.next_version)),
+    );
+    meta.insert(
+        "resourceVersion".into(),
+        json!(inner.next_version.to_string()),
+    );
+    meta.insert("creationTimestamp".into(), json!(now()));
+    inner.events.push(event.clone());
+    (StatusCode::CREATED, axum::Json(event)).into_response()
+}
+
+/// RFC 3339 with exactly six fractional digits and `Z`, as Go parses `MicroTime`.
+fn is_micro_time(text: &str) -> bool {
+    let Some((seconds, fraction)) = text.split_once('.') else {
+        return false;
+    };
+    let Some(digits) = fraction.strip_suffix('Z') else {
+        return false;
+    };
+    digits.len() == 6
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && format!("{seconds}Z").parse::<jiff::Timestamp>().is_ok()
+}
+
+/// What `ValidateEventCreate` refuses in an events.k8s.io/v1 Event, as (field, message).
+fn event_faults(event: &Value, namespace: &str) -> Vec<(String, String)> {
+    let mut faults = Vec::new();
+    let mut fault = |field: &str, message: String| faults.push((field.to_owned(), message));
+    let text = |key: &str| event[key].as_str().unwrap_or_default();
+    let name = event["metadata"]["name"].as_str().unwrap_or_default();
+    if name.is_empty() {
+        fault(
+            "metadata.name",
+            "Required value: name or generateName is required".into(),
+        );
+    } else if ecr_contract::rules::dns_subdomain(name).is_err() {
+        fault(
+            "metadata.name",
+            format!(
+                "Invalid value: \"{name}\": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'"
+            ),
+        );
+    }
+    if event["eventTime"].is_null() {
+        fault("eventTime", "Required value".into());
+    }
+    if !matches!(text("type"), "Normal" | "Warning") {
+        fault(
+            "type",
+            format!(
+                "Unsupported value: \"{}\": supported values: \"Normal\", \"Warning\"",
+                text("type")
+            ),
+        );
+    }
+    let controller = text("reportingController");
+    if controller.is_empty() {
+        fault("reportingController", "Required value".into());
+    } else if !is_qualified_name(controller) {
+        fault(
+            "reportingController",
+            format!("Invalid value: \"{controller}\": must be a qualified name"),
+        );
+    }
+    for key in ["reportingInstance", "action", "reason"] {
+        let value = text(key);
+        if value.is_empty() {
+            fault(key, "Required value".into());
+        } else if value.chars().count() > 128 {
+            fault(key, "Too long: may not be more than 128 bytes".into());
+        }
+    }
+    if text("note").len() > 1024 {
+        fault("note", "Too long: may not be more than 1024 bytes".into());
+    }
+    let regarding = event["regarding"]["namespace"].as_str().unwrap_or_default();
+    if regarding != namespace {
+        fault(
+            "regarding.namespace",
+            format!("Invalid value: \"{regarding}\": does not match event.namespace"),
+        );
+    }
+    for key in [
+        "deprecatedFirstTimestamp",
+        "deprecatedLastTimestamp",
+        "deprecatedCount",
+        "deprecatedSource",
+    ] {
+        if !event[key].is_null() {
+            fault(key, "Invalid value: needs to be unset".into());
+        }
+    }
+    faults
+}
+
+/// A Kubernetes qualified name (`[prefix/]name`, name ≤ 63 of alphanumerics, '-', '_', '.',
+/// starting and ending alphanumeric; prefix a DNS subdomain).
+fn is_qualified_name(text: &str) -> bool {
+    let (prefix, name) = match text.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, text),
+    };
+    let alnum = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    prefix.is_none_or(|p| ecr_contract::rules::dns_subdomain(p).is_ok())
+        && !name.is_empty()
+        && name.len() <= 63
+        && alnum(name.chars().next())
+        && alnum(name.chars().last())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }

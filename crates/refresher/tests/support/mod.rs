@@ -31,6 +31,8 @@ pub fn settings(namespaces: &str) -> Settings {
         request_timeout: "5s".into(),
         retry_timeout: "5s".into(),
         uninstall_plan: None,
+        check_plan: None,
+        events: Default::default(),
     })
     .expect("valid test settings")
 }

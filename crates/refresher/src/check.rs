@@ -1,0 +1,223 @@
+//! `--check-plan`: the chart's `helm test` Pod. For each plan entry (a registry's pull Secret in
+//! one target namespace) the Secret is read (only `get` by name, which the chart's Role already
+//! grants) and judged ([`judge`], pure): it exists, has type `kubernetes.io/dockerconfigjson`,
+//! its `auths` name exactly the expected registry hosts, and its
+//! `ecr-registry-helper/expires-at` annotation lies in the future. One line per Secret on
+//! stdout, its verdict first; the run fails (exit 1) if any is not `OK`. Only host names and
+//! times are printed, never a credential. No AWS access.
+
+use std::io::Write;
+
+use ecr_contract::check::{self, Entry};
+use ecr_contract::names::ANNOTATION_EXPIRES_AT;
+use jiff::Timestamp;
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use tracing::Instrument as _;
+
+use crate::cause;
+use crate::dockerconfig::{DATA_KEY, SECRET_TYPE};
+use crate::error::Error;
+use crate::retry::RetryPolicy;
+use crate::settings::CheckSettings;
+
+/// What is true of one pull Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Ready to pull with: type, hosts and expiry as they should be.
+    Ok {
+        /// When its token expires.
+        expires_at: Timestamp,
+    },
+    /// No Secret of that name.
+    Missing,
+    /// Another type than `kubernetes.io/dockerconfigjson`.
+    WrongType(String),
+    /// Its `auths` do not name the expected hosts.
+    WrongHosts {
+        /// Expected hosts (or patterns) no `auths` entry names.
+        missing: Vec<String>,
+        /// `auths` entries no expected host names.
+        unexpected: Vec<String>,
+    },
+    /// Its `.dockerconfigjson` is not a docker config with `auths`.
+    Unreadable,
+    /// Its token expired.
+    Expired(Timestamp),
+    /// No (or no valid) expires-at annotation: whether it expired cannot be told.
+    NoExpiry,
+    /// The Secret could not be read (why, in words).
+    Inaccessible(String),
+}
+
+impl Verdict {
+    /// The verdict's word, first on its line.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Verdict::Ok { .. } => "OK",
+            Verdict::Missing => "MISSING",
+            Verdict::WrongType(_) => "WRONG TYPE",
+            Verdict::WrongHosts { .. } | Verdict::Unreadable => "WRONG HOSTS",
+            Verdict::Expired(_) => "EXPIRED",
+            Verdict::NoExpiry => "NO EXPIRY",
+            Verdict::Inaccessible(_) => "UNREADABLE",
+        }
+    }
+
+    /// The verdict's line for `entry`: `<VERDICT> <namespace>/<secret> (registry <name>): …`.
+    pub fn line(&self, entry: &Entry) -> String {
+        let what = match self {
+            Verdict::Ok { expires_at } => format!("expires at {expires_at}"),
+            Verdict::Missing => {
+                "no such Secret — has the registry's refresh Job run and succeeded?".to_owned()
+            }
+            Verdict::WrongType(found) => {
+                format!("type {found:?}, expected {SECRET_TYPE:?}")
+            }
+            Verdict::WrongHosts {
+                missing,
+                unexpected,
+            } => {
+                let mut parts = Vec::new();
+                if !missing.is_empty() {
+                    parts.push(format!("no auths entry for {}", missing.join(", ")));
+                }
+                if !unexpected.is_empty() {
+                    parts.push(format!("unexpected auths entry {}", unexpected.join(", ")));
+                }
+                parts.join("; ")
+            }
+            Verdict::Unreadable => format!("{DATA_KEY} is not a docker config with auths"),
+            Verdict::Expired(at) => format!("expired at {at} — its refresh is late or failing"),
+            Verdict::NoExpiry => format!("no valid {ANNOTATION_EXPIRES_AT} annotation"),
+            Verdict::Inaccessible(why) => why.clone(),
+        };
+        format!(
+            "{} {}/{} (registry {}): {what}",
+            self.word(),
+            entry.namespace,
+            entry.secret,
+            entry.registry
+        )
+    }
+}
+
+/// Judges `secret` (as read; `None`: absent) against `entry` at `now`. Checks in order: type,
+/// hosts, expiry; the first problem is the verdict.
+pub fn judge(entry: &Entry, secret: Option<&Secret>, now: Timestamp) -> Verdict {
+    let Some(secret) = secret else {
+        return Verdict::Missing;
+    };
+    let found = secret.type_.as_deref().unwrap_or("Opaque");
+    if found != SECRET_TYPE {
+        return Verdict::WrongType(found.to_owned());
+    }
+    let Some(hosts) = auths_hosts(secret) else {
+        return Verdict::Unreadable;
+    };
+    let missing: Vec<String> = entry
+        .hosts
+        .iter()
+        .filter(|want| !hosts.iter().any(|h| check::host_matches(want, h)))
+        .cloned()
+        .collect();
+    let unexpected: Vec<String> = hosts
+        .iter()
+        .filter(|h| !entry.hosts.iter().any(|want| check::host_matches(want, h)))
+        .cloned()
+        .collect();
+    if !missing.is_empty() || !unexpected.is_empty() {
+        return Verdict::WrongHosts {
+            missing,
+            unexpected,
+        };
+    }
+    let expires_at = secret
+        .metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(ANNOTATION_EXPIRES_AT))
+        .and_then(|t| t.parse::<Timestamp>().ok());
+    match expires_at {
+        None => Verdict::NoExpiry,
+        Some(at) if at <= now => Verdict::Expired(at),
+        Some(at) => Verdict::Ok { expires_at: at },
+    }
+}
+
+/// The host names of the Secret's `auths` (only the keys; no value is kept).
+fn auths_hosts(secret: &Secret) -> Option<Vec<String>> {
+    let bytes = secret.data.as_ref()?.get(DATA_KEY)?;
+    let document: serde_json::Value = serde_json::from_slice(&bytes.0).ok()?;
+    let auths = document.get("auths")?.as_object()?;
+    Some(auths.keys().cloned().collect())
+}
+
+/// Builds the Kubernetes client and checks the plan, writing the lines to `out`.
+pub async fn run(settings: &CheckSettings, out: &mut impl Write) -> Result<(), Error> {
+    let span = tracing::info_span!("check", entries = settings.plan.len());
+    async {
+        let kube = crate::kube_client(settings.request_timeout).await?;
+        check(
+            &settings.plan,
+            &settings.retry,
+            &kube,
+            Timestamp::now(),
+            out,
+        )
+        .await
+    }
+    .instrument(span)
+    .await
+}
+
+/// Reads and judges every entry of `plan` in order, writes one line each to `out`, and fails
+/// with [`Error::Check`] if any is not `OK`.
+pub async fn check(
+    plan: &[Entry],
+    retry: &RetryPolicy,
+    kube: &kube::Client,
+    now: Timestamp,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let mut failed = 0;
+    for entry in plan {
+        let namespace = entry.namespace.as_str();
+        let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
+        let step = format!("read Secret {namespace}/{}", entry.secret);
+        let describe = |err: &kube::Error| cause::kube(err, namespace);
+        let read = retry
+            .run(&step, cause::kube_is_transient, describe, || {
+                api.get_opt(&entry.secret)
+            })
+            .await;
+        let verdict = match read {
+            Ok(secret) => judge(entry, secret.as_ref(), now),
+            Err(err) => Verdict::Inaccessible(format!("{step}: {}", read_cause(&err, namespace))),
+        };
+        if !matches!(verdict, Verdict::Ok { .. }) {
+            failed += 1;
+        }
+        writeln!(out, "{}", verdict.line(entry)).map_err(Error::PrintCheck)?;
+    }
+    out.flush().map_err(Error::PrintCheck)?;
+    if failed == 0 {
+        tracing::info!(secrets = plan.len(), "check: every pull Secret is ready");
+        return Ok(());
+    }
+    Err(Error::Check {
+        total: plan.len(),
+        failed,
+    })
+}
+
+/// Why a Secret could not be read; a 403 names the one grant the check needs.
+fn read_cause(err: &kube::Error, namespace: &str) -> String {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => format!(
+            "forbidden ({}) — the ServiceAccount needs get on this Secret in namespace {namespace} (the chart's Role grants it)",
+            status.message
+        ),
+        other => cause::kube(other, namespace),
+    }
+}
