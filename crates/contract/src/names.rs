@@ -37,7 +37,7 @@ pub const ANNOTATION_HELM_RELEASE_NAME: &str = "meta.helm.sh/release-name";
 pub const ANNOTATION_HELM_RELEASE_NAMESPACE: &str = "meta.helm.sh/release-namespace";
 
 /// Label keys the chart sets itself: values may not set them again.
-pub const CHART_LABEL_KEYS: [&str; 7] = [
+pub const CHART_LABEL_KEYS: [&str; 8] = [
     LABEL_NAME,
     LABEL_INSTANCE,
     LABEL_VERSION,
@@ -45,6 +45,7 @@ pub const CHART_LABEL_KEYS: [&str; 7] = [
     LABEL_PART_OF,
     LABEL_HELM_CHART,
     LABEL_REGISTRY,
+    LABEL_HOOK,
 ];
 
 /// The `kubernetes.io/dockerconfigjson` pull Secret: `regcred-<name>`.
