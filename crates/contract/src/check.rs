@@ -8,9 +8,8 @@
 //! the chart cannot know it (it comes from a credentials Secret or the credentials' own
 //! account). Every field is free of spaces; lines starting with `#` and blank lines are ignored.
 
-use std::fmt;
-
-use crate::rules::{self, Fault, Partition};
+use crate::plan;
+use crate::rules::{self, Partition};
 
 /// What a host's account is when the chart does not know it.
 pub const ANY_ACCOUNT: &str = "*";
@@ -60,47 +59,10 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-/// A plan line that is not `<registry> <namespace> <secret> <hosts>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
-    /// 1-based line number.
-    pub line: usize,
-    /// Which field, or `fields`.
-    pub field: &'static str,
-    /// What is wrong.
-    pub fault: PlanFault,
-}
+pub use crate::plan::{PlanError, PlanFault};
 
-/// What is wrong with a plan line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanFault {
-    /// Not four space-separated fields.
-    FieldCount(usize),
-    /// A field a rule refused.
-    Rule(Fault),
-    /// A host that is not `<account or *>.dkr.ecr.<region>.<suffix>`.
-    Host(String),
-}
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.fault {
-            PlanFault::FieldCount(n) => write!(
-                f,
-                "line {}: {n} fields, expected 4 (<registry> <namespace> <secret> <hosts>)",
-                self.line
-            ),
-            PlanFault::Rule(fault) => write!(f, "line {}: {}: {fault}", self.line, self.field),
-            PlanFault::Host(host) => write!(
-                f,
-                "line {}: host {host:?} is not <account or *>.dkr.ecr.<region>.<suffix>",
-                self.line
-            ),
-        }
-    }
-}
-
-impl std::error::Error for PlanError {}
+/// The shape of a line, for errors.
+const SHAPE: &str = "<registry> <namespace> <secret> <hosts>";
 
 /// Whether `host` is `<12-digit account or *>.dkr.ecr.<region>.<that region's suffix>`.
 fn is_host(host: &str) -> bool {
@@ -116,47 +78,21 @@ fn is_host(host: &str) -> bool {
 
 /// Reads a plan: every entry in order, each field checked with the contract's rules.
 pub fn parse(text: &str) -> Result<Vec<Entry>, PlanError> {
-    let mut entries = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let raw = raw.trim();
-        if raw.is_empty() || raw.starts_with('#') {
-            continue;
-        }
-        let fields: Vec<&str> = raw.split_whitespace().collect();
-        let [registry, namespace, secret, hosts] = fields[..] else {
-            return Err(PlanError {
-                line,
-                field: "fields",
-                fault: PlanFault::FieldCount(fields.len()),
-            });
-        };
-        let check = |field: &'static str, value: &str, rule: fn(&str) -> Result<(), Fault>| {
-            rule(value).map_err(|fault| PlanError {
-                line,
-                field,
-                fault: PlanFault::Rule(fault),
+    plan::lines(text, SHAPE)
+        .map(|line| {
+            let line = line?;
+            let hosts: Vec<String> = line.last.split(',').map(str::to_owned).collect();
+            if let Some(bad) = hosts.iter().find(|h| !is_host(h)) {
+                return Err(line.error("hosts", PlanFault::Host(bad.clone())));
+            }
+            Ok(Entry {
+                registry: line.registry.to_owned(),
+                namespace: line.namespace.to_owned(),
+                secret: line.secret.to_owned(),
+                hosts,
             })
-        };
-        check("registry", registry, rules::registry_name)?;
-        check("namespace", namespace, rules::namespace)?;
-        check("secret", secret, rules::dns_subdomain)?;
-        let hosts: Vec<String> = hosts.split(',').map(str::to_owned).collect();
-        if let Some(bad) = hosts.iter().find(|h| !is_host(h)) {
-            return Err(PlanError {
-                line,
-                field: "hosts",
-                fault: PlanFault::Host(bad.clone()),
-            });
-        }
-        entries.push(Entry {
-            registry: registry.to_owned(),
-            namespace: namespace.to_owned(),
-            secret: secret.to_owned(),
-            hosts,
-        });
-    }
-    Ok(entries)
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@
 pub mod check;
 pub mod keys;
 pub mod names;
+pub mod plan;
 pub mod rules;
 pub mod uninstall;
 

@@ -7,9 +7,8 @@
 //! list it (comma-separated, `-` for none). Every field is a DNS name, so none holds a space
 //! or a comma; lines starting with `#` and blank lines are ignored.
 
-use std::fmt;
-
-use crate::rules::{self, Fault};
+use crate::plan;
+use crate::rules;
 
 /// The uninstall ConfigMap's key, and the file name of the plan in the Job's volume.
 pub const PLAN_KEY: &str = "plan";
@@ -42,84 +41,32 @@ impl Entry {
     }
 }
 
-/// A plan line that is not `<registry> <namespace> <secret> <service accounts>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlanError {
-    /// 1-based line number.
-    pub line: usize,
-    /// Which field, or `fields`.
-    pub field: &'static str,
-    /// What is wrong.
-    pub fault: PlanFault,
-}
+pub use crate::plan::{PlanError, PlanFault};
 
-/// What is wrong with a plan line.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlanFault {
-    /// Not four space-separated fields.
-    FieldCount(usize),
-    /// A field a rule refused.
-    Rule(Fault),
-}
-
-impl fmt::Display for PlanError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.fault {
-            PlanFault::FieldCount(n) => write!(
-                f,
-                "line {}: {n} fields, expected 4 (<registry> <namespace> <secret> <service accounts or ->)",
-                self.line
-            ),
-            PlanFault::Rule(fault) => write!(f, "line {}: {}: {fault}", self.line, self.field),
-        }
-    }
-}
-
-impl std::error::Error for PlanError {}
+/// The shape of a line, for errors.
+const SHAPE: &str = "<registry> <namespace> <secret> <service accounts or ->";
 
 /// Reads a plan: every entry in order, each field checked with the contract's rules.
 pub fn parse(text: &str) -> Result<Vec<Entry>, PlanError> {
-    let mut entries = Vec::new();
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let raw = raw.trim();
-        if raw.is_empty() || raw.starts_with('#') {
-            continue;
-        }
-        let fields: Vec<&str> = raw.split_whitespace().collect();
-        let [registry, namespace, secret, accounts] = fields[..] else {
-            return Err(PlanError {
-                line,
-                field: "fields",
-                fault: PlanFault::FieldCount(fields.len()),
-            });
-        };
-        let check = |field: &'static str, value: &str, rule: fn(&str) -> Result<(), Fault>| {
-            rule(value).map_err(|fault| PlanError {
-                line,
-                field,
-                fault: PlanFault::Rule(fault),
+    plan::lines(text, SHAPE)
+        .map(|line| {
+            let line = line?;
+            let service_accounts: Vec<String> = if line.last == "-" {
+                Vec::new()
+            } else {
+                line.last.split(',').map(str::to_owned).collect()
+            };
+            for account in &service_accounts {
+                line.check("service account", account, rules::dns_subdomain)?;
+            }
+            Ok(Entry {
+                registry: line.registry.to_owned(),
+                namespace: line.namespace.to_owned(),
+                secret: line.secret.to_owned(),
+                service_accounts,
             })
-        };
-        check("registry", registry, rules::registry_name)?;
-        check("namespace", namespace, rules::namespace)?;
-        check("secret", secret, rules::dns_subdomain)?;
-        let service_accounts: Vec<String> = if accounts == "-" {
-            Vec::new()
-        } else {
-            accounts.split(',').map(str::to_owned).collect()
-        };
-        for account in &service_accounts {
-            check("service account", account, rules::dns_subdomain)?;
-        }
-        entries.push(Entry {
-            registry: registry.to_owned(),
-            namespace: namespace.to_owned(),
-            secret: secret.to_owned(),
-            service_accounts,
-        });
-    }
-    Ok(entries)
+        })
+        .collect()
 }
 
 #[cfg(test)]
