@@ -95,6 +95,21 @@ pub struct Request {
 }
 
 impl Request {
+    /// A request as a handler received it: its query (none is empty) and content type.
+    fn received(
+        method: &Method,
+        path: String,
+        query: Option<String>,
+        content_type: Option<String>,
+    ) -> Self {
+        Request {
+            method: method.clone(),
+            path,
+            query: query.unwrap_or_default(),
+            content_type,
+        }
+    }
+
     /// The value of a query parameter.
     pub fn param(&self, key: &str) -> Option<String> {
         self.query.split('&').find_map(|pair| {
@@ -426,6 +441,14 @@ impl FakeKube {
     }
 }
 
+/// The request's `Content-Type`, if it has a readable one.
+fn content_type(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
 async fn service_account(
     State(state): State<Shared>,
     method: Method,
@@ -434,17 +457,14 @@ async fn service_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let content_type = content_type(&headers);
     let mut inner = state.lock().expect("state");
-    inner.requests.push(Request {
-        method: method.clone(),
-        path: format!("/api/v1/namespaces/{namespace}/serviceaccounts/{name}"),
-        query: query.unwrap_or_default(),
-        content_type: content_type.clone(),
-    });
+    inner.requests.push(Request::received(
+        &method,
+        format!("/api/v1/namespaces/{namespace}/serviceaccounts/{name}"),
+        query,
+        content_type.clone(),
+    ));
     if inner.forbidden.contains(&namespace) {
         return forbidden("serviceaccounts", &name, &namespace, &method);
     }
@@ -736,16 +756,13 @@ async fn secret(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    let request = Request {
-        method: method.clone(),
-        path: format!("/api/v1/namespaces/{namespace}/secrets/{name}"),
-        query: query.unwrap_or_default(),
-        content_type: content_type.clone(),
-    };
+    let content_type = content_type(&headers);
+    let request = Request::received(
+        &method,
+        format!("/api/v1/namespaces/{namespace}/secrets/{name}"),
+        query,
+        content_type.clone(),
+    );
     let stall = {
         let mut inner = state.lock().expect("state");
         inner.requests.push(request.clone());
@@ -1167,17 +1184,14 @@ async fn create_event(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let content_type = content_type(&headers);
     let mut inner = state.lock().expect("state");
-    inner.requests.push(Request {
-        method: method.clone(),
-        path: format!("/apis/events.k8s.io/v1/namespaces/{namespace}/events"),
-        query: query.unwrap_or_default(),
+    inner.requests.push(Request::received(
+        &method,
+        format!("/apis/events.k8s.io/v1/namespaces/{namespace}/events"),
+        query,
         content_type,
-    });
+    ));
     if method != Method::POST {
         return status(
             405,

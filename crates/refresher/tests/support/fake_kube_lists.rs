@@ -95,12 +95,12 @@ fn list(
         .copied()
         .expect("known resource");
     let mut inner = state.lock().expect("state");
-    let request = Request {
-        method: method.clone(),
-        path: format!("{prefix}/namespaces/{namespace}/{resource}"),
-        query: query.unwrap_or_default(),
-        content_type: None,
-    };
+    let request = Request::received(
+        &method,
+        format!("{prefix}/namespaces/{namespace}/{resource}"),
+        query,
+        None,
+    );
     inner.requests.push(request.clone());
     if method != Method::GET {
         return status(
