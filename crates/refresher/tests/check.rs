@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use ecr_contract::check::{self, Entry};
@@ -206,10 +204,7 @@ fn the_binary_exits_1_after_the_lines_and_2_on_a_bad_plan() {
         .map(|e| format!("{}\n", e.line()))
         .collect();
     let run = |plan: &str| {
-        Command::new(env!("CARGO_BIN_EXE_ecr-refresher"))
-            .env_clear()
-            .env("HOME", home.path())
-            .env("KUBECONFIG", kube.kubeconfig(home.path()))
+        support::isolated_refresher(home.path(), &kube.kubeconfig(home.path()))
             .env("LOG_FORMAT", "plain")
             .env("CHECK_PLAN", plan)
             .output()

@@ -15,18 +15,7 @@ use support::{DUMMY_KEY, MOTO_PASSWORD};
 
 /// The binary with a clean environment: no AWS profile files, no IMDS, no ambient kubeconfig.
 fn refresher(home: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-refresher"));
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("KUBECONFIG", home.join("no-kubeconfig"));
-    command
+    support::isolated_refresher(home, &home.join("no-kubeconfig"))
 }
 
 /// The settings the chart's ConfigMap and credentials Secret provide.

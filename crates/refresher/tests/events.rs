@@ -22,17 +22,8 @@ const JOB_UID: &str = "5d3c1a9e-7f11-4a8e-9b4c-2f6d0e8a1b23";
 
 /// The binary with a clean environment, the chart's settings, and the pod's downward API.
 fn refresher(home: &Path, aws_endpoint: &str, kube: &FakeKube, namespaces: &str) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-refresher"));
+    let mut command = support::isolated_refresher(home, &kube.kubeconfig(home));
     command
-        .env_clear()
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
-        .env(
-            "AWS_SHARED_CREDENTIALS_FILE",
-            home.join("no-aws-credentials"),
-        )
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("KUBECONFIG", kube.kubeconfig(home))
         .env("ECR_REGISTRY_NAME", "primary")
         .env("AWS_REGION", "eu-west-1")
         .env("SECRET_NAME", "regcred-primary")

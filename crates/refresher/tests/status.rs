@@ -445,12 +445,8 @@ async fn the_fake_api_filters_lists_by_label_selector_as_the_api_server_does() {
 
 /// The real binary with only the given kubeconfig.
 fn status_command(home: &Path, kubeconfig: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ecr-refresher"));
-    command
-        .env_clear()
-        .env("HOME", home)
-        .env("KUBECONFIG", kubeconfig)
-        .arg("status");
+    let mut command = support::isolated_refresher(home, kubeconfig);
+    command.arg("status");
     command
 }
 

@@ -4,8 +4,6 @@
 
 mod support;
 
-use std::process::Command;
-
 use axum::http::Method;
 use ecr_contract::uninstall::Entry;
 use ecr_refresher::RetryPolicy;
@@ -189,10 +187,7 @@ fn the_binary_carries_out_a_plan_file_and_refuses_a_bad_one_with_exit_2() {
     let plan = home.path().join("plan");
     let run = |text: &str| {
         std::fs::write(&plan, text).expect("write plan");
-        Command::new(env!("CARGO_BIN_EXE_ecr-refresher"))
-            .env_clear()
-            .env("HOME", home.path())
-            .env("KUBECONFIG", kube.kubeconfig(home.path()))
+        support::isolated_refresher(home.path(), &kube.kubeconfig(home.path()))
             .env("UNINSTALL_PLAN", &plan)
             .env("LOG_FORMAT", "plain")
             .output()

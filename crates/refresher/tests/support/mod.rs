@@ -70,3 +70,23 @@ pub fn black_hole() -> u16 {
     });
     port
 }
+
+/// The real `ecr-refresher` with a clean environment: `home` as HOME, no AWS profile files, no
+/// IMDS, and `kubeconfig` as its only way to a cluster.
+pub fn isolated_refresher(
+    home: &std::path::Path,
+    kubeconfig: &std::path::Path,
+) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecr-refresher"));
+    command
+        .env_clear()
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("no-aws-config"))
+        .env(
+            "AWS_SHARED_CREDENTIALS_FILE",
+            home.join("no-aws-credentials"),
+        )
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("KUBECONFIG", kubeconfig);
+    command
+}
