@@ -32,6 +32,26 @@ MANIFESTS = f"{CHART_NAME}/templates/manifests.yaml"
 MANIFEST_PREFIXES = (MANIFESTS, f"{CHART_NAME}/templates/manifests/")
 
 
+# The regions the bench's values files cycle through (benches/render.rs).
+BENCH_REGIONS = ["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]
+
+
+def registries_values(path: Path, count: int, extra: list[str] = ()) -> Path:
+    """A values file with `count` registries as benches/render.rs writes them: distinct names,
+    cycling regions, 20 target namespaces and schedules."""
+    lines = ["ecrRegistries:"]
+    for i in range(1, count + 1):
+        lines += [
+            f"  - name: r{i:04}",
+            f"    region: {BENCH_REGIONS[i % len(BENCH_REGIONS)]}",
+            f"    namespace: team-{i % 20:02}",
+            f'    schedule: "{i % 60} */10 * * *"',
+        ]
+    lines += ["image:", "  repository: registry.example.com/ecr-refresher", '  tag: "1.2.3"', *extra]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
 def manifest_templates(rendered: dict[str, str]) -> str:
     """The generated chart's manifest templates as Helm rendered them, joined in path order
     (Helm reads template files in path order): what `ecr-chart render` prints."""

@@ -11,27 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import MANIFEST_PREFIXES, REPO, manifest_templates
+from conftest import MANIFEST_PREFIXES, REPO, manifest_templates, registries_values
 
-REGIONS = ["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]
 # The bound the issue sets on the release record against the values-driven chart.
 MAX_RATIO = 1.5
-
-
-def registries_values(path: Path, count: int, extra: list[str] = ()) -> Path:
-    """A values file with `count` registries as benches/render.rs writes them: distinct names,
-    cycling regions, 20 target namespaces and schedules."""
-    lines = ["ecrRegistries:"]
-    for i in range(1, count + 1):
-        lines += [
-            f"  - name: r{i:04}",
-            f"    region: {REGIONS[i % len(REGIONS)]}",
-            f"    namespace: team-{i % 20:02}",
-            f'    schedule: "{i % 60} */10 * * *"',
-        ]
-    lines += ["image:", "  repository: registry.example.com/ecr-refresher", '  tag: "1.2.3"', *extra]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
 
 
 def release_size_module(helm):

@@ -14,6 +14,7 @@ from conftest import (
     DEFAULT_RELEASE,
     MANIFESTS,
     manifest_templates,
+    registries_values,
     REPO,
     SEED_VALUES,
     VALUES_FILES,
@@ -229,25 +230,13 @@ def test_helm_install_dry_run_orders_objects_as_ecr_chart_render_does(
 HELM_MAX_FILE_BYTES = 5 * 1024 * 1024
 HELM_MAX_CHART_BYTES = 100 * 1024 * 1024
 SCALE_REGISTRIES = 5000
-SCALE_REGIONS = ["eu-central-1", "us-east-1", "us-west-2", "ap-southeast-2", "cn-north-1", "us-gov-west-1"]
 
 
 @pytest.fixture(scope="module")
 def scale_values(tmp_path_factory) -> Path:
-    """A values file with 5 000 registries (as benches/render.rs writes them): distinct names,
-    cycling regions, 20 target namespaces and schedules."""
-    lines = ["ecrRegistries:"]
-    for i in range(1, SCALE_REGISTRIES + 1):
-        lines += [
-            f"  - name: r{i:04}",
-            f"    region: {SCALE_REGIONS[i % len(SCALE_REGIONS)]}",
-            f"    namespace: team-{i % 20:02}",
-            f'    schedule: "{i % 60} */10 * * *"',
-        ]
-    lines += ["image:", "  repository: registry.example.com/ecr-refresher", '  tag: "1.2.3"']
+    """A values file with 5 000 registries (as benches/render.rs writes them)."""
     path = tmp_path_factory.mktemp("scale") / f"values-{SCALE_REGISTRIES}.yaml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return registries_values(path, SCALE_REGISTRIES)
 
 
 def test_no_file_of_a_5000_registry_chart_reaches_helms_file_size_limit(chart_dir, scale_values):
