@@ -8,7 +8,6 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from pathlib import Path
 
 import pytest
 from conftest import MANIFEST_PREFIXES, REPO, manifest_templates, registries_values
