@@ -66,6 +66,32 @@ struct Failed {
     source: kube::Error,
 }
 
+impl Failed {
+    fn reading(source: kube::Error) -> Self {
+        Failed {
+            step: "read",
+            source,
+        }
+    }
+
+    fn patching(source: kube::Error) -> Self {
+        Failed {
+            step: "patch",
+            source,
+        }
+    }
+
+    /// The error of a ServiceAccount change that failed at this step.
+    fn into_error(self, namespace: &str, name: &str) -> Error {
+        Error::ServiceAccount {
+            step: self.step,
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+            source: Box::new(self.source),
+        }
+    }
+}
+
 /// Makes sure ServiceAccount `name` lists the Secret `secret_name` in `imagePullSecrets`,
 /// keeping every entry others put there and their order. Never creates a ServiceAccount: a
 /// missing one is [`Error::ServiceAccountMissing`].
@@ -76,42 +102,15 @@ pub async fn ensure_pull_secret(
     retry: &RetryPolicy,
     namespace: &str,
 ) -> Result<Patched, Error> {
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.to_owned()),
-        ..PatchParams::default()
-    };
-    let step = format!("patch ServiceAccount {namespace}/{name}");
     let attempt = || async {
-        let account = api.get(name).await.map_err(|source| Failed {
-            step: "read",
-            source,
-        })?;
+        let account = api.get(name).await.map_err(Failed::reading)?;
         let Some(ops) = pull_secret_patch(&account, secret_name) else {
             return Ok(Patched::AlreadyListed);
         };
-        let patch: Patch<()> = Patch::Json(serde_json::from_value(ops).map_err(|e| Failed {
-            step: "patch",
-            source: kube::Error::SerdeError(e),
-        })?);
-        api.patch(name, &params, &patch)
-            .await
-            .map_err(|source| Failed {
-                step: "patch",
-                source,
-            })?;
+        json_patch(api, name, ops).await.map_err(Failed::patching)?;
         Ok(Patched::Added)
     };
-    let result = retry
-        .run(
-            &step,
-            |failed: &Failed| {
-                cause::kube_is_transient(&failed.source) || cause::is_test_failure(&failed.source)
-            },
-            |failed: &Failed| cause::service_account(&failed.source, namespace, name),
-            attempt,
-        )
-        .await;
-    match result {
+    match read_and_patch(retry, namespace, name, attempt).await {
         Ok(patched) => Ok(patched),
         Err(Failed {
             source: kube::Error::Api(status),
@@ -120,12 +119,7 @@ pub async fn ensure_pull_secret(
             namespace: namespace.to_owned(),
             name: name.to_owned(),
         }),
-        Err(Failed { step, source }) => Err(Error::ServiceAccount {
-            step,
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-            source: Box::new(source),
-        }),
+        Err(failed) => Err(failed.into_error(namespace, name)),
     }
 }
 
@@ -187,38 +181,54 @@ pub async fn remove_pull_secret(
     retry: &RetryPolicy,
     namespace: &str,
 ) -> Result<Removed, Error> {
-    let params = PatchParams {
-        field_manager: Some(FIELD_MANAGER.to_owned()),
-        ..PatchParams::default()
-    };
-    let step = format!("patch ServiceAccount {namespace}/{name}");
     let attempt = || async {
-        let Some(account) = api.get_opt(name).await.map_err(|source| Failed {
-            step: "read",
-            source,
-        })?
-        else {
+        let Some(account) = api.get_opt(name).await.map_err(Failed::reading)? else {
             return Ok(Removed::NoServiceAccount);
         };
         let Some(ops) = pull_secret_removal(&account, secret_name) else {
             return Ok(Removed::NotListed);
         };
-        let patch: Patch<()> = Patch::Json(serde_json::from_value(ops).map_err(|e| Failed {
-            step: "patch",
-            source: kube::Error::SerdeError(e),
-        })?);
-        match api.patch(name, &params, &patch).await {
+        match json_patch(api, name, ops).await {
             Ok(_) => Ok(Removed::Removed),
             Err(kube::Error::Api(status)) if status.code == 404 => Ok(Removed::NoServiceAccount),
-            Err(source) => Err(Failed {
-                step: "patch",
-                source,
-            }),
+            Err(source) => Err(Failed::patching(source)),
         }
     };
+    read_and_patch(retry, namespace, name, attempt)
+        .await
+        .map_err(|failed| failed.into_error(namespace, name))
+}
+
+/// Sends `ops` as a JSON Patch of ServiceAccount `name`, as our field manager.
+async fn json_patch(
+    api: &Api<ServiceAccount>,
+    name: &str,
+    ops: serde_json::Value,
+) -> Result<ServiceAccount, kube::Error> {
+    let params = PatchParams {
+        field_manager: Some(FIELD_MANAGER.to_owned()),
+        ..PatchParams::default()
+    };
+    let patch: Patch<()> =
+        Patch::Json(serde_json::from_value(ops).map_err(kube::Error::SerdeError)?);
+    api.patch(name, &params, &patch).await
+}
+
+/// Runs one read-and-patch `attempt` of ServiceAccount `namespace/name` within the retry
+/// budget, again after a transient failure or a concurrent change (409, or the failed `test`).
+async fn read_and_patch<T, F, Fut>(
+    retry: &RetryPolicy,
+    namespace: &str,
+    name: &str,
+    attempt: F,
+) -> Result<T, Failed>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Failed>>,
+{
     retry
         .run(
-            &step,
+            &format!("patch ServiceAccount {namespace}/{name}"),
             |failed: &Failed| {
                 cause::kube_is_transient(&failed.source) || cause::is_test_failure(&failed.source)
             },
@@ -226,12 +236,6 @@ pub async fn remove_pull_secret(
             attempt,
         )
         .await
-        .map_err(|Failed { step, source }| Error::ServiceAccount {
-            step,
-            namespace: namespace.to_owned(),
-            name: name.to_owned(),
-            source: Box::new(source),
-        })
 }
 
 #[cfg(test)]
