@@ -17,8 +17,19 @@ pub const REGISTRY_NAME: &str = "ECR_REGISTRY_NAME";
 pub const AWS_REGION: &str = "AWS_REGION";
 /// `SECRET_NAME`: the pull Secret to write.
 pub const SECRET_NAME: &str = "SECRET_NAME";
-/// `TARGET_NAMESPACES`: comma-separated namespaces to write it into.
+/// `TARGET_NAMESPACES`: comma-separated namespaces to write it into. A registry has this,
+/// [`NAMESPACE_SELECTOR`], or both; the refresher refuses to start with neither.
 pub const TARGET_NAMESPACES: &str = "TARGET_NAMESPACES";
+/// `NAMESPACE_SELECTOR`: the namespaces to write it into, chosen at every run among the live
+/// namespaces: a Kubernetes `LabelSelector` (`matchLabels`, `matchExpressions`) as compact JSON,
+/// e.g. `{"matchLabels":{"team":"a"}}`; `{}` selects every namespace. Namespaces being deleted
+/// are skipped.
+pub const NAMESPACE_SELECTOR: &str = "NAMESPACE_SELECTOR";
+/// `EXCLUDE_NAMESPACES`: comma-separated namespaces the selector never writes into.
+pub const EXCLUDE_NAMESPACES: &str = "EXCLUDE_NAMESPACES";
+/// `PRUNE`: `true` to delete this registry's Secrets in namespaces the selector no longer
+/// matches (only Secrets with the refresher's managed-by label and field manager).
+pub const PRUNE: &str = "PRUNE";
 /// `AWS_ACCOUNT`: the registry's account (also a credentials key).
 pub const AWS_ACCOUNT: &str = "AWS_ACCOUNT";
 /// `REGISTRY_IDS`: comma-separated extra accounts.
@@ -49,7 +60,7 @@ pub const AWS_ACCESS_KEY_ID: &str = "AWS_ACCESS_KEY_ID";
 pub const AWS_SECRET_ACCESS_KEY: &str = "AWS_SECRET_ACCESS_KEY";
 
 /// Every key a registry's ConfigMap may hold, in the order the chart writes them.
-pub const CONFIG_KEYS: [ConfigKey; 9] = [
+pub const CONFIG_KEYS: [ConfigKey; 12] = [
     ConfigKey {
         name: REGISTRY_NAME,
         required: true,
@@ -64,7 +75,19 @@ pub const CONFIG_KEYS: [ConfigKey; 9] = [
     },
     ConfigKey {
         name: TARGET_NAMESPACES,
-        required: true,
+        required: false,
+    },
+    ConfigKey {
+        name: NAMESPACE_SELECTOR,
+        required: false,
+    },
+    ConfigKey {
+        name: EXCLUDE_NAMESPACES,
+        required: false,
+    },
+    ConfigKey {
+        name: PRUNE,
+        required: false,
     },
     ConfigKey {
         name: AWS_ACCOUNT,
@@ -107,6 +130,18 @@ pub const JOB_NAME: &str = "JOB_NAME";
 /// Environment only (downward API, the pod's [`crate::names::LABEL_JOB_UID`] label): the Job's
 /// UID, so `kubectl describe job` finds the Event.
 pub const JOB_UID: &str = "JOB_UID";
+
+/// Environment only: the sync run ([`crate::names::SYNC`]) instead of a refresh — the directory
+/// holding one sub-directory per registry, named after it, with that registry's ConfigMap
+/// mounted (one file per key of [`CONFIG_KEYS`]).
+pub const SYNC_DIR: &str = "SYNC_DIR";
+/// Environment only (sync run): the directory holding, for each registry whose AWS access is a
+/// credentials Secret, a sub-directory named after it with that Secret mounted (one file per
+/// key of [`CREDENTIAL_KEYS`], and `AWS_SESSION_TOKEN` if the Secret has it). A registry
+/// without a sub-directory here uses the pod's own AWS identity.
+pub const SYNC_CREDENTIALS_DIR: &str = "SYNC_CREDENTIALS_DIR";
+/// `AWS_SESSION_TOKEN` in a credentials Secret (optional; read by the AWS SDK).
+pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
 
 /// Environment only: the check plan ([`crate::check`]) to verify instead of a refresh, as
 /// text (the chart's `helm test` Pod).

@@ -113,6 +113,26 @@ pub const CHECK: &str = "ecr-registry-helper-check";
 /// Where the uninstall Job mounts its plan (the ConfigMap's key [`crate::uninstall::PLAN_KEY`]).
 pub const UNINSTALL_PLAN_DIR: &str = "/etc/ecr-refresher";
 
+/// The release's sync CronJob (with a namespace selector on any registry): every few minutes,
+/// copies each selecting registry's current token into matching namespaces that lack it or
+/// hold an older one, without asking ECR unless no valid token is left:
+/// `ecr-registry-helper-sync`.
+pub const SYNC: &str = "ecr-registry-helper-sync";
+/// Where the sync pod mounts each selecting registry's ConfigMap: `<dir>/<registry>/<KEY>`
+/// ([`crate::keys::SYNC_DIR`]).
+pub const SYNC_CONFIG_DIR: &str = "/etc/ecr-refresher/sync";
+/// Where the sync pod mounts the credentials Secret of each selecting registry that has one:
+/// `<dir>/<registry>/<KEY>` ([`crate::keys::SYNC_CREDENTIALS_DIR`]).
+pub const SYNC_CREDENTIALS_DIR: &str = "/etc/ecr-refresher/sync-credentials";
+/// The sync pod's volume holding registry `registry`'s ConfigMap: `cm-<name>`.
+pub fn sync_config_volume(registry: &str) -> String {
+    format!("cm-{registry}")
+}
+/// The sync pod's volume holding registry `registry`'s credentials Secret: `aws-<name>`.
+pub fn sync_credentials_volume(registry: &str) -> String {
+    format!("aws-{registry}")
+}
+
 /// The ExternalSecret of a registry: named like the Secret it fills.
 pub fn external_secret(registry: &str) -> String {
     credentials_secret(registry)
@@ -121,6 +141,14 @@ pub fn external_secret(registry: &str) -> String {
 /// The Role and RoleBinding in each target namespace: `<release>-regcred`.
 pub fn target_role(release: &str) -> String {
     format!("{release}-regcred")
+}
+
+/// The ClusterRole and ClusterRoleBinding of the registries with a namespace selector (their
+/// target namespaces are only known at run time): `<release>-<release namespace>-regcred`, so
+/// two releases of the same name in two namespaces do not share one. Its rules on Secrets and
+/// ServiceAccounts are limited by `resourceNames`.
+pub fn cluster_role(release: &str, release_namespace: &str) -> String {
+    format!("{release}-{release_namespace}-regcred")
 }
 
 /// The Role and RoleBinding in the release namespace letting the refresher's Jobs record their
@@ -176,6 +204,8 @@ mod tests {
         assert_eq!(cron_job("prod"), "ecr-registry-helper-prod");
         assert_eq!(immediate_job("prod"), "ecr-registry-helper-immediate-prod");
         assert_eq!(target_role("rel"), "rel-regcred");
+        assert_eq!(cluster_role("rel", "tools"), "rel-tools-regcred");
+        assert_eq!(SYNC.len() + 11 <= MAX_JOB_NAME, true);
         assert_eq!(prometheus_rule("rel"), "rel-regcred-alerts");
         assert_eq!(prometheus_rule_part("rel", 2), "rel-regcred-alerts-2");
         assert_eq!(MAX_REGISTRY_NAME, 32);

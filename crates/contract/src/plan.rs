@@ -91,6 +91,19 @@ impl Line<'_> {
     }
 }
 
+/// The namespace field of a line about a registry with a namespace selector: the Secret in
+/// every namespace where it is found (its namespaces are only known at run time).
+pub const EVERY_NAMESPACE: &str = "*";
+
+/// A plan line's namespace: a namespace, or [`EVERY_NAMESPACE`].
+fn plan_namespace(s: &str) -> Result<(), Fault> {
+    if s == EVERY_NAMESPACE {
+        Ok(())
+    } else {
+        rules::namespace(s)
+    }
+}
+
 /// The plan's lines of `shape` in order, comments and blank lines skipped, each with its
 /// registry, namespace and secret checked; the first line that does not read ends it.
 pub fn lines<'a>(
@@ -120,7 +133,7 @@ pub fn lines<'a>(
                 last,
             };
             line.check("registry", registry, rules::registry_name)?;
-            line.check("namespace", namespace, rules::namespace)?;
+            line.check("namespace", namespace, plan_namespace)?;
             line.check("secret", secret, rules::dns_subdomain)?;
             Ok(line)
         })

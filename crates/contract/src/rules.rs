@@ -79,6 +79,12 @@ pub enum Fault {
     ArnName,
     /// A role name longer than 64 characters.
     ArnNameTooLong,
+    /// A label selector operator other than `In`, `NotIn`, `Exists`, `DoesNotExist`.
+    SelectorOperator,
+    /// An `In` or `NotIn` requirement without values.
+    SelectorValuesMissing,
+    /// An `Exists` or `DoesNotExist` requirement with values.
+    SelectorValuesGiven,
 }
 
 impl fmt::Display for Fault {
@@ -118,6 +124,15 @@ impl fmt::Display for Fault {
                 f.write_str("a role name and path use letters, digits and `+=,.@_-` only")
             }
             Fault::ArnNameTooLong => f.write_str("a role name has at most 64 characters"),
+            Fault::SelectorOperator => {
+                f.write_str("the operator is `In`, `NotIn`, `Exists` or `DoesNotExist`")
+            }
+            Fault::SelectorValuesMissing => f.write_str(
+                "`values` must be given (non-empty) when the operator is `In` or `NotIn`",
+            ),
+            Fault::SelectorValuesGiven => f.write_str(
+                "`values` must be empty when the operator is `Exists` or `DoesNotExist`",
+            ),
         }
     }
 }
@@ -188,6 +203,46 @@ pub fn namespace(s: &str) -> Result<(), Fault> {
 pub fn registry_name(s: &str) -> Result<(), Fault> {
     dns_label_shape(s)?;
     too_long(s, MAX_REGISTRY_NAME)
+}
+
+/// The operator of a label selector's `matchExpressions` item (Kubernetes'
+/// `LabelSelectorOperator`, checked as `ValidateLabelSelectorRequirement` does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SelectorOperator {
+    /// The label is set to one of the values.
+    In,
+    /// The label is not set, or set to none of the values.
+    NotIn,
+    /// The label is set.
+    Exists,
+    /// The label is not set.
+    DoesNotExist,
+}
+
+impl SelectorOperator {
+    /// Every operator's name, as the API spells it.
+    pub const NAMES: [&'static str; 4] = ["In", "NotIn", "Exists", "DoesNotExist"];
+
+    /// The operator named `s` (exact case, as the API requires).
+    pub fn parse(s: &str) -> Result<Self, Fault> {
+        match s {
+            "In" => Ok(Self::In),
+            "NotIn" => Ok(Self::NotIn),
+            "Exists" => Ok(Self::Exists),
+            "DoesNotExist" => Ok(Self::DoesNotExist),
+            _ => Err(Fault::SelectorOperator),
+        }
+    }
+
+    /// The number of `values` the operator takes: at least one for `In`/`NotIn`, none for
+    /// `Exists`/`DoesNotExist` (each value is a [`label_value`]).
+    pub fn check_values(self, count: usize) -> Result<(), Fault> {
+        match (self, count) {
+            (Self::In | Self::NotIn, 0) => Err(Fault::SelectorValuesMissing),
+            (Self::Exists | Self::DoesNotExist, 1..) => Err(Fault::SelectorValuesGiven),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// A Helm release name: a DNS-1123 subdomain of at most 53 characters (Helm's own rule).
@@ -419,6 +474,29 @@ mod tests {
         assert_eq!(
             registry_name(&"a".repeat(33)),
             Err(Fault::TooLong { len: 33, max: 32 })
+        );
+    }
+
+    #[test]
+    fn selector_operators_and_their_values_follow_the_api_server() {
+        assert_eq!(SelectorOperator::parse("In"), Ok(SelectorOperator::In));
+        assert_eq!(SelectorOperator::parse("in"), Err(Fault::SelectorOperator));
+        assert_eq!(
+            SelectorOperator::parse("Equals"),
+            Err(Fault::SelectorOperator)
+        );
+        for name in SelectorOperator::NAMES {
+            assert!(SelectorOperator::parse(name).is_ok(), "{name}");
+        }
+        assert_eq!(
+            SelectorOperator::In.check_values(0),
+            Err(Fault::SelectorValuesMissing)
+        );
+        assert_eq!(SelectorOperator::NotIn.check_values(2), Ok(()));
+        assert_eq!(SelectorOperator::Exists.check_values(0), Ok(()));
+        assert_eq!(
+            SelectorOperator::DoesNotExist.check_values(1),
+            Err(Fault::SelectorValuesGiven)
         );
     }
 
