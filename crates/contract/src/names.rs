@@ -205,7 +205,7 @@ mod tests {
         assert_eq!(immediate_job("prod"), "ecr-registry-helper-immediate-prod");
         assert_eq!(target_role("rel"), "rel-regcred");
         assert_eq!(cluster_role("rel", "tools"), "rel-tools-regcred");
-        assert_eq!(SYNC.len() + 11 <= MAX_JOB_NAME, true);
+        assert!(SYNC.len() <= MAX_CRON_JOB_NAME);
         assert_eq!(prometheus_rule("rel"), "rel-regcred-alerts");
         assert_eq!(prometheus_rule_part("rel", 2), "rel-regcred-alerts-2");
         assert_eq!(MAX_REGISTRY_NAME, 32);

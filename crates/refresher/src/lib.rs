@@ -21,6 +21,7 @@ pub mod events;
 pub mod kube_client;
 pub mod retry;
 pub mod secret;
+pub mod selection;
 pub mod service_account;
 pub mod settings;
 pub mod status;

@@ -14,6 +14,7 @@ use ecr_contract::{keys, names};
 use crate::error::Error;
 use crate::events::{EventArgs, Reporter};
 use crate::retry::RetryPolicy;
+use crate::selection::{self, Selection};
 
 /// Raw flags and environment, as clap parsed them. Data only: [`Settings::from_args`] checks it.
 #[derive(Debug, Clone, Parser)]
@@ -48,6 +49,27 @@ pub struct Args {
     /// Comma-separated namespaces to write the Secret into.
     #[arg(long, env = keys::TARGET_NAMESPACES, value_name = "NS[,NS...]")]
     pub namespaces: Option<String>,
+
+    /// The namespaces to write the Secret into besides `--namespaces`, chosen at every run
+    /// among the live ones: a Kubernetes label selector as JSON, e.g.
+    /// `{"matchLabels":{"team":"a"}}` (`{}`: every namespace). Namespaces being deleted are
+    /// skipped.
+    #[arg(long, env = keys::NAMESPACE_SELECTOR, value_name = "JSON")]
+    pub namespace_selector: Option<String>,
+
+    /// Comma-separated namespaces the selector never writes into.
+    #[arg(long, env = keys::EXCLUDE_NAMESPACES, value_name = "NS[,NS...]")]
+    pub exclude_namespaces: Option<String>,
+
+    /// With a selector: delete this registry's Secrets in namespaces that no longer match —
+    /// only Secrets with the refresher's managed-by label and field manager.
+    #[arg(
+        long,
+        env = keys::PRUNE,
+        action = clap::ArgAction::SetTrue,
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub prune: bool,
 
     /// AWS account (12 digits) that owns the registry; sent as `registryIds` (from the
     /// credentials Secret or, with IRSA / Pod Identity, the ConfigMap).
@@ -159,8 +181,10 @@ pub struct Target {
     pub region: Region,
     /// Name of the Secret to write (a DNS-1123 subdomain).
     pub secret_name: String,
-    /// Target namespaces, deduplicated, in the given order.
+    /// Explicit target namespaces, deduplicated, in the given order.
     pub namespaces: Vec<String>,
+    /// The namespace selector, if any: more targets found at run time.
+    pub selection: Option<Selection>,
     /// Registry account, if pinned.
     pub account: Option<String>,
     /// Extra registry accounts, deduplicated, in the given order.
@@ -242,20 +266,43 @@ impl Settings {
             rules::dns_subdomain,
         )?;
 
-        let ns_raw = required(&args.namespaces, keys::TARGET_NAMESPACES, "--namespaces")?;
+        let selection = selection_of(args)?;
         let namespaces = list(
-            Some(&ns_raw),
+            args.namespaces.as_deref(),
             keys::TARGET_NAMESPACES,
             "--namespaces",
             DNS_LABEL_RULE,
             rules::namespace,
         )?;
-        if namespaces.is_empty() {
+        if namespaces.is_empty() && selection.is_none() {
+            return Err(match non_empty(&args.namespaces) {
+                None => Error::MissingSetting {
+                    env: keys::TARGET_NAMESPACES,
+                    flag: "--namespaces",
+                },
+                Some(raw) => Error::InvalidSetting {
+                    env: keys::TARGET_NAMESPACES,
+                    flag: "--namespaces",
+                    value: raw,
+                    reason: format!(
+                        "expected at least one namespace (or a {} selector)",
+                        keys::NAMESPACE_SELECTOR
+                    ),
+                },
+            });
+        }
+        if let Some(excluded) = selection
+            .as_ref()
+            .and_then(|s| s.exclude.iter().find(|e| namespaces.contains(e)))
+        {
             return Err(Error::InvalidSetting {
-                env: keys::TARGET_NAMESPACES,
-                flag: "--namespaces",
-                value: ns_raw,
-                reason: "expected at least one namespace".into(),
+                env: keys::EXCLUDE_NAMESPACES,
+                flag: "--exclude-namespaces",
+                value: excluded.clone(),
+                reason: format!(
+                    "this namespace is also in {}: an explicit namespace is always written",
+                    keys::TARGET_NAMESPACES
+                ),
             });
         }
 
@@ -310,6 +357,7 @@ impl Settings {
                 region,
                 secret_name,
                 namespaces,
+                selection,
                 account,
                 registry_ids,
                 role_arn,
@@ -325,6 +373,49 @@ impl Settings {
             reporter: Reporter::from_args(&args.events),
         })
     }
+}
+
+/// `NAMESPACE_SELECTOR`, `EXCLUDE_NAMESPACES` and `PRUNE`, checked: None without a selector
+/// (excludes and prune then refused, as they would do nothing).
+fn selection_of(args: &Args) -> Result<Option<Selection>, Error> {
+    let exclude = list(
+        args.exclude_namespaces.as_deref(),
+        keys::EXCLUDE_NAMESPACES,
+        "--exclude-namespaces",
+        DNS_LABEL_RULE,
+        rules::namespace,
+    )?;
+    let Some(raw) = non_empty(&args.namespace_selector) else {
+        let without =
+            |env: &'static str, flag: &'static str, value: String| Error::InvalidSetting {
+                env,
+                flag,
+                value,
+                reason: format!("only works with a {} selector", keys::NAMESPACE_SELECTOR),
+            };
+        if !exclude.is_empty() {
+            return Err(without(
+                keys::EXCLUDE_NAMESPACES,
+                "--exclude-namespaces",
+                exclude.join(","),
+            ));
+        }
+        if args.prune {
+            return Err(without(keys::PRUNE, "--prune", "true".into()));
+        }
+        return Ok(None);
+    };
+    let selector = selection::parse_selector(&raw).map_err(|why| Error::InvalidSetting {
+        env: keys::NAMESPACE_SELECTOR,
+        flag: "--namespace-selector",
+        value: raw.clone(),
+        reason: why.0,
+    })?;
+    Ok(Some(Selection {
+        selector,
+        exclude,
+        prune: args.prune,
+    }))
 }
 
 /// Checked settings of an uninstall run (`--uninstall-plan`).
@@ -496,6 +587,9 @@ mod tests {
             region: Some("eu-west-1".into()),
             secret_name: None,
             namespaces: Some("apps".into()),
+            namespace_selector: None,
+            exclude_namespaces: None,
+            prune: false,
             account: None,
             registry_ids: None,
             role_arn: None,
@@ -846,11 +940,67 @@ mod tests {
             match key.name {
                 keys::REGISTRY_NAME => args.registry_name = None,
                 keys::AWS_REGION => args.region = None,
-                keys::TARGET_NAMESPACES => args.namespaces = None,
                 other => panic!("{other} is required by the contract but not here"),
             }
             assert_eq!(required(&args), Some(key.name));
         }
+    }
+
+    #[test]
+    fn a_selector_stands_in_for_target_namespaces_and_excludes_need_one() {
+        let without = Args {
+            namespaces: None,
+            ..base()
+        };
+        assert!(matches!(
+            Settings::from_args(&without),
+            Err(Error::MissingSetting {
+                env: keys::TARGET_NAMESPACES,
+                ..
+            })
+        ));
+        let selecting = Args {
+            namespace_selector: Some(r#"{"matchLabels":{"team":"a"}}"#.into()),
+            exclude_namespaces: Some("kube-system, kube-system".into()),
+            prune: true,
+            ..without.clone()
+        };
+        let s = Settings::from_args(&selecting).expect("a selector is enough");
+        let selection = s.target.selection.expect("selection");
+        assert_eq!(selection.query(), "team=a");
+        assert_eq!(selection.exclude, ["kube-system"]);
+        assert!(selection.prune);
+        assert!(s.target.namespaces.is_empty());
+
+        let invalid_env = |args: &Args| match Settings::from_args(args) {
+            Err(Error::InvalidSetting { env, reason, .. }) => (env, reason),
+            other => panic!("{other:?}"),
+        };
+        let stray = Args {
+            exclude_namespaces: Some("kube-system".into()),
+            ..base()
+        };
+        assert_eq!(invalid_env(&stray).0, keys::EXCLUDE_NAMESPACES);
+        let stray = Args {
+            prune: true,
+            ..base()
+        };
+        assert_eq!(invalid_env(&stray).0, keys::PRUNE);
+        let both = Args {
+            namespace_selector: Some("{}".into()),
+            exclude_namespaces: Some("apps".into()),
+            ..base()
+        };
+        let (env, reason) = invalid_env(&both);
+        assert_eq!(env, keys::EXCLUDE_NAMESPACES);
+        assert!(reason.contains("explicit namespace"), "{reason}");
+        let bad = Args {
+            namespace_selector: Some(r#"{"matchLabels":{"a b":"x"}}"#.into()),
+            ..base()
+        };
+        let (env, reason) = invalid_env(&bad);
+        assert_eq!(env, keys::NAMESPACE_SELECTOR);
+        assert!(reason.contains("matchLabels key"), "{reason}");
     }
 
     #[test]

@@ -26,6 +26,11 @@
 //! ServiceAccounts) answer 405/415 and are recorded, so a test can assert they were never used.
 //!
 //! - Lists of ConfigMaps, CronJobs and Jobs with label selectors ([`lists`]).
+//! - Namespaces (`GET /api/v1/namespaces`, label and field selectors; seeded with labels, and
+//!   "being deleted" like a namespace in `Terminating`: creating a Secret there is 403 as the
+//!   `NamespaceLifecycle` admission plugin answers, updating an existing one still works) and
+//!   the cluster-wide list of Secrets (`GET /api/v1/secrets`, `fieldSelector` on
+//!   `metadata.name`/`metadata.namespace`/`type`, `labelSelector`) ([`lists`]).
 //! - Events (`POST /apis/events.k8s.io/v1/namespaces/{ns}/events`): created and kept in order,
 //!   after the checks of kube-apiserver's `ValidateEventCreate` for events.k8s.io/v1
 //!   (`pkg/apis/core/validation/events.go`): a body namespace other than the URL's is 400; an
@@ -167,6 +172,8 @@ struct Inner {
     next_version: u64,
     /// ConfigMaps, CronJobs and Jobs by (plural, namespace, name) ([`lists`]).
     listed: BTreeMap<(String, String, String), Value>,
+    /// Seeded Namespace objects by name ([`lists`]).
+    namespace_objects: BTreeMap<String, Value>,
     events: Vec<Value>,
     events_forbidden: bool,
 }
@@ -212,6 +219,8 @@ impl FakeKube {
                 any(lists::cron_jobs),
             )
             .route("/apis/batch/v1/namespaces/{ns}/jobs", any(lists::jobs))
+            .route("/api/v1/namespaces", any(lists::namespaces))
+            .route("/api/v1/secrets", any(lists::all_secrets))
             .fallback(unknown)
             .with_state(Arc::clone(&state));
         std::thread::spawn(move || {
@@ -917,6 +926,9 @@ fn apply(
                 format!("namespaces \"{namespace}\" not found"),
                 None,
             );
+        }
+        if let Some(refused) = lists::refuse_create_in_terminating(inner, namespace, name) {
+            return refused;
         }
         inner.next_version += 1;
         let mut object = json!({

@@ -1,4 +1,5 @@
-// Lists of the fake API (what `ecr-refresher status` reads): ConfigMaps
+// Lists of the fake API (what `ecr-refresher status` and the namespace selectors read):
+// Namespaces (`/api/v1/namespaces`), every namespace's Secrets (`/api/v1/secrets`), ConfigMaps
 // (`/api/v1/namespaces/{ns}/configmaps`), CronJobs and Jobs
 // (`/apis/batch/v1/namespaces/{ns}/{cronjobs,jobs}`), `GET` only, filtered by `labelSelector`
 // as kube-apiserver filters it (`k8s.io/apimachinery/pkg/labels`: requirements joined by `,`,
@@ -335,4 +336,235 @@ fn parse_requirement(text: &str) -> Result<Requirement, String> {
         key: key_ok(text)?,
         operator: Operator::Exists,
     })
+}
+
+impl FakeKube {
+    /// Stores a Namespace `name` with these labels (and the `kubernetes.io/metadata.name` label
+    /// the API server adds to every namespace). Once one is seeded, only seeded namespaces
+    /// exist: creating a Secret in another answers 404 as the API server does.
+    pub fn seed_namespace(&self, name: &str, labels: &[(&str, &str)]) {
+        let mut inner = self.lock();
+        inner.next_version += 1;
+        let mut map: serde_json::Map<String, Value> = labels
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), json!(v)))
+            .collect();
+        map.insert("kubernetes.io/metadata.name".into(), json!(name));
+        let object = json!({
+            "metadata": {
+                "name": name,
+                "uid": format!("uid-namespace-{name}"),
+                "resourceVersion": inner.next_version.to_string(),
+                "creationTimestamp": now(),
+                "labels": map,
+            },
+            "spec": {"finalizers": ["kubernetes"]},
+            "status": {"phase": "Active"},
+        });
+        inner.namespace_objects.insert(name.to_owned(), object);
+        inner
+            .namespaces
+            .get_or_insert_with(BTreeSet::new)
+            .insert(name.to_owned());
+    }
+
+    /// Marks seeded namespace `name` as being deleted, as `kubectl delete namespace` leaves it
+    /// while its finalizers run: `metadata.deletionTimestamp` set, `status.phase: Terminating`.
+    pub fn terminate_namespace(&self, name: &str) {
+        let mut inner = self.lock();
+        let object = inner
+            .namespace_objects
+            .get_mut(name)
+            .expect("terminate a seeded namespace");
+        object["metadata"]["deletionTimestamp"] = json!(now());
+        object["status"]["phase"] = json!("Terminating");
+    }
+}
+
+/// The NamespaceLifecycle admission plugin's answer to creating `secrets/name` in a namespace
+/// being deleted: 403 Forbidden with a `NamespaceTerminating` cause. None if it may be created.
+pub(super) fn refuse_create_in_terminating(
+    inner: &Inner,
+    namespace: &str,
+    name: &str,
+) -> Option<Response> {
+    let object = inner.namespace_objects.get(namespace)?;
+    object["metadata"].get("deletionTimestamp")?;
+    Some(status(
+        403,
+        "Forbidden",
+        format!(
+            "secrets \"{name}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated"
+        ),
+        Some(json!({
+            "name": name,
+            "kind": "secrets",
+            "causes": [{
+                "reason": "NamespaceTerminating",
+                "message": format!("namespace {namespace} is being terminated"),
+                "field": "metadata.namespace",
+            }],
+        })),
+    ))
+}
+
+/// A `fieldSelector` of `key=value` / `key==value` / `key!=value` terms on the fields
+/// `supported` (as the API server registers them per resource); another field is 400
+/// BadRequest `field label not supported`.
+fn parse_field_selector(
+    raw: &str,
+    supported: &[&str],
+) -> Result<Vec<(String, bool, String)>, String> {
+    let mut terms = Vec::new();
+    for term in raw.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let (field, negated, value) = if let Some((f, v)) = term.split_once("!=") {
+            (f, true, v)
+        } else if let Some((f, v)) = term.split_once("==") {
+            (f, false, v)
+        } else if let Some((f, v)) = term.split_once('=') {
+            (f, false, v)
+        } else {
+            return Err(format!("invalid selector: '{term}'; can't understand '{term}'"));
+        };
+        let field = field.trim();
+        if !supported.contains(&field) {
+            return Err(format!("field label not supported: {field}"));
+        }
+        terms.push((field.to_owned(), negated, value.trim().to_owned()));
+    }
+    Ok(terms)
+}
+
+/// The value of a dotted field path (`metadata.name`, `status.phase`) of an object.
+fn field_value<'a>(object: &'a Value, path: &str) -> &'a str {
+    path.split('.')
+        .fold(object, |node, part| &node[part])
+        .as_str()
+        .unwrap_or_default()
+}
+
+/// The items of `objects` both selectors pick, or why a selector does not parse (a 400).
+fn select<'a>(
+    request: &Request,
+    supported_fields: &[&str],
+    objects: impl Iterator<Item = Value> + 'a,
+) -> Result<Vec<Value>, String> {
+    let bad = |why: String| why;
+    let labels = request
+        .param("labelSelector")
+        .map(|raw| percent_decode(&raw))
+        .unwrap_or_default();
+    let requirements =
+        parse_selector(&labels).map_err(|why| bad(format!("unable to parse requirement: {why}")))?;
+    let fields = request
+        .param("fieldSelector")
+        .map(|raw| percent_decode(&raw))
+        .unwrap_or_default();
+    let terms = parse_field_selector(&fields, supported_fields).map_err(bad)?;
+    Ok(objects
+        .filter(|object| {
+            let labels = object["metadata"]["labels"].as_object();
+            let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+            requirements.iter().all(|req| req.matches(label(&req.key)))
+                && terms
+                    .iter()
+                    .all(|(field, negated, value)| (field_value(object, field) == value) != *negated)
+        })
+        .collect())
+}
+
+/// A `GET` of a cluster-wide list: recorded, a queued GET fault answered, other methods 405.
+fn cluster_list_request(
+    inner: &mut Inner,
+    method: &Method,
+    path: &str,
+    query: Option<String>,
+) -> Result<Request, Box<Response>> {
+    let request = Request::received(method, path.to_owned(), query, None);
+    inner.requests.push(request.clone());
+    if *method != Method::GET {
+        return Err(Box::new(status(
+            405,
+            "MethodNotAllowed",
+            format!("the fake only lists {path}"),
+            None,
+        )));
+    }
+    if let Some(fault) = inner
+        .faults
+        .iter_mut()
+        .find(|f| f.method == Method::GET && f.remaining > 0)
+    {
+        fault.remaining -= 1;
+        let code = fault.status;
+        return Err(Box::new(status(
+            code,
+            reason_for(code),
+            format!("injected fault {code}"),
+            None,
+        )));
+    }
+    Ok(request)
+}
+
+fn list_body(kind: &str, version: u64, items: Vec<Value>) -> Response {
+    let body = json!({
+        "kind": kind,
+        "apiVersion": "v1",
+        "metadata": { "resourceVersion": version.to_string() },
+        "items": items,
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+/// `GET /api/v1/namespaces`: the seeded namespaces, by name, filtered by `labelSelector` and
+/// a `fieldSelector` on `metadata.name` / `status.phase`.
+pub(super) async fn namespaces(
+    State(state): State<Shared>,
+    method: Method,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut inner = state.lock().expect("state");
+    let request = match cluster_list_request(&mut inner, &method, "/api/v1/namespaces", query) {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    let all = inner.namespace_objects.values().cloned().collect::<Vec<_>>();
+    match select(&request, &["metadata.name", "status.phase"], all.into_iter()) {
+        Ok(items) => list_body("NamespaceList", inner.next_version, items),
+        Err(why) => status(400, "BadRequest", why, None),
+    }
+}
+
+/// `GET /api/v1/secrets`: every namespace's Secrets (with their managedFields), by namespace
+/// and name, filtered by `labelSelector` and a `fieldSelector` on `metadata.name`,
+/// `metadata.namespace` and `type`. Forbidden namespaces are not special here (RBAC on a
+/// cluster-wide list is all or nothing; see [`FakeKube::fail_next`]).
+pub(super) async fn all_secrets(
+    State(state): State<Shared>,
+    method: Method,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut inner = state.lock().expect("state");
+    let request = match cluster_list_request(&mut inner, &method, "/api/v1/secrets", query) {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    let all = inner
+        .objects
+        .values()
+        .map(|stored| {
+            let mut object = rendered(stored);
+            if let Some(map) = object.as_object_mut() {
+                map.remove("apiVersion");
+                map.remove("kind");
+            }
+            object
+        })
+        .collect::<Vec<_>>();
+    let fields = ["metadata.name", "metadata.namespace", "type"];
+    match select(&request, &fields, all.into_iter()) {
+        Ok(items) => list_body("SecretList", inner.next_version, items),
+        Err(why) => status(400, "BadRequest", why, None),
+    }
 }

@@ -16,11 +16,19 @@ pub const MOTO_HOST: &str = "123456789012.dkr.ecr.eu-west-1.amazonaws.com";
 
 /// Checked settings for registry `primary` in eu-west-1, short timeouts.
 pub fn settings(namespaces: &str) -> Settings {
-    Settings::from_args(&Args {
+    Settings::from_args(&args(namespaces)).expect("valid test settings")
+}
+
+/// The flags of [`settings`], for a test to change before checking them.
+pub fn args(namespaces: &str) -> Args {
+    Args {
         registry_name: Some("primary".into()),
         region: Some("eu-west-1".into()),
         secret_name: None,
-        namespaces: Some(namespaces.into()),
+        namespaces: Some(namespaces.into()).filter(|n: &String| !n.is_empty()),
+        namespace_selector: None,
+        exclude_namespaces: None,
+        prune: false,
         account: None,
         registry_ids: None,
         role_arn: None,
@@ -33,8 +41,7 @@ pub fn settings(namespaces: &str) -> Settings {
         uninstall_plan: None,
         check_plan: None,
         events: Default::default(),
-    })
-    .expect("valid test settings")
+    }
 }
 
 /// An ECR client built like the binary's, pointed at `endpoint` with static credentials.
