@@ -68,7 +68,7 @@ async fn namespaces_are_listed_by_label_selector_and_secrets_across_namespaces_b
     let found = secrets.list(&by_name).await.expect("list secrets").items;
     let at: Vec<_> = found
         .iter()
-        .map(|s| s.metadata.namespace.clone().unwrap())
+        .map(|s| s.metadata.namespace.clone().expect("namespaced"))
         .collect();
     assert_eq!(at, ["team-a", "team-b"]);
     assert!(
