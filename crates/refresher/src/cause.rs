@@ -198,6 +198,18 @@ pub fn kube_is_transient(err: &kube::Error) -> bool {
     }
 }
 
+/// A cluster-wide request's failure (`verb` on `resource` in every namespace): a 403 says which
+/// ClusterRole rule is missing; anything else as [`kube`] says it.
+pub fn cluster(err: &kube::Error, verb: &str, resource: &str) -> String {
+    match err {
+        kube::Error::Api(status) if status.code == 403 => format!(
+            "forbidden ({}) — the ServiceAccount needs {verb} on {resource} in every namespace (the chart's ClusterRole for namespace selectors)",
+            status.message
+        ),
+        other => kube(other, "(all)"),
+    }
+}
+
 /// The cause of a failed Secret call in words, with what to do where that is known.
 pub fn kube(err: &kube::Error, namespace: &str) -> String {
     match err {

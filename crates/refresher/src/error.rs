@@ -15,6 +15,15 @@ use crate::dockerconfig::{SECRET_TYPE, TokenError};
 /// Display is the step, the cause and, where one is known, what to do, on one line; the
 /// registry is not repeated here: the run's tracing span carries it and the final error line
 /// puts it in front once (`registry <name>: …`). No variant holds a token, password or secret key.
+/// ` with labelSelector <s>` when a selector was sent.
+fn selector_note(selector: &str) -> String {
+    if selector.is_empty() {
+        String::new()
+    } else {
+        format!(" with labelSelector {selector:?}")
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A required setting is unset or empty.
@@ -275,6 +284,33 @@ pub enum Error {
         /// Why.
         #[source]
         source: Box<kube::config::KubeconfigError>,
+    },
+
+    /// Listing the cluster's namespaces (for a namespace selector) failed.
+    #[error(
+        "list namespaces{}: {}",
+        selector_note(selector),
+        cause::cluster(source, "list", "namespaces")
+    )]
+    ListNamespaces {
+        /// The `labelSelector` sent, empty for all.
+        selector: String,
+        /// The API error.
+        #[source]
+        source: Box<kube::Error>,
+    },
+
+    /// Listing a pull Secret across every namespace (sync, prune, plan lines `*`) failed.
+    #[error(
+        "list Secret {name} in every namespace: {}",
+        cause::cluster(source, "list", "secrets")
+    )]
+    ListSecrets {
+        /// The Secret's name (the `metadata.name` field selector).
+        name: String,
+        /// The API error.
+        #[source]
+        source: Box<kube::Error>,
     },
 
     /// `status`: listing or reading the release's objects failed.

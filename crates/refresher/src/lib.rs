@@ -14,6 +14,7 @@
 
 pub mod cause;
 pub mod check;
+pub mod cluster;
 pub mod dockerconfig;
 pub mod ecr;
 pub mod error;
