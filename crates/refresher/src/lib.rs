@@ -250,8 +250,9 @@ async fn write_all(
 /// One namespace: apply the Secret, then (only if that worked) make every ServiceAccount of
 /// `IMAGE_PULL_SECRET_FOR` list it. Returns the Secret if it was written, and every failure;
 /// one ServiceAccount failing does not stop the next. `stamps` are the refreshed-at and
-/// expires-at annotations.
-async fn write_namespace(
+/// expires-at annotations. Public (stable signature) for the sync run, which copies a token
+/// into a namespace with the same data, stamps and field manager.
+pub async fn write_namespace(
     target: &Target,
     retry: &RetryPolicy,
     config: &DockerConfigJson,
