@@ -5,17 +5,27 @@
 //! `ecr-registry-helper/expires-at` annotation lies in the future. One line per Secret on
 //! stdout, its verdict first; the run fails (exit 1) if any is not `OK`. Only host names and
 //! times are printed, never a credential. No AWS access.
+//!
+//! An entry whose namespace is `*` ([`EVERY_NAMESPACE`], a registry with a namespace selector)
+//! checks the Secret in every namespace where it is found with our labels (one cluster-wide
+//! list, [`cluster::secrets_named`]), one line each, skipping namespaces the plan names
+//! explicitly for that registry (they have their own line). Finding none fails the line
+//! (`MISSING */<secret>`: the refresh has not run, or the selector matches no namespace) unless
+//! the plan also has explicit lines for that registry: then the selector simply matches nothing
+//! more yet, and an `OK` line says so.
 
 use std::io::Write;
 
 use ecr_contract::check::{self, Entry};
 use ecr_contract::names::ANNOTATION_EXPIRES_AT;
+use ecr_contract::plan::EVERY_NAMESPACE;
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use tracing::Instrument as _;
 
 use crate::cause;
+use crate::cluster;
 use crate::dockerconfig::{DATA_KEY, SECRET_TYPE};
 use crate::error::Error;
 use crate::retry::RetryPolicy;
@@ -48,20 +58,29 @@ pub enum Verdict {
     NoExpiry,
     /// The Secret could not be read (why, in words).
     Inaccessible(String),
+    /// A `*` line: no Secret with our labels in any namespace (beyond the explicit ones).
+    NoneFound,
+    /// A `*` line of a registry with explicit namespaces: none found beyond those (not a failure).
+    NoneBeyondExplicit,
 }
 
 impl Verdict {
     /// The verdict's word, first on its line.
     pub fn word(&self) -> &'static str {
         match self {
-            Verdict::Ok { .. } => "OK",
-            Verdict::Missing => "MISSING",
+            Verdict::Ok { .. } | Verdict::NoneBeyondExplicit => "OK",
+            Verdict::Missing | Verdict::NoneFound => "MISSING",
             Verdict::WrongType(_) => "WRONG TYPE",
             Verdict::WrongHosts { .. } | Verdict::Unreadable => "WRONG HOSTS",
             Verdict::Expired(_) => "EXPIRED",
             Verdict::NoExpiry => "NO EXPIRY",
             Verdict::Inaccessible(_) => "UNREADABLE",
         }
+    }
+
+    /// Whether the line passes.
+    pub fn passes(&self) -> bool {
+        matches!(self, Verdict::Ok { .. } | Verdict::NoneBeyondExplicit)
     }
 
     /// The verdict's line for `entry`: `<VERDICT> <namespace>/<secret> (registry <name>): …`.
@@ -91,6 +110,10 @@ impl Verdict {
             Verdict::Expired(at) => format!("expired at {at} — its refresh is late or failing"),
             Verdict::NoExpiry => format!("no valid {ANNOTATION_EXPIRES_AT} annotation"),
             Verdict::Inaccessible(why) => why.clone(),
+            Verdict::NoneFound => "no such Secret in any namespace — has the registry's refresh Job run and succeeded, and does its namespace selector match a namespace?".to_owned(),
+            Verdict::NoneBeyondExplicit => {
+                "no selected namespace beyond the explicit ones yet".to_owned()
+            }
         };
         format!(
             "{} {}/{} (registry {}): {what}",
@@ -181,7 +204,21 @@ pub async fn check(
     out: &mut impl Write,
 ) -> Result<(), Error> {
     let mut failed = 0;
+    let mut total = 0;
+    let mut write = |verdict: &Verdict, entry: &Entry| {
+        total += 1;
+        if !verdict.passes() {
+            failed += 1;
+        }
+        writeln!(out, "{}", verdict.line(entry)).map_err(Error::PrintCheck)
+    };
     for entry in plan {
+        if entry.namespace == EVERY_NAMESPACE {
+            for (verdict, entry) in every_namespace(plan, entry, retry, kube, now).await {
+                write(&verdict, &entry)?;
+            }
+            continue;
+        }
         let namespace = entry.namespace.as_str();
         let api: Api<Secret> = Api::namespaced(kube.clone(), namespace);
         let step = format!("read Secret {namespace}/{}", entry.secret);
@@ -195,20 +232,59 @@ pub async fn check(
             Ok(secret) => judge(entry, secret.as_ref(), now),
             Err(err) => Verdict::Inaccessible(format!("{step}: {}", read_cause(&err, namespace))),
         };
-        if !matches!(verdict, Verdict::Ok { .. }) {
-            failed += 1;
-        }
-        writeln!(out, "{}", verdict.line(entry)).map_err(Error::PrintCheck)?;
+        write(&verdict, entry)?;
     }
     out.flush().map_err(Error::PrintCheck)?;
     if failed == 0 {
-        tracing::info!(secrets = plan.len(), "check: every pull Secret is ready");
+        tracing::info!(secrets = total, "check: every pull Secret is ready");
         return Ok(());
     }
-    Err(Error::Check {
-        total: plan.len(),
-        failed,
-    })
+    Err(Error::Check { total, failed })
+}
+
+/// A `*` entry's verdicts, each with the entry of the namespace it is about (see the module
+/// doc). A failing list is one `UNREADABLE` line.
+async fn every_namespace(
+    plan: &[Entry],
+    entry: &Entry,
+    retry: &RetryPolicy,
+    kube: &kube::Client,
+    now: Timestamp,
+) -> Vec<(Verdict, Entry)> {
+    let explicit: Vec<&str> = plan
+        .iter()
+        .filter(|e| e.registry == entry.registry && e.secret == entry.secret)
+        .map(|e| e.namespace.as_str())
+        .filter(|ns| *ns != EVERY_NAMESPACE)
+        .collect();
+    let found =
+        match cluster::secrets_named(kube, &entry.secret, Some(&entry.registry), retry).await {
+            Ok(found) => found,
+            Err(err) => return vec![(Verdict::Inaccessible(err.to_string()), entry.clone())],
+        };
+    let verdicts: Vec<(Verdict, Entry)> = found
+        .iter()
+        .filter_map(|secret| {
+            let namespace = secret.metadata.namespace.clone()?;
+            if explicit.contains(&namespace.as_str()) {
+                return None;
+            }
+            let here = Entry {
+                namespace,
+                ..entry.clone()
+            };
+            Some((judge(&here, Some(secret), now), here))
+        })
+        .collect();
+    if !verdicts.is_empty() {
+        return verdicts;
+    }
+    let verdict = if explicit.is_empty() {
+        Verdict::NoneFound
+    } else {
+        Verdict::NoneBeyondExplicit
+    };
+    vec![(verdict, entry.clone())]
 }
 
 /// Why a Secret could not be read; a 403 names the one grant the check needs.

@@ -335,6 +335,20 @@ pub enum Error {
     /// The check's lines could not be written to stdout.
     #[error("print check: {0}")]
     PrintCheck(#[source] std::io::Error),
+
+    // Namespace selectors: prune (issue 13).
+    /// Pruning the Secret from namespaces no longer selected failed for some (each was logged);
+    /// the others were pruned.
+    #[error(
+        "prune: {failed} namespaces failed: {}",
+        failures.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    )]
+    Prune {
+        /// Number of namespaces with a failure.
+        failed: usize,
+        /// Every failure.
+        failures: Vec<Error>,
+    },
 }
 
 impl Error {

@@ -11,6 +11,10 @@
 //! be written is one warning and never changes the outcome. With `--uninstall-plan` it instead
 //! carries out the chart's uninstall plan ([`uninstall`]); with `--check-plan` it checks the
 //! release's pull Secrets (`helm test`, [`check`]).
+//!
+//! With a namespace selector (`NAMESPACE_SELECTOR`) the target namespaces are resolved at run
+//! time ([`cluster::targets`]: one namespaces list), before the token is fetched; with `PRUNE`
+//! the run ends by removing its Secrets from namespaces no longer selected ([`prune`]).
 
 pub mod cause;
 pub mod check;
@@ -20,6 +24,7 @@ pub mod ecr;
 pub mod error;
 pub mod events;
 pub mod kube_client;
+pub mod prune;
 pub mod retry;
 pub mod secret;
 pub mod selection;
@@ -76,6 +81,10 @@ pub async fn run(settings: &Settings) -> Result<(), Error> {
             region = %target.region.name,
             secret = %target.secret_name,
             namespaces = %target.namespaces.join(","),
+            namespace_selector = %target
+                .selection
+                .as_ref()
+                .map_or_else(|| "(none)".to_owned(), |s| format!("{:?}", s.query())),
             account = target.account.as_deref().unwrap_or("(from credentials)"),
             registry_ids = %target.registry_ids.join(","),
             role_arn = target.role_arn.as_deref().unwrap_or("(none)"),
@@ -101,8 +110,17 @@ pub async fn run(settings: &Settings) -> Result<(), Error> {
             }
         };
         if settings.mode.dry_run {
+            // A selector's namespaces are only known from the cluster: list them (a read), or fail.
+            let resolved = match &target.selection {
+                None => target.clone(),
+                Some(_) => {
+                    let kube = kube_client(settings.request_timeout).await?;
+                    let found = cluster::targets(target, &settings.retry, &kube).await?;
+                    found.target(target)
+                }
+            };
             let out = &mut std::io::stdout().lock();
-            return dry_run(target, &settings.retry, settings.mode.output, &ecr, out).await;
+            return dry_run(&resolved, &settings.retry, settings.mode.output, &ecr, out).await;
         }
         let kube = kube_client(settings.request_timeout).await?;
         let ctx = Context { kube, ecr };
@@ -161,22 +179,52 @@ pub struct RefreshRun {
     pub expires_at: Option<Timestamp>,
 }
 
-/// [`refresh`], also telling which Secrets were written.
+/// [`refresh`], also telling which Secrets were written. With a namespace selector the
+/// namespaces are listed first ([`cluster::targets`]; a failing list fails the run, nothing
+/// written); no target at all is a success with a warning, and no ECR call. With `PRUNE`, once
+/// every target was written, [`prune::prune`] removes the Secret from namespaces no longer
+/// selected.
 pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context) -> RefreshRun {
-    let (config, expires_at) = match fetch_docker_config(target, retry, &ctx.ecr).await {
-        Ok(got) => got,
-        Err(err) => {
-            return RefreshRun {
-                outcome: Err(err),
-                written: Vec::new(),
-                expires_at: None,
-            };
-        }
+    let failed = |err| RefreshRun {
+        outcome: Err(err),
+        written: Vec::new(),
+        expires_at: None,
     };
-    let outcome = write_all(target, retry, ctx, config, expires_at).await;
+    let resolved = match &target.selection {
+        None => target.clone(),
+        Some(_) => match cluster::targets(target, retry, &ctx.kube).await {
+            Ok(found) => found.target(target),
+            Err(err) => return failed(err),
+        },
+    };
+    let (written, outcome, expires_at) = if resolved.namespaces.is_empty() {
+        tracing::warn!(
+            "no namespace matches the namespace selector and there is no explicit one: nothing to write (no ECR call)"
+        );
+        (Vec::new(), Ok(()), None)
+    } else {
+        let (config, expires_at) = match fetch_docker_config(target, retry, &ctx.ecr).await {
+            Ok(got) => got,
+            Err(err) => return failed(err),
+        };
+        let (written, outcome) = write_all(&resolved, retry, ctx, config, expires_at).await;
+        (written, outcome, expires_at)
+    };
+    let outcome = match (outcome, target.selection.as_ref()) {
+        (Ok(()), Some(selection)) if selection.prune => {
+            prune::prune(target, &resolved.namespaces, retry, &ctx.kube)
+                .await
+                .map(|_| ())
+        }
+        (Err(err), Some(selection)) if selection.prune => {
+            tracing::warn!("prune skipped: not every target namespace was written");
+            Err(err)
+        }
+        (outcome, _) => outcome,
+    };
     RefreshRun {
-        outcome: outcome.1,
-        written: outcome.0,
+        outcome,
+        written,
         expires_at,
     }
 }

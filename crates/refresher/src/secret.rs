@@ -236,6 +236,25 @@ pub fn ours(secret: &Secret, registry: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Whether `secret` is [`ours`] for `registry` and the refresher's server-side apply wrote it:
+/// its `managedFields` hold an `Apply` entry of the field manager `ecr-refresher` (prune's
+/// stricter test: a Secret the refresher only ever touched with another operation is not
+/// pruned). `Err` says why not.
+pub fn applied_by_us(secret: &Secret, registry: &str) -> Result<(), &'static str> {
+    ours(secret, registry)?;
+    let managers = secret
+        .metadata
+        .managed_fields
+        .as_deref()
+        .unwrap_or_default();
+    if !managers.iter().any(|m| {
+        m.manager.as_deref() == Some(FIELD_MANAGER) && m.operation.as_deref() == Some("Apply")
+    }) {
+        return Err("no server-side apply of the field manager ecr-refresher wrote it");
+    }
+    Ok(())
+}
+
 /// Deletes Secret `name` if it is [`ours`] for `registry`, guarded by the uid and
 /// resourceVersion read (a Secret changed or replaced since is read and judged again).
 /// Transient API errors and a failed precondition (409) are retried.
@@ -246,12 +265,24 @@ pub async fn delete_if_ours(
     retry: &RetryPolicy,
     namespace: &str,
 ) -> Result<Deleted, Error> {
+    delete_if(api, name, registry, ours, retry, namespace).await
+}
+
+/// [`delete_if_ours`] with another test of what is ours (`judge`, e.g. [`applied_by_us`]).
+pub async fn delete_if(
+    api: &Api<Secret>,
+    name: &str,
+    registry: &str,
+    judge: fn(&Secret, &str) -> Result<(), &'static str>,
+    retry: &RetryPolicy,
+    namespace: &str,
+) -> Result<Deleted, Error> {
     let failed = |step: &'static str| move |source: kube::Error| (step, source);
     let attempt = || async {
         let Some(secret) = api.get_opt(name).await.map_err(failed("read"))? else {
             return Ok(Deleted::Absent);
         };
-        if let Err(why) = ours(&secret, registry) {
+        if let Err(why) = judge(&secret, registry) {
             return Ok(Deleted::NotOurs(why));
         }
         let params = DeleteParams {

@@ -5,15 +5,23 @@
 //! someone else wrote is kept. No AWS access. Entries are worked on up to
 //! [`UNINSTALL_CONCURRENCY`] at a time; one failing does not stop the others, and the run then
 //! fails naming every failure.
+//!
+//! An entry whose namespace is `*` ([`EVERY_NAMESPACE`], a registry with a namespace selector)
+//! means the Secret in every namespace where it is found: one cluster-wide list
+//! ([`cluster::secrets_named`], name and our labels), then each found Secret is handled as an
+//! entry of its own namespace — except in namespaces the plan names for that registry itself
+//! (their own entries handle them).
 
 use std::sync::Arc;
 
+use ecr_contract::plan::EVERY_NAMESPACE;
 use ecr_contract::uninstall::{self, Entry};
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::Api;
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
+use crate::cluster;
 use crate::error::Error;
 use crate::retry::RetryPolicy;
 use crate::secret::{self, Deleted};
@@ -68,8 +76,15 @@ pub async fn carry_out(
     let spawn = |running: &mut JoinSet<_>, entry: Entry| {
         let retry = Arc::clone(&shared);
         let kube = kube.clone();
+        let explicit: Vec<String> = plan
+            .iter()
+            .filter(|e| e.registry == entry.registry && e.secret == entry.secret)
+            .map(|e| e.namespace.clone())
+            .filter(|ns| ns != EVERY_NAMESPACE)
+            .collect();
         running.spawn(
-            async move { one(&entry, &retry, kube).await }.instrument(tracing::Span::current()),
+            async move { one(&entry, &explicit, &retry, kube).await }
+                .instrument(tracing::Span::current()),
         );
     };
     for entry in queue.by_ref().take(UNINSTALL_CONCURRENCY) {
@@ -113,9 +128,59 @@ pub async fn carry_out(
     })
 }
 
-/// One entry: the ServiceAccounts first (so no ServiceAccount names a Secret that is gone),
-/// then the Secret, only if every ServiceAccount worked.
-async fn one(entry: &Entry, retry: &RetryPolicy, kube: kube::Client) -> (Summary, Vec<Error>) {
+/// One entry: [`remove`] in its namespace, or, for `*`, in each namespace where the Secret is
+/// found with our labels, but not in the registry's `explicit` namespaces of the plan.
+async fn one(
+    entry: &Entry,
+    explicit: &[String],
+    retry: &RetryPolicy,
+    kube: kube::Client,
+) -> (Summary, Vec<Error>) {
+    if entry.namespace != EVERY_NAMESPACE {
+        return remove(entry, secret::ours, "uninstall", retry, kube).await;
+    }
+    let found =
+        match cluster::secrets_named(&kube, &entry.secret, Some(&entry.registry), retry).await {
+            Ok(found) => found,
+            Err(err) => return (Summary::default(), vec![err]),
+        };
+    tracing::info!(
+        registry = %entry.registry,
+        secret = %entry.secret,
+        found = found.len(),
+        "uninstall: Secret found in every namespace"
+    );
+    let mut summary = Summary::default();
+    let mut errors = Vec::new();
+    let namespaces = found
+        .iter()
+        .filter_map(|s| s.metadata.namespace.clone())
+        .filter(|ns| !explicit.contains(ns));
+    for namespace in namespaces {
+        let here = Entry {
+            namespace,
+            ..entry.clone()
+        };
+        let (done, failed) = remove(&here, secret::ours, "uninstall", retry, kube.clone()).await;
+        summary.deleted += done.deleted;
+        summary.kept += done.kept;
+        summary.absent += done.absent;
+        summary.removed_entries += done.removed_entries;
+        errors.extend(failed);
+    }
+    (summary, errors)
+}
+
+/// The Secret of `entry` in its namespace: removed from the ServiceAccounts first (so no
+/// ServiceAccount names a Secret that is gone), then deleted if `judge` finds it ours, only if
+/// every ServiceAccount worked. Also prune's removal ([`crate::prune`]).
+pub(crate) async fn remove(
+    entry: &Entry,
+    judge: fn(&Secret, &str) -> Result<(), &'static str>,
+    what: &str,
+    retry: &RetryPolicy,
+    kube: kube::Client,
+) -> (Summary, Vec<Error>) {
     let namespace = entry.namespace.as_str();
     let mut summary = Summary::default();
     let mut errors = Vec::new();
@@ -144,7 +209,16 @@ async fn one(entry: &Entry, retry: &RetryPolicy, kube: kube::Client) -> (Summary
         return (summary, errors);
     }
     let secrets: Api<Secret> = Api::namespaced(kube, namespace);
-    match secret::delete_if_ours(&secrets, &entry.secret, &entry.registry, retry, namespace).await {
+    match secret::delete_if(
+        &secrets,
+        &entry.secret,
+        &entry.registry,
+        judge,
+        retry,
+        namespace,
+    )
+    .await
+    {
         Ok(deleted) => {
             match deleted {
                 Deleted::Deleted => summary.deleted += 1,
@@ -164,7 +238,7 @@ async fn one(entry: &Entry, retry: &RetryPolicy, kube: kube::Client) -> (Summary
                 namespace = %namespace,
                 secret = %entry.secret,
                 action = deleted.as_str(),
-                "uninstall Secret"
+                "{what} Secret"
             );
         }
         Err(err) => errors.push(err),
