@@ -1,0 +1,351 @@
+//! A registry with a namespace selector, through `refresh` against moto and the fake API: every
+//! operator, excludes, namespaces being deleted, a namespace created between two runs, a
+//! selector that matches nothing, a forbidden namespace list, and prune (off by default; on, it
+//! deletes only the Secrets the refresher applied, never in an explicit namespace).
+
+mod support;
+
+use axum::http::Method;
+use ecr_refresher::settings::Settings;
+use ecr_refresher::{Context, Error, refresh, refresh_written};
+use k8s_openapi::api::core::v1::Secret;
+use kube::Api;
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
+use support::fake_kube::FakeKube;
+use support::moto::Moto;
+use support::{DUMMY_KEY, args, ecr_client};
+
+const SECRET: &str = "regcred-primary";
+
+/// Settings of registry `primary` with explicit `namespaces` (may be empty), `selector` (JSON),
+/// `exclude` (comma-separated, may be empty) and `prune`.
+fn selecting(namespaces: &str, selector: &str, exclude: &str, prune: bool) -> Settings {
+    let mut raw = args(namespaces);
+    raw.namespace_selector = Some(selector.into());
+    raw.exclude_namespaces = Some(exclude.into()).filter(|e: &String| !e.is_empty());
+    raw.prune = prune;
+    Settings::from_args(&raw).expect("valid selector settings")
+}
+
+async fn context(moto: &Moto, kube: &FakeKube, s: &Settings) -> Context {
+    Context {
+        kube: kube.client(s),
+        ecr: ecr_client(s, &moto.endpoint(), DUMMY_KEY).await,
+    }
+}
+
+/// The namespaces (of `among`) that hold the pull Secret.
+fn holding(kube: &FakeKube, among: &[&str]) -> Vec<String> {
+    among
+        .iter()
+        .filter(|ns| kube.get(ns, SECRET).is_some())
+        .map(|ns| (*ns).to_owned())
+        .collect()
+}
+
+/// Three namespaces with different labels.
+fn three_teams() -> FakeKube {
+    let kube = FakeKube::start();
+    kube.seed_namespace("team-a", &[("team", "a"), ("env", "prod")]);
+    kube.seed_namespace("team-b", &[("team", "b")]);
+    kube.seed_namespace("plain", &[]);
+    kube
+}
+
+/// A query value with `%XX` and `+` decoded.
+fn decode(raw: &str) -> String {
+    let mut out = Vec::new();
+    let mut bytes = raw.bytes();
+    while let Some(b) = bytes.next() {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex: String = bytes.by_ref().take(2).map(char::from).collect();
+                out.push(u8::from_str_radix(&hex, 16).expect("percent escape"));
+            }
+            b => out.push(b),
+        }
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+const ALL: [&str; 3] = ["team-a", "team-b", "plain"];
+
+#[tokio::test]
+async fn every_selector_operator_writes_into_exactly_the_namespaces_it_matches() {
+    let moto = Moto::start();
+    let cases: [(&str, &str, &[&str]); 7] = [
+        (r#"{"matchLabels":{"team":"a"}}"#, "team=a", &["team-a"]),
+        (
+            r#"{"matchExpressions":[{"key":"team","operator":"In","values":["a","b"]}]}"#,
+            "team in (a,b)",
+            &["team-a", "team-b"],
+        ),
+        (
+            r#"{"matchExpressions":[{"key":"team","operator":"NotIn","values":["a"]}]}"#,
+            "team notin (a)",
+            &["team-b", "plain"],
+        ),
+        (
+            r#"{"matchExpressions":[{"key":"team","operator":"Exists"}]}"#,
+            "team",
+            &["team-a", "team-b"],
+        ),
+        (
+            r#"{"matchExpressions":[{"key":"team","operator":"DoesNotExist"}]}"#,
+            "!team",
+            &["plain"],
+        ),
+        (
+            r#"{"matchLabels":{"env":"prod"},"matchExpressions":[{"key":"team","operator":"In","values":["a","b"]}]}"#,
+            "env=prod,team in (a,b)",
+            &["team-a"],
+        ),
+        ("{}", "", &ALL),
+    ];
+    for (selector, query, expected) in cases {
+        let kube = three_teams();
+        let s = selecting("", selector, "", false);
+        refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
+            .await
+            .unwrap_or_else(|e| panic!("{selector}: {e}"));
+        assert_eq!(holding(&kube, &ALL), expected, "{selector}");
+        let lists: Vec<_> = kube
+            .requests()
+            .into_iter()
+            .filter(|r| r.path == "/api/v1/namespaces")
+            .collect();
+        assert_eq!(lists.len(), 1, "one namespace list per run ({selector})");
+        let sent = decode(&lists[0].param("labelSelector").unwrap_or_default());
+        assert_eq!(sent, query, "{selector}: the selector goes to the API");
+    }
+}
+
+#[tokio::test]
+async fn explicit_namespaces_come_first_and_excluded_or_terminating_ones_are_skipped() {
+    let moto = Moto::start();
+    let kube = three_teams();
+    kube.seed_namespace("apps", &[]);
+    kube.seed_namespace("kube-system", &[]);
+    kube.seed_namespace("going", &[("team", "c")]);
+    kube.terminate_namespace("going");
+    let s = selecting("team-b,apps", "{}", "kube-system", false);
+    let run = refresh_written(&s.target, &s.retry, &context(&moto, &kube, &s).await).await;
+    run.outcome.expect("refresh succeeds");
+    let written: Vec<&str> = run.written.iter().map(|w| w.namespace.as_str()).collect();
+    assert_eq!(written, ["team-b", "apps", "plain", "team-a"]);
+    let everywhere = ["team-a", "team-b", "plain", "apps", "kube-system", "going"];
+    assert_eq!(
+        holding(&kube, &everywhere),
+        ["team-a", "team-b", "plain", "apps"]
+    );
+    let touched_skipped = kube.requests().into_iter().any(|r| {
+        r.path.contains("/namespaces/going/") || r.path.contains("/namespaces/kube-system/")
+    });
+    assert!(
+        !touched_skipped,
+        "no request into a skipped namespace: {:?}",
+        kube.requests()
+    );
+}
+
+#[tokio::test]
+async fn a_namespace_created_between_two_runs_gets_the_secret_from_the_second() {
+    let moto = Moto::start();
+    let kube = three_teams();
+    let s = selecting("", r#"{"matchLabels":{"team":"a"}}"#, "", false);
+    let ctx = context(&moto, &kube, &s).await;
+    refresh(&s.target, &s.retry, &ctx).await.expect("first run");
+    assert_eq!(holding(&kube, &["team-a", "team-a2"]), ["team-a"]);
+    kube.seed_namespace("team-a2", &[("team", "a")]);
+    refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect("second run");
+    assert_eq!(
+        holding(&kube, &["team-a", "team-a2"]),
+        ["team-a", "team-a2"]
+    );
+}
+
+#[tokio::test]
+async fn a_selector_that_matches_nothing_succeeds_without_an_ecr_call_or_a_write() {
+    let moto = Moto::start();
+    let kube = three_teams();
+    let s = selecting("", r#"{"matchLabels":{"team":"nobody"}}"#, "", false);
+    let run = refresh_written(&s.target, &s.retry, &context(&moto, &kube, &s).await).await;
+    run.outcome.expect("no target is not an error");
+    assert!(run.written.is_empty());
+    assert_eq!(moto.post_count(), 0, "no ECR call: {}", moto.log_text());
+    assert!(kube.requests().iter().all(|r| r.method == Method::GET));
+}
+
+#[tokio::test]
+async fn a_forbidden_namespace_list_fails_the_run_naming_the_cluster_role_rule() {
+    let moto = Moto::start();
+    let kube = three_teams();
+    kube.fail_next(Method::GET, 403, 1);
+    let s = selecting("apps", "{}", "", false);
+    let err = refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
+        .await
+        .expect_err("403 on the list");
+    assert!(matches!(err, Error::ListNamespaces { .. }), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("needs list on namespaces in every namespace")
+            && text.contains("ClusterRole"),
+        "{text}"
+    );
+    assert_eq!(holding(&kube, &ALL), Vec::<String>::new());
+    assert_eq!(moto.post_count(), 0, "no ECR call before the list worked");
+    assert!(
+        kube.requests().iter().all(|r| r.method == Method::GET),
+        "nothing written, not even the explicit namespace"
+    );
+}
+
+#[tokio::test]
+async fn without_prune_a_namespace_that_stops_matching_keeps_its_secret() {
+    let moto = Moto::start();
+    let kube = three_teams();
+    let s = selecting("", r#"{"matchLabels":{"team":"a"}}"#, "", false);
+    let ctx = context(&moto, &kube, &s).await;
+    refresh(&s.target, &s.retry, &ctx).await.expect("first run");
+    kube.seed_namespace("team-a", &[("team", "gone")]);
+    refresh(&s.target, &s.retry, &ctx)
+        .await
+        .expect("second run");
+    assert_eq!(holding(&kube, &ALL), ["team-a"]);
+    assert!(
+        kube.requests()
+            .iter()
+            .all(|r| r.method != Method::DELETE && r.path != "/api/v1/secrets"),
+        "prune is off: no cluster-wide Secret list, no delete"
+    );
+}
+
+/// A pull Secret named [`SECRET`] with our labels for `registry`.
+fn labelled(registry: &str) -> serde_json::Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": SECRET,
+            "labels": {
+                "app.kubernetes.io/managed-by": "ecr-refresher",
+                "ecr-registry-helper/registry": registry,
+            },
+        },
+        "type": "kubernetes.io/dockerconfigjson",
+        "data": {".dockerconfigjson": "e30="},
+    })
+}
+
+#[tokio::test]
+async fn prune_deletes_only_the_secrets_the_refresher_applied_outside_the_targets() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    // apps: explicit, never matches. old: matched on the first run, not on the second.
+    kube.seed_namespace("apps", &[]);
+    kube.seed_namespace("old", &[("team", "a")]);
+    kube.seed_namespace("kept", &[("team", "a")]);
+    for ns in ["other-manager", "update-only", "other-registry"] {
+        kube.seed_namespace(ns, &[]);
+    }
+    kube.seed_service_account("old", "default", Some(&["keep-me", SECRET]));
+    kube.seed_service_account("apps", "default", None);
+    kube.seed_service_account("kept", "default", None);
+    let first = selecting("apps", r#"{"matchLabels":{"team":"a"}}"#, "", false);
+    let ctx = context(&moto, &kube, &first).await;
+    refresh(&first.target, &first.retry, &ctx)
+        .await
+        .expect("first run");
+    assert_eq!(
+        holding(&kube, &["apps", "old", "kept"]),
+        ["apps", "old", "kept"]
+    );
+
+    // Our labels, but another field manager (kubectl create); our manager, but no apply; our
+    // manager's apply, but another registry's label.
+    kube.seed("other-manager", labelled("primary"), "kubectl-create");
+    kube.seed("update-only", labelled("primary"), "ecr-refresher");
+    let other: Api<Secret> = Api::namespaced(ctx.kube.clone(), "other-registry");
+    other
+        .patch(
+            SECRET,
+            &PatchParams::apply("ecr-refresher").force(),
+            &Patch::Apply(labelled("secondary")),
+        )
+        .await
+        .expect("another registry's Secret");
+
+    kube.seed_namespace("old", &[("team", "moved")]);
+    let mut pruning = args("apps");
+    pruning.namespace_selector = Some(r#"{"matchLabels":{"team":"a"}}"#.into());
+    pruning.prune = true;
+    pruning.image_pull_secret_for = Some("default".into());
+    let pruning = Settings::from_args(&pruning).expect("valid");
+    let before = kube.requests().len();
+    refresh(&pruning.target, &pruning.retry, &ctx)
+        .await
+        .expect("pruning run");
+
+    let everywhere = [
+        "apps",
+        "old",
+        "kept",
+        "other-manager",
+        "update-only",
+        "other-registry",
+    ];
+    assert_eq!(
+        holding(&kube, &everywhere),
+        [
+            "apps",
+            "kept",
+            "other-manager",
+            "update-only",
+            "other-registry"
+        ]
+    );
+    assert_eq!(kube.pull_secrets("old", "default"), ["keep-me"]);
+    let deletes: Vec<_> = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.method == Method::DELETE)
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(deletes, ["/api/v1/namespaces/old/secrets/regcred-primary"]);
+    let listed: Vec<_> = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/api/v1/secrets")
+        .map(|r| r.query.clone())
+        .collect();
+    assert_eq!(listed.len(), 1, "one cluster-wide Secret list");
+    assert!(
+        listed[0].contains("fieldSelector=metadata.name%3Dregcred-primary"),
+        "{listed:?}"
+    );
+}
+
+#[tokio::test]
+async fn prune_is_skipped_when_a_target_namespace_failed() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.seed_namespace("old", &[("team", "a")]);
+    kube.seed_namespace("broken", &[("team", "b")]);
+    let s = selecting("", r#"{"matchLabels":{"team":"a"}}"#, "", false);
+    let ctx = context(&moto, &kube, &s).await;
+    refresh(&s.target, &s.retry, &ctx).await.expect("first run");
+    kube.seed_namespace("old", &[]);
+    kube.forbid_namespace("broken");
+    let p = selecting(
+        "",
+        r#"{"matchExpressions":[{"key":"team","operator":"Exists"}]}"#,
+        "",
+        true,
+    );
+    refresh(&p.target, &p.retry, &ctx)
+        .await
+        .expect_err("broken is forbidden");
+    assert_eq!(holding(&kube, &["old"]), ["old"], "nothing pruned");
+}
