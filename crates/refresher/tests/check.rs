@@ -240,3 +240,82 @@ fn the_binary_exits_1_after_the_lines_and_2_on_a_bad_plan() {
         "{stderr}"
     );
 }
+
+/// [`pull_secret`] with the refresher's labels for registry `primary`.
+fn labelled(hosts: &[String], expires_at: Option<i64>) -> Value {
+    let mut secret = pull_secret(DOCKER, hosts, expires_at);
+    secret["metadata"]["labels"] = json!({
+        "app.kubernetes.io/managed-by": "ecr-refresher",
+        "ecr-registry-helper/registry": "primary",
+    });
+    secret
+}
+
+#[tokio::test]
+async fn an_every_namespace_line_checks_each_secret_found_beside_the_explicit_ones() {
+    let kube = FakeKube::start();
+    let want = [host(None)];
+    let good = [host(Some(ACCOUNT))];
+    kube.seed("apps", labelled(&good, Some(NOW + 3600)), "ecr-refresher");
+    kube.seed("team-a", labelled(&good, Some(NOW + 3600)), "ecr-refresher");
+    kube.seed("team-b", labelled(&good, Some(NOW - 60)), "ecr-refresher");
+    // Not ours (no labels): not listed by the `*` line.
+    kube.seed("team-c", pull_secret(DOCKER, &good, None), "kubectl-create");
+    let plan = [entry("apps", &want), entry("*", &want)];
+    let (text, result) = lines(&kube, &plan).await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Check {
+                total: 3,
+                failed: 1
+            })
+        ),
+        "{text}"
+    );
+    insta::assert_snapshot!("every_namespace", text);
+}
+
+#[tokio::test]
+async fn an_every_namespace_line_finding_nothing_fails_unless_the_registry_has_explicit_lines() {
+    let kube = FakeKube::start();
+    let want = [host(None)];
+    kube.seed(
+        "apps",
+        labelled(&[host(Some(ACCOUNT))], Some(NOW + 3600)),
+        "ecr-refresher",
+    );
+    let (alone, result) = lines(&kube, &[entry("*", &want)]).await;
+    // apps' Secret is found: only a registry selecting nothing at all fails.
+    assert!(result.is_ok(), "{alone}");
+    let nobody = Entry {
+        registry: "nobody".into(),
+        ..entry("*", &want)
+    };
+    let (text, result) = lines(&kube, std::slice::from_ref(&nobody)).await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Check {
+                total: 1,
+                failed: 1
+            })
+        ),
+        "{text}"
+    );
+    assert!(
+        text.starts_with(
+            "MISSING */regcred-primary (registry nobody): no such Secret in any namespace"
+        ),
+        "{text}"
+    );
+    let (text, result) = lines(&kube, &[entry("apps", &want), entry("*", &want)]).await;
+    assert!(result.is_ok(), "{text}");
+    assert_eq!(
+        text.lines().nth(1),
+        Some(
+            "OK */regcred-primary (registry primary): no selected namespace beyond the explicit ones yet"
+        ),
+        "{text}"
+    );
+}

@@ -206,3 +206,71 @@ fn the_binary_carries_out_a_plan_file_and_refuses_a_bad_one_with_exit_2() {
     assert!(stderr.contains("uninstall complete"), "{stderr}");
     assert!(kube.get("apps", "regcred-primary").is_none());
 }
+
+#[tokio::test]
+async fn an_every_namespace_entry_removes_the_secret_wherever_it_is_found_and_only_ours() {
+    let kube = FakeKube::start();
+    for ns in ["team-a", "team-b", "apps"] {
+        seed_secret(&kube, ns, ours(), "ecr-refresher");
+    }
+    seed_secret(&kube, "team-c", ours(), "kubectl-create");
+    // Another registry's Secret of the same name: not even listed.
+    seed_secret(
+        &kube,
+        "team-d",
+        json!({"app.kubernetes.io/managed-by": "ecr-refresher", "ecr-registry-helper/registry": "other"}),
+        "ecr-refresher",
+    );
+    kube.seed_service_account("team-a", "default", Some(&["keep-me", "regcred-primary"]));
+    kube.seed_service_account("apps", "default", Some(&["regcred-primary"]));
+    // The registry's explicit namespace has its own entry; the `*` entry leaves it to that one.
+    let plan = [entry("apps", &["default"]), entry("*", &["default"])];
+
+    let summary = carry_out(&plan, &retry(), &client(&kube))
+        .await
+        .expect("uninstall");
+
+    assert_eq!(
+        summary,
+        Summary {
+            deleted: 3,
+            kept: 1,
+            absent: 0,
+            removed_entries: 2,
+        }
+    );
+    for gone in ["team-a", "team-b", "apps"] {
+        assert!(kube.get(gone, "regcred-primary").is_none(), "{gone}");
+    }
+    assert!(kube.get("team-c", "regcred-primary").is_some());
+    assert!(kube.get("team-d", "regcred-primary").is_some());
+    assert_eq!(kube.pull_secrets("team-a", "default"), ["keep-me"]);
+    assert_eq!(kube.pull_secrets("apps", "default"), Vec::<String>::new());
+    let lists: Vec<_> = kube
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/api/v1/secrets")
+        .collect();
+    assert_eq!(lists.len(), 1, "one cluster-wide list");
+    let deletes_in_apps = kube
+        .requests()
+        .iter()
+        .filter(|r| r.method == Method::DELETE && r.path.contains("/namespaces/apps/"))
+        .count();
+    assert_eq!(deletes_in_apps, 1, "apps is handled once, by its own entry");
+}
+
+#[tokio::test]
+async fn an_every_namespace_entry_whose_list_is_forbidden_fails_naming_the_rule() {
+    let kube = FakeKube::start();
+    kube.fail_next(Method::GET, 403, 1);
+    let err = carry_out(&[entry("*", &[])], &retry(), &client(&kube))
+        .await
+        .expect_err("403 on the list");
+    let text = err.to_string();
+    assert!(
+        text.contains("list Secret regcred-primary in every namespace")
+            && text.contains("needs list on secrets in every namespace"),
+        "{text}"
+    );
+}
