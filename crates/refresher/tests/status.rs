@@ -635,3 +635,79 @@ fn without_a_namespace_flag_the_contexts_namespace_is_asked() {
         kube.requests()
     );
 }
+
+/// A registry's ConfigMap with `NAMESPACE_SELECTOR` (and `TARGET_NAMESPACES` if any).
+fn selecting_config_map(kube: &FakeKube, registry: &str, namespaces: &str) {
+    let mut data = json!({
+        "ECR_REGISTRY_NAME": registry,
+        "AWS_REGION": "eu-west-1",
+        "SECRET_NAME": names::pull_secret(registry),
+        "NAMESPACE_SELECTOR": r#"{"matchLabels":{"team":"a"}}"#,
+    });
+    if !namespaces.is_empty() {
+        data["TARGET_NAMESPACES"] = json!(namespaces);
+    }
+    kube.seed_listed(
+        "configmaps",
+        RELEASE_NS,
+        json!({
+            "metadata": {"name": names::config_map(registry), "labels": labels(RELEASE, registry)},
+            "data": data,
+        }),
+    );
+}
+
+#[tokio::test]
+async fn a_selecting_registry_gets_a_row_for_each_namespace_where_its_secret_is_found() {
+    let kube = FakeKube::start();
+    selecting_config_map(&kube, "sel", "apps");
+    cron_job(&kube, RELEASE, "sel", "0 */6 * * *", false);
+    let (refreshed, expires) = (at("2026-12-02T00:00:00Z"), at("2026-12-02T12:00:00Z"));
+    for ns in ["apps", "team-b", "team-a"] {
+        secret(&kube, ns, "sel", &refreshed, &expires);
+    }
+    // Another registry's Secret is not found by this registry's labels.
+    secret(&kube, "team-c", "other", &refreshed, &expires);
+    let report = report(&kube).await;
+    let rows: Vec<(Option<&str>, Verdict)> = report
+        .rows
+        .iter()
+        .map(|r| (r.namespace.as_deref(), r.verdict))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (Some("apps"), Verdict::Ok),
+            (Some("team-a"), Verdict::Ok),
+            (Some("team-b"), Verdict::Ok),
+        ]
+    );
+    assert!(report.all_ok());
+}
+
+#[tokio::test]
+async fn a_selecting_registry_whose_secrets_may_not_be_listed_gets_one_row_saying_so() {
+    let kube = FakeKube::start();
+    selecting_config_map(&kube, "sel", "");
+    cron_job(&kube, RELEASE, "sel", "0 */6 * * *", false);
+    let found = report(&kube).await;
+    assert_eq!(found.rows.len(), 1, "{found:?}");
+    assert_eq!(
+        (found.rows[0].namespace.as_deref(), found.rows[0].verdict),
+        (None, Verdict::Missing),
+        "none found yet"
+    );
+    // The namespaced release lists take no fault: the cluster-wide Secret list gets it.
+    kube.fail_next(Method::GET, 403, 1);
+    let report = report(&kube).await;
+    assert_eq!(report.rows.len(), 1, "{report:?}");
+    let row = &report.rows[0];
+    assert_eq!(row.namespace.as_deref(), Some("*"));
+    assert_eq!(row.verdict, Verdict::Unknown);
+    let text = print::json(&report);
+    assert!(
+        text.contains("status needs list on secrets in every namespace"),
+        "{text}"
+    );
+    assert!(print::table(&report).contains("not listable"));
+}

@@ -1,6 +1,9 @@
 //! The only I/O of `status`: the release's ConfigMaps, CronJobs and Jobs listed by the chart's
 //! labels, and each registry's pull Secret read by name in its target namespaces, turned into
 //! plain [`Facts`] (no token: a Secret's `.dockerconfigjson` is decoded only to read its hosts).
+//! A registry with a namespace selector also gets its Secret in every other namespace where it
+//! is found: one cluster-wide list, the query of [`crate::cluster::secrets_named`] (name and our
+//! labels), read into the same token-free view; a forbidden list is a fact (one row says so).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +39,8 @@ pub struct ConfigFacts {
     pub secret_name: String,
     /// `TARGET_NAMESPACES`.
     pub namespaces: Vec<String>,
+    /// `NAMESPACE_SELECTOR`, as set (the Secret is then looked for in every namespace).
+    pub selector: Option<String>,
 }
 
 /// A registry's CronJob.
@@ -95,6 +100,9 @@ pub enum SecretState {
     Missing,
     /// A Secret of another type (its type).
     WrongType(String),
+    /// The registry selects namespaces, and listing its Secret in every namespace was
+    /// forbidden (why, in words); the row's namespace is `*`.
+    Unlisted(String),
     /// A `kubernetes.io/dockerconfigjson` Secret.
     Present {
         /// The `auths` keys of its `.dockerconfigjson`, sorted.
@@ -157,9 +165,15 @@ pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Re
                 namespaces.push(ns.to_owned());
             }
         }
+        let selector = cm
+            .data
+            .get(keys::NAMESPACE_SELECTOR)
+            .filter(|s| !s.trim().is_empty())
+            .cloned();
         facts.entry(registry).or_default().config = Some(ConfigFacts {
             secret_name,
             namespaces,
+            selector,
         });
     }
     for cj in cron_jobs.items {
@@ -228,7 +242,84 @@ pub async fn gather(client: &kube::Client, namespace: &str, release: &str) -> Re
             });
         }
     }
+    for (registry, entry) in &mut facts {
+        let Some(config) = entry.config.as_ref().filter(|c| c.selector.is_some()) else {
+            continue;
+        };
+        let found = selected_secrets(client, registry, &config.secret_name).await?;
+        let explicit = config.namespaces.clone();
+        entry.secrets.extend(
+            found
+                .into_iter()
+                .filter(|s| !explicit.contains(&s.namespace)),
+        );
+    }
     Ok(facts)
+}
+
+/// A selecting registry's Secret `name` in every namespace where it is found with our labels,
+/// by namespace; a forbidden list is one [`SecretState::Unlisted`] in namespace `*`.
+async fn selected_secrets(
+    client: &kube::Client,
+    registry: &str,
+    name: &str,
+) -> Result<Vec<SecretFacts>, Error> {
+    let params = ListParams::default()
+        .fields(&format!("metadata.name={name}"))
+        .labels(&format!(
+            "{}={},{}={registry}",
+            names::LABEL_MANAGED_BY,
+            names::FIELD_MANAGER,
+            names::LABEL_REGISTRY
+        ));
+    let read = |source| Error::StatusRead {
+        what: format!("list secret {name} in every namespace"),
+        namespace: ecr_contract::plan::EVERY_NAMESPACE.to_owned(),
+        source: Box::new(source),
+    };
+    let request = kube::core::Request::new("/api/v1/secrets")
+        .list(&params)
+        .map_err(|source| read(kube::Error::BuildRequest(source)))?;
+    let listed: List<ListedSecretView> = match client.request(request).await {
+        Ok(listed) => listed,
+        Err(kube::Error::Api(status)) if status.code == 403 => {
+            return Ok(vec![SecretFacts {
+                namespace: ecr_contract::plan::EVERY_NAMESPACE.to_owned(),
+                name: name.to_owned(),
+                state: SecretState::Unlisted(format!(
+                    "forbidden ({}) — status needs list on secrets in every namespace to find a namespace selector's Secrets",
+                    status.message
+                )),
+            }]);
+        }
+        Err(source) => return Err(read(source)),
+    };
+    let mut found: Vec<SecretFacts> = listed
+        .items
+        .into_iter()
+        .map(|item| SecretFacts {
+            namespace: item.metadata.namespace,
+            name: name.to_owned(),
+            state: state_of(item.secret),
+        })
+        .collect();
+    found.sort_by(|a, b| a.namespace.cmp(&b.namespace));
+    Ok(found)
+}
+
+/// An item of the cluster-wide Secret list: its namespace, and the token-free [`SecretView`].
+#[derive(Deserialize)]
+struct ListedSecretView {
+    #[serde(default)]
+    metadata: NamespaceView,
+    #[serde(flatten)]
+    secret: SecretView,
+}
+
+#[derive(Deserialize, Default)]
+struct NamespaceView {
+    #[serde(default)]
+    namespace: String,
 }
 
 /// How many Secrets are read at the same time.
@@ -429,9 +520,14 @@ async fn read_secret(
             });
         }
     };
+    Ok(state_of(view))
+}
+
+/// What a read Secret is.
+fn state_of(view: SecretView) -> SecretState {
     let type_ = view.type_.unwrap_or_else(|| "Opaque".to_owned());
     if type_ != SECRET_TYPE {
-        return Ok(SecretState::WrongType(type_));
+        return SecretState::WrongType(type_);
     }
     let stamp = |key: &str| {
         view.metadata
@@ -440,11 +536,11 @@ async fn read_secret(
             .and_then(|t| t.parse::<Timestamp>().ok())
     };
     let hosts: BTreeSet<String> = view.data.hosts.into_iter().collect();
-    Ok(SecretState::Present {
+    SecretState::Present {
         hosts: hosts.into_iter().collect(),
         refreshed_at: stamp(names::ANNOTATION_REFRESHED_AT),
         expires_at: stamp(names::ANNOTATION_EXPIRES_AT),
-    })
+    }
 }
 
 /// The cause of a failed read in words, for a person running `status` with their kubeconfig.

@@ -62,6 +62,7 @@ fn cells(row: &Row) -> [String; 11] {
         SecretCheck::Missing => "missing".to_owned(),
         SecretCheck::WrongType(t) => format!("wrong type {t}"),
         SecretCheck::Unknown => "unknown".to_owned(),
+        SecretCheck::Unlisted(_) => "not listable".to_owned(),
     };
     // As kubectl shortens endpoint lists: the first, then how many more (JSON has them all).
     let hosts = match row.hosts.as_slice() {
@@ -113,7 +114,12 @@ pub fn json(report: &Report) -> String {
                 SecretCheck::Missing => ("missing", None),
                 SecretCheck::WrongType(t) => ("wrongType", Some(t.clone())),
                 SecretCheck::Unknown => ("unknown", None),
+                SecretCheck::Unlisted(_) => ("unlisted", None),
             };
+            let mut secret = json!({ "name": row.secret_name, "state": state, "type": type_ });
+            if let SecretCheck::Unlisted(why) = &row.secret {
+                secret["note"] = json!(why);
+            }
             let (next, note) = match &row.next_run {
                 NextRun::At(t) => (Some(t.to_string()), None),
                 NextRun::Suspended => (None, Some("suspended".to_owned())),
@@ -123,7 +129,7 @@ pub fn json(report: &Report) -> String {
             json!({
                 "registry": row.registry,
                 "namespace": row.namespace,
-                "secret": { "name": row.secret_name, "state": state, "type": type_ },
+                "secret": secret,
                 "hosts": row.hosts,
                 "refreshedAt": time(row.refreshed_at),
                 "expiresAt": time(row.expires_at),

@@ -14,6 +14,8 @@ pub enum Verdict {
     /// The Secret is absent or not of type `kubernetes.io/dockerconfigjson`, or the registry
     /// has no CronJob or no ConfigMap: pulls fail or nothing refreshes.
     Missing,
+    /// A namespace selector's Secrets could not be listed: where they are is unknown.
+    Unknown,
     /// The token has expired: pulls fail now.
     Expired,
     /// The token expires at or before the CronJob's next run: pulls will fail before a
@@ -32,6 +34,7 @@ impl Verdict {
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Missing => "MISSING",
+            Verdict::Unknown => "UNKNOWN",
             Verdict::Expired => "EXPIRED",
             Verdict::ExpiresBeforeNextRun => "EXPIRES BEFORE NEXT RUN",
             Verdict::Suspended => "SUSPENDED",
@@ -50,6 +53,8 @@ pub enum SecretCheck {
     Missing,
     /// A Secret of this other type.
     WrongType(String),
+    /// A namespace selector's Secrets could not be listed (why, in words).
+    Unlisted(String),
     /// A `kubernetes.io/dockerconfigjson` Secret.
     Ok,
 }
@@ -201,6 +206,7 @@ fn rows_of(registry: &str, facts: &RegistryFacts, now: Timestamp) -> Vec<Row> {
                 match &s.state {
                     SecretState::Missing => row.secret = SecretCheck::Missing,
                     SecretState::WrongType(t) => row.secret = SecretCheck::WrongType(t.clone()),
+                    SecretState::Unlisted(why) => row.secret = SecretCheck::Unlisted(why.clone()),
                     SecretState::Present {
                         hosts,
                         refreshed_at,
@@ -218,8 +224,15 @@ fn rows_of(registry: &str, facts: &RegistryFacts, now: Timestamp) -> Vec<Row> {
     };
     for row in &mut rows {
         let mut problems = Vec::new();
-        if row.secret != SecretCheck::Ok || facts.cron_job.is_none() || facts.config.is_none() {
+        let unlisted = matches!(row.secret, SecretCheck::Unlisted(_));
+        if (row.secret != SecretCheck::Ok && !unlisted)
+            || facts.cron_job.is_none()
+            || facts.config.is_none()
+        {
             problems.push(Verdict::Missing);
+        }
+        if unlisted {
+            problems.push(Verdict::Unknown);
         }
         if let Some(expires) = row.expires_at {
             if expires <= now {
@@ -296,6 +309,7 @@ mod tests {
             config: Some(ConfigFacts {
                 secret_name: "regcred-r".into(),
                 namespaces: vec!["apps".into()],
+                selector: None,
             }),
             cron_job: Some(CronJobFacts {
                 schedule: schedule.into(),

@@ -26,13 +26,17 @@ use crate::error::Error;
                   controller computes it, in spec.timeZone, else UTC).\n\n\
                   Verdicts, the first that holds wins:\n  \
                   MISSING                  the Secret is absent or not of type kubernetes.io/dockerconfigjson, or the registry has no CronJob or ConfigMap\n  \
+                  UNKNOWN                  a namespace selector's Secrets could not be listed (no list on secrets in every namespace)\n  \
                   EXPIRED                  its token expired: pods pulling now fail\n  \
                   EXPIRES BEFORE NEXT RUN  its token expires before the CronJob runs next\n  \
                   SUSPENDED                the CronJob is suspended: nothing refreshes it\n  \
                   LAST RUN FAILED          the registry's latest Job failed\n  \
                   OK                       none of these\n\n\
-                  Needs get on secrets in the target namespaces and list on configmaps, cronjobs \
-                  and jobs in the release namespace. No token is printed.\n\n\
+                  A registry with a namespace selector also gets a row for each namespace where \
+                  its Secret is found (namespace * when that cannot be listed).\n\n\
+                  Needs get on secrets in the target namespaces (and list on secrets in every \
+                  namespace for a selector) and list on configmaps, cronjobs and jobs in the \
+                  release namespace. No token is printed.\n\n\
                   Exit codes: 0 every row OK, 1 a row not OK (or no registry found), 2 bad flags, \
                   3 the Kubernetes API could not be asked."
 )]
