@@ -198,12 +198,12 @@ pub fn kube_is_transient(err: &kube::Error) -> bool {
     }
 }
 
-/// A cluster-wide request's failure (`verb` on `resource` in every namespace): a 403 says which
+/// A cluster-wide request's failure (`verb` on `resource` across the cluster): a 403 says which
 /// ClusterRole rule is missing; anything else as [`kube`] says it.
 pub fn cluster(err: &kube::Error, verb: &str, resource: &str) -> String {
     match err {
         kube::Error::Api(status) if status.code == 403 => format!(
-            "forbidden ({}) — the ServiceAccount needs {verb} on {resource} in every namespace (the chart's ClusterRole for namespace selectors)",
+            "forbidden ({}) — the ServiceAccount needs the ClusterRole rule {verb} on {resource}, cluster-wide (the chart's ClusterRole for namespace selectors grants it)",
             status.message
         ),
         other => kube(other, "(all)"),

@@ -81,10 +81,6 @@ pub async fn run(settings: &Settings) -> Result<(), Error> {
             region = %target.region.name,
             secret = %target.secret_name,
             namespaces = %target.namespaces.join(","),
-            namespace_selector = %target
-                .selection
-                .as_ref()
-                .map_or_else(|| "(none)".to_owned(), |s| format!("{:?}", s.query())),
             account = target.account.as_deref().unwrap_or("(from credentials)"),
             registry_ids = %target.registry_ids.join(","),
             role_arn = target.role_arn.as_deref().unwrap_or("(none)"),
@@ -92,6 +88,14 @@ pub async fn run(settings: &Settings) -> Result<(), Error> {
             dry_run = settings.mode.dry_run,
             "starting"
         );
+        if let Some(selection) = &target.selection {
+            tracing::info!(
+                selector = %selection.query(),
+                exclude = %selection.exclude.join(","),
+                prune = selection.prune,
+                "namespace selector: targets are listed at run time"
+            );
+        }
         let sdk_config = ecr::config_loader(&target.region, settings.request_timeout)
             .load()
             .await;
@@ -411,6 +415,9 @@ pub async fn dry_run(
             secret = %target.secret_name,
             "dry run: would add the Secret to these ServiceAccounts' imagePullSecrets in each namespace"
         );
+    }
+    if target.selection.as_ref().is_some_and(|s| s.prune) {
+        tracing::info!("dry run: prune is not evaluated (nothing is deleted)");
     }
     tracing::info!(
         namespaces = target.namespaces.len(),

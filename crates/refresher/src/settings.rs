@@ -97,7 +97,9 @@ pub struct Args {
     pub log_format: LogFormat,
 
     /// Fetch a token (proving the AWS credentials work) and print the Secret that would be
-    /// applied, with every credential redacted; Kubernetes is not contacted.
+    /// applied, with every credential redacted; Kubernetes is not contacted — except with a
+    /// namespace selector, whose namespaces are listed (a read; the run fails if it cannot list).
+    /// Prune is not evaluated.
     #[arg(
         long,
         env = keys::DRY_RUN,

@@ -14,7 +14,7 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 use support::fake_kube::FakeKube;
 use support::moto::Moto;
-use support::{DUMMY_KEY, args, ecr_client};
+use support::{DUMMY_KEY, MOTO_PASSWORD, args, ecr_client, isolated_refresher};
 
 const SECRET: &str = "regcred-primary";
 
@@ -192,7 +192,7 @@ async fn a_forbidden_namespace_list_fails_the_run_naming_the_cluster_role_rule()
     assert!(matches!(err, Error::ListNamespaces { .. }), "{err:?}");
     let text = err.to_string();
     assert!(
-        text.contains("needs list on namespaces in every namespace")
+        text.contains("needs the ClusterRole rule list on namespaces")
             && text.contains("ClusterRole"),
         "{text}"
     );
@@ -348,4 +348,79 @@ async fn prune_is_skipped_when_a_target_namespace_failed() {
         .await
         .expect_err("broken is forbidden");
     assert_eq!(holding(&kube, &["old"]), ["old"], "nothing pruned");
+}
+
+/// The real binary with the chart's ConfigMap settings for a selecting registry, plain logs.
+fn selecting_binary(home: &std::path::Path, kube: &FakeKube, moto: &Moto) -> std::process::Command {
+    let mut command = isolated_refresher(home, &kube.kubeconfig(home));
+    command
+        .env("ECR_REGISTRY_NAME", "primary")
+        .env("AWS_REGION", "eu-west-1")
+        .env("NAMESPACE_SELECTOR", r#"{"matchLabels":{"team":"a"}}"#)
+        .env("EXCLUDE_NAMESPACES", "team-a-legacy")
+        .env("AWS_ACCOUNT", "123456789012")
+        .env("AWS_ACCESS_KEY_ID", DUMMY_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", DUMMY_KEY.1)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("LOG_FORMAT", "plain");
+    command
+}
+
+/// Exit code, stdout and stderr of a run, times and ports replaced, as one snapshot.
+fn assert_whole_output(name: &str, output: &std::process::Output) {
+    let whole = format!(
+        "exit code: {:?}\n--- stdout\n{}--- stderr\n{}",
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+    );
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(
+        r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)",
+        "[TIME]",
+    );
+    settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
+    settings.add_filter(r"/tmp/\.tmp\w+", "[TMP]");
+    settings.bind(|| insta::assert_snapshot!(name, whole));
+}
+
+#[test]
+fn a_dry_run_with_a_selector_lists_the_namespaces_and_prints_a_secret_for_each_match() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.seed_namespace("team-a", &[("team", "a")]);
+    kube.seed_namespace("team-a-legacy", &[("team", "a")]);
+    kube.seed_namespace("team-b", &[("team", "b")]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = selecting_binary(home.path(), &kube, &moto)
+        .env("DRY_RUN", "true")
+        .output()
+        .expect("run");
+    assert_whole_output("dry_run_selector", &output);
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains(MOTO_PASSWORD), "{stdout}");
+    assert_eq!(stdout.matches("namespace: team-a\n").count(), 1, "{stdout}");
+    assert!(!stdout.contains("team-b") && !stdout.contains("namespace: team-a-legacy"));
+    let methods: Vec<_> = kube
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.path))
+        .collect();
+    assert_eq!(methods, [(Method::GET, "/api/v1/namespaces".to_owned())]);
+}
+
+#[test]
+fn a_run_whose_namespace_list_is_forbidden_exits_1_naming_the_cluster_role() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.seed_namespace("team-a", &[("team", "a")]);
+    kube.fail_next(Method::GET, 403, 1);
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = selecting_binary(home.path(), &kube, &moto)
+        .output()
+        .expect("run");
+    assert_whole_output("selector_list_forbidden", &output);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(kube.get("team-a", SECRET).is_none());
 }

@@ -270,7 +270,7 @@ async fn an_every_namespace_entry_whose_list_is_forbidden_fails_naming_the_rule(
     let text = err.to_string();
     assert!(
         text.contains("list Secret regcred-primary in every namespace")
-            && text.contains("needs list on secrets in every namespace"),
+            && text.contains("needs the ClusterRole rule list on secrets"),
         "{text}"
     );
 }
