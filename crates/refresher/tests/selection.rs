@@ -424,3 +424,47 @@ fn a_run_whose_namespace_list_is_forbidden_exits_1_naming_the_cluster_role() {
     assert_eq!(output.status.code(), Some(1));
     assert!(kube.get("team-a", SECRET).is_none());
 }
+
+#[test]
+fn a_selected_namespace_gets_its_refreshed_event_as_an_explicit_one_does() {
+    let moto = Moto::start();
+    let kube = FakeKube::start();
+    kube.seed_namespace("apps", &[]);
+    kube.seed_namespace("team-a", &[("team", "a")]);
+    kube.seed_namespace("tools", &[]);
+    let home = tempfile::tempdir().expect("tempdir");
+    let output = selecting_binary(home.path(), &kube, &moto)
+        .env("TARGET_NAMESPACES", "apps")
+        .env("POD_NAME", "ecr-registry-helper-primary-1-x")
+        .env("POD_NAMESPACE", "tools")
+        .env("JOB_NAME", "ecr-registry-helper-primary-1")
+        .env("JOB_UID", "5d3c1a9e-7f11-4a8e-9b4c-2f6d0e8a1b23")
+        .output()
+        .expect("run");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let about: Vec<(String, String)> = kube
+        .events()
+        .iter()
+        .map(|e| {
+            (
+                e["metadata"]["namespace"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                e["reason"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        about,
+        [
+            ("apps".to_owned(), "Refreshed".to_owned()),
+            ("team-a".to_owned(), "Refreshed".to_owned()),
+        ]
+    );
+}
