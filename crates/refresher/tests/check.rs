@@ -319,3 +319,28 @@ async fn an_every_namespace_line_finding_nothing_fails_unless_the_registry_has_e
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn an_every_namespace_line_whose_list_is_forbidden_is_unreadable_naming_the_rule() {
+    let kube = FakeKube::start();
+    kube.fail_next(axum::http::Method::GET, 403, 1);
+    let (text, result) = lines(&kube, &[entry("*", &[host(None)])]).await;
+    assert!(
+        matches!(
+            result,
+            Err(Error::Check {
+                total: 1,
+                failed: 1
+            })
+        ),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("UNREADABLE */regcred-primary (registry primary): list Secret regcred-primary in every namespace"),
+        "{text}"
+    );
+    assert!(
+        text.contains("needs the ClusterRole rule list on secrets"),
+        "{text}"
+    );
+}
