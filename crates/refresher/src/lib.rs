@@ -187,7 +187,8 @@ pub struct RefreshRun {
 /// namespaces are listed first ([`cluster::targets`]; a failing list fails the run, nothing
 /// written); no target at all is a success with a warning, and no ECR call. With `PRUNE`, once
 /// every target was written, [`prune::prune`] removes the Secret from namespaces no longer
-/// selected.
+/// selected — but not when the selector selected no namespace at all this run (a selector that
+/// suddenly matches nothing, such as a mistyped label, never removes the Secret everywhere).
 pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context) -> RefreshRun {
     let failed = |err| RefreshRun {
         outcome: Err(err),
@@ -214,7 +215,14 @@ pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context
         let (written, outcome) = write_all(&resolved, retry, ctx, config, expires_at).await;
         (written, outcome, expires_at)
     };
+    let selected = resolved.namespaces.len() - target.namespaces.len();
     let outcome = match (outcome, target.selection.as_ref()) {
+        (Ok(()), Some(selection)) if selection.prune && selected == 0 => {
+            tracing::warn!(
+                "prune skipped: the selector selected no namespace this run (nothing is removed everywhere at once)"
+            );
+            Ok(())
+        }
         (Ok(()), Some(selection)) if selection.prune => {
             prune::prune(target, &resolved.namespaces, retry, &ctx.kube)
                 .await

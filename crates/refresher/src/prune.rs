@@ -7,7 +7,9 @@
 //! manager `ecr-refresher` in `managedFields`) is removed as the uninstall removes one: first
 //! from the `imagePullSecrets` of the `IMAGE_PULL_SECRET_FOR` ServiceAccounts there, then deleted
 //! with the uid and resourceVersion as preconditions (judged again right before). Anything else
-//! is left alone and logged. Explicit namespaces are always targets, so never pruned.
+//! is left alone and logged. Explicit namespaces are always targets, so never pruned. The
+//! caller prunes only after every target was written and only when the selector selected at
+//! least one namespace ([`crate::refresh_written`]).
 
 use ecr_contract::uninstall::Entry;
 use k8s_openapi::api::core::v1::Secret;

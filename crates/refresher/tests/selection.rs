@@ -468,3 +468,19 @@ fn a_selected_namespace_gets_its_refreshed_event_as_an_explicit_one_does() {
         ]
     );
 }
+
+#[tokio::test]
+async fn prune_is_skipped_when_the_selector_selects_no_namespace_at_all() {
+    let moto = Moto::start();
+    let kube = three_teams();
+    let s = selecting("", r#"{"matchLabels":{"team":"a"}}"#, "", false);
+    let ctx = context(&moto, &kube, &s).await;
+    refresh(&s.target, &s.retry, &ctx).await.expect("first run");
+    // A mistyped label: nothing matches any more.
+    let typo = selecting("", r#"{"matchLabels":{"taem":"a"}}"#, "", true);
+    refresh(&typo.target, &typo.retry, &ctx)
+        .await
+        .expect("nothing to do is a success");
+    assert_eq!(holding(&kube, &ALL), ["team-a"], "nothing pruned");
+    assert!(kube.requests().iter().all(|r| r.method != Method::DELETE));
+}
