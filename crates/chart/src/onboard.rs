@@ -550,8 +550,10 @@ mod tests {
             onboard(&bare, &Values::default()).is_err(),
             "no target at all"
         );
-        let mut existing = Values::default();
-        existing.namespace_selector = Some(Default::default());
+        let existing = Values {
+            namespace_selector: Some(Default::default()),
+            ..Values::default()
+        };
         let text = onboard(&bare, &existing)
             .expect("the top-level selector applies")
             .text;
