@@ -383,7 +383,7 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
         pull_secret: names::pull_secret(&new.name),
         namespaces: registry.target_namespaces().join(", "),
         selector: registry.selector(&loaded.values).map(|selector| {
-            let text = selector_text(selector);
+            let text = selector.label_selector();
             if text.is_empty() {
                 text
             } else {
@@ -403,25 +403,6 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
         text,
         warnings: loaded.warnings,
     })
-}
-
-/// A namespace selector as a Kubernetes label selector string (`kubectl get ns -l …`).
-fn selector_text(selector: &crate::values::model::NamespaceSelector) -> String {
-    let mut parts: Vec<String> = selector
-        .match_labels
-        .iter()
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect();
-    for requirement in &selector.match_expressions {
-        let (key, values) = (&requirement.key, requirement.values.join(","));
-        parts.push(match requirement.operator.as_str() {
-            "In" => format!("{key} in ({values})"),
-            "NotIn" => format!("{key} notin ({values})"),
-            "Exists" => key.clone(),
-            _ => format!("!{key}"),
-        });
-    }
-    parts.join(",")
 }
 
 /// A policy document with the given statements.

@@ -153,6 +153,8 @@ struct RegistryView<'v> {
     target_namespaces: Vec<&'v str>,
     /// The registry has a namespace selector (own or the top-level one).
     selects: bool,
+    /// Its selector as a label selector string (`kubectl get -l`), empty for every namespace.
+    label_selector: Option<String>,
     /// The ConfigMap's data lines (safe: see [`config_data`]).
     config: Value,
     /// The Secret the pod reads AWS credentials from (`envFrom.secretRef`); none for
@@ -203,6 +205,7 @@ impl<'v> RegistryView<'v> {
             config: Value::from_safe_string(config),
             target_namespaces,
             selects,
+            label_selector: registry.selector(values).map(|s| s.label_selector()),
             credentials_secret,
             external_secret,
             remote_keys,

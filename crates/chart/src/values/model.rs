@@ -266,6 +266,28 @@ pub struct NamespaceSelector {
     pub match_expressions: Vec<SelectorRequirement>,
 }
 
+impl NamespaceSelector {
+    /// The selector as a Kubernetes label selector string, as `kubectl get -l` takes it:
+    /// `team=apps,env in (prod,staging),legacy,!old`; empty when it selects every namespace.
+    pub fn label_selector(&self) -> String {
+        let mut parts: Vec<String> = self
+            .match_labels
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        for requirement in &self.match_expressions {
+            let (key, values) = (&requirement.key, requirement.values.join(","));
+            parts.push(match requirement.operator.as_str() {
+                "In" => format!("{key} in ({values})"),
+                "NotIn" => format!("{key} notin ({values})"),
+                "Exists" => key.clone(),
+                _ => format!("!{key}"),
+            });
+        }
+        parts.join(",")
+    }
+}
+
 /// One requirement of a label selector.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
