@@ -443,6 +443,7 @@ mod tests {
             "82-exclude-and-prune-without-selector.yaml",
             "83-explicit-namespace-excluded.yaml",
             "88-sync-schedule-quartz.yaml",
+            "89-registry-named-sync.yaml",
         ];
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");

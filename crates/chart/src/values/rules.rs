@@ -37,6 +37,7 @@ pub fn check(values: &Value) -> Vec<Problem> {
         );
     }
     sync_schedule(values, &mut problems);
+    sync_name(values, &mut problems);
     duplicates(values, &mut problems);
     annotation_sizes(values, &mut problems);
     tolerations(values, &mut problems);
@@ -517,6 +518,48 @@ fn selector(at: &FieldPath, selector: Option<&Value>, problems: &mut Vec<Problem
                     "`In`/`NotIn` need the label values to compare with (`values: [a, b]`); \
                          `Exists`/`DoesNotExist` only look at the key (no `values`)"
                         .to_owned(),
+                )),
+            );
+        }
+    }
+}
+
+/// With the sync CronJob rendered (a registry selects, `sync.enabled`), no registry's CronJob may
+/// take its name: `ecr-registry-helper-<name>` is `ecr-registry-helper-sync` for `sync`.
+fn sync_name(values: &Value, problems: &mut Vec<Problem>) {
+    let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
+        return;
+    };
+    let enabled = values.get("sync").and_then(|s| s.get("enabled")) != Some(&Value::Bool(false));
+    let default_selector = values
+        .get("namespaceSelector")
+        .is_some_and(Value::is_object);
+    let selects = |registry: &Value| {
+        registry.get("namespaceSelector").is_some()
+            || (default_selector
+                && registry.get("namespace").is_none()
+                && registry.get("namespaces").is_none())
+    };
+    if !enabled || !registries.iter().any(selects) {
+        return;
+    }
+    for (n, registry) in registries.iter().enumerate() {
+        let Some(name) = registry.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if names::cron_job(name) == names::SYNC {
+            problems.push(
+                Problem::at_path(
+                    FieldPath::root().key("ecrRegistries").index(n).key("name"),
+                    format!(
+                        "the registry name {} gives the CronJob `{}`, the name of the sync run",
+                        quote(name),
+                        names::SYNC
+                    ),
+                    "reserved while the sync run is rendered".to_owned(),
+                )
+                .with_help(Some(
+                    "rename this registry, or set `sync.enabled: false`".to_owned(),
                 )),
             );
         }
