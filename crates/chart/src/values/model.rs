@@ -636,8 +636,9 @@ pub struct Uninstall {
 pub struct HelmTest {
     /// Render the test Pod. It checks that every `regcred-<name>` of the release exists in
     /// each target namespace, has type `kubernetes.io/dockerconfigjson`, names the expected
-    /// registry hosts and has not expired, and fails naming what is wrong. It uses only the
-    /// chart's own permissions (`get` on those Secrets). ArgoCD ignores Helm test hooks.
+    /// registry hosts and has not expired, and fails naming what is wrong (a registry with a
+    /// namespace selector: wherever that Secret is found). It uses only the chart's own
+    /// permissions (`get` on those Secrets, `list` by name). ArgoCD ignores Helm test hooks.
     pub enabled: bool,
 }
 
