@@ -239,8 +239,11 @@ fn config_data(registry: &Registry, target_namespaces: &[&str], values: &Values)
         ),
         (
             keys::NAMESPACE_SELECTOR,
+            // Through a `serde_json::Value`: its keys come out sorted, as in the design's
+            // example (`matchExpressions` before `matchLabels`); the refresher parses either.
             selector.map(|s| {
-                serde_json::to_string(&serde_json::to_value(s).unwrap_or_default())
+                serde_json::to_value(s)
+                    .map(|v| v.to_string())
                     .unwrap_or_default()
             }),
         ),
