@@ -540,6 +540,74 @@ fn onboard_prints_what_each_access_mode_needs() {
 }
 
 #[test]
+fn onboard_with_a_namespace_selector_prints_an_entry_that_validates() {
+    let out = ecr_chart(&[
+        "onboard",
+        "teams",
+        "--region",
+        "eu-central-1",
+        "-n",
+        "argocd",
+        "--namespace-selector",
+        "team=apps,example.com/pull-secrets=true",
+        "--exclude-namespaces",
+        "apps-sandbox",
+        "--image-pull-secret-for",
+        "default",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains(
+            "    namespaceSelector: {matchLabels: {\"example.com/pull-secrets\": \"true\", \"team\": \"apps\"}}\n"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("kubectl get namespaces -l 'example.com/pull-secrets=true,team=apps'"),
+        "{stdout}"
+    );
+    insta::assert_snapshot!("onboard-namespace-selector", transcript(&out, &repo()));
+
+    // The printed entry is a valid values file as it stands.
+    let entry: String = stdout
+        .lines()
+        .skip_while(|l| *l != "ecrRegistries:")
+        .take_while(|l| !l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("values.yaml");
+    std::fs::write(&file, &entry).expect("write");
+    let out = ecr_chart(&["validate", "-f", file.to_str().expect("utf-8")]);
+    assert!(out.status.success(), "{entry}\n{}", text(&out.stderr));
+
+    // A selector needs label keys and values; excludes need a selector.
+    let out = ecr_chart(&[
+        "onboard",
+        "teams",
+        "--region",
+        "eu-central-1",
+        "--namespace-selector",
+        "bad key=x",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("error: --namespace-selector:"));
+    let out = ecr_chart(&[
+        "onboard",
+        "teams",
+        "--region",
+        "eu-central-1",
+        "-n",
+        "apps",
+        "--exclude-namespaces",
+        "web",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("only used with a namespace selector"));
+}
+
+#[test]
 fn onboard_refuses_a_name_the_values_already_hold() {
     let out = ecr_chart(&[
         "onboard",

@@ -326,6 +326,75 @@ fn contract_faults(
             "ConfigMap" | "Job" if registry.is_none() => {
                 expect("name", Some(name), names::UNINSTALL);
             }
+            "ClusterRole" | "ClusterRoleBinding" => {
+                // Only for registries with a namespace selector, their Secrets by name.
+                let role = names::cluster_role(&release.name, &release.namespace);
+                expect("name", Some(name), &role);
+                if kind == "ClusterRoleBinding" {
+                    expect("roleRef.name", text(doc, &["roleRef", "name"]), &role);
+                } else {
+                    let selecting: Vec<String> = values
+                        .ecr_registries
+                        .iter()
+                        .filter(|r| r.selector(values).is_some())
+                        .map(|r| names::pull_secret(&r.name))
+                        .collect();
+                    let secrets: Vec<String> = doc["rules"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .filter(|rule| rule["resources"][0].as_str() == Some("secrets"))
+                        .flat_map(|rule| rule["resourceNames"].as_sequence().cloned())
+                        .flatten()
+                        .filter_map(|n| n.as_str().map(str::to_owned))
+                        .collect();
+                    if secrets.is_empty() || secrets != selecting {
+                        faults.borrow_mut().push(format!(
+                            "{at}: Secrets {secrets:?}, the selecting registries' are {selecting:?}"
+                        ));
+                    }
+                }
+            }
+            "CronJob" if registry.is_none() => {
+                // The sync run: every selecting registry's ConfigMap at SYNC_DIR/<registry>.
+                expect("name", Some(name), names::SYNC);
+                let pod = &doc["spec"]["jobTemplate"]["spec"]["template"]["spec"];
+                let env = &pod["containers"][0]["env"];
+                expect("env[0].name", text(&env[0], &["name"]), keys::SYNC_DIR);
+                expect(
+                    "env[0].value",
+                    text(&env[0], &["value"]),
+                    names::SYNC_CONFIG_DIR,
+                );
+                let volumes = pod["volumes"].as_sequence().cloned().unwrap_or_default();
+                let mounts = pod["containers"][0]["volumeMounts"]
+                    .as_sequence()
+                    .cloned()
+                    .unwrap_or_default();
+                for registry in values
+                    .ecr_registries
+                    .iter()
+                    .filter(|r| r.selector(values).is_some())
+                {
+                    let volume = names::sync_config_volume(&registry.name);
+                    let mounted = mounts.iter().any(|m| {
+                        text(m, &["name"]) == Some(volume.as_str())
+                            && text(m, &["mountPath"])
+                                == Some(&format!("{}/{}", names::SYNC_CONFIG_DIR, registry.name))
+                    });
+                    let sourced = volumes.iter().any(|v| {
+                        text(v, &["name"]) == Some(volume.as_str())
+                            && text(v, &["configMap", "name"])
+                                == Some(&names::config_map(&registry.name))
+                    });
+                    if !mounted || !sourced {
+                        faults.borrow_mut().push(format!(
+                            "{at}: the ConfigMap of {} is not mounted as the contract says",
+                            registry.name
+                        ));
+                    }
+                }
+            }
             "PrometheusRule" => expect("name", Some(name), &names::prometheus_rule(&release.name)),
             "Pod" => {
                 // The `helm test` Pod: its check plan names every pull Secret where it is written.
@@ -342,8 +411,12 @@ fn contract_faults(
                     .ecr_registries
                     .iter()
                     .flat_map(|r| {
+                        let every = r
+                            .selector(values)
+                            .map(|_| ecr_contract::plan::EVERY_NAMESPACE);
                         r.target_namespaces()
                             .into_iter()
+                            .chain(every)
                             .map(|ns| (ns.to_owned(), names::pull_secret(&r.name)))
                     })
                     .collect();
@@ -386,6 +459,21 @@ fn contract_faults(
                         .borrow_mut()
                         .push(format!("{at}: required data key {} is missing", key.name));
                 }
+            }
+            // Where to write: explicit namespaces, a selector, or both; never neither.
+            let has = |key: &str| data.contains_key(key);
+            if !has(keys::TARGET_NAMESPACES) && !has(keys::NAMESPACE_SELECTOR) {
+                faults.borrow_mut().push(format!(
+                    "{at}: neither {} nor {} is set",
+                    keys::TARGET_NAMESPACES,
+                    keys::NAMESPACE_SELECTOR
+                ));
+            }
+            if has(keys::NAMESPACE_SELECTOR) != reg.selector(values).is_some() {
+                faults.borrow_mut().push(format!(
+                    "{at}: {} does not follow the registry's selector",
+                    keys::NAMESPACE_SELECTOR
+                ));
             }
             let pull_secret = names::pull_secret(r);
             expect(
@@ -536,12 +624,25 @@ fn the_contract_check_catches_a_key_the_refresher_does_not_read() {
     missing["data"]
         .as_mapping_mut()
         .expect("data")
-        .remove(keys::TARGET_NAMESPACES);
+        .remove(keys::REGISTRY_NAME);
     let faults = contract_faults(&missing, &values, &release);
     assert!(
         faults
             .iter()
-            .any(|f| f.contains("required data key TARGET_NAMESPACES is missing")),
+            .any(|f| f.contains("required data key ECR_REGISTRY_NAME is missing")),
+        "{faults:?}"
+    );
+
+    let mut nowhere = config.clone();
+    nowhere["data"]
+        .as_mapping_mut()
+        .expect("data")
+        .remove(keys::TARGET_NAMESPACES);
+    let faults = contract_faults(&nowhere, &values, &release);
+    assert!(
+        faults
+            .iter()
+            .any(|f| f.contains("neither TARGET_NAMESPACES nor NAMESPACE_SELECTOR is set")),
         "{faults:?}"
     );
 
@@ -570,6 +671,7 @@ fn the_documents_are_the_manifest_stream_one_object_each_with_its_template() {
     for document in &documents {
         let kind = match document.template {
             "uninstall.yaml" => "job",
+            "sync.yaml" => "cronjob",
             template => template.trim_end_matches(".yaml"),
         };
         let line = document
@@ -623,4 +725,97 @@ fn the_helm_test_pod_renders_only_when_asked_for() {
         on.trim_end().ends_with("drop: [\"ALL\"]"),
         "the test hook is the last object"
     );
+}
+
+/// The values `text` (one file), loaded.
+fn values_of(text: &str) -> ecr_chart::values::Values {
+    values::load(&[Source {
+        name: "values.yaml".to_owned(),
+        text: text.to_owned(),
+    }])
+    .unwrap_or_else(|e| panic!("valid values:\n{e}"))
+}
+
+/// The name of the immediate Job of the only registry of `text`.
+fn immediate_job_name(text: &str) -> String {
+    let manifests = render(&values_of(text), &release()).expect("renders");
+    let jobs = of_kind(&manifests, "Job");
+    let job = jobs
+        .iter()
+        .find(|j| j.contains("ecr-registry-helper-immediate-"))
+        .expect("an immediate Job");
+    job.lines()
+        .find_map(|l| l.trim().strip_prefix("name: "))
+        .expect("a name")
+        .to_owned()
+}
+
+#[test]
+fn a_changed_selector_exclude_list_or_prune_reruns_the_immediate_job() {
+    let base = "ecrRegistries:\n  - name: a\n    region: eu-central-1\n    namespaceSelector:\n      matchLabels: {team: a}\n";
+    let names = [
+        immediate_job_name(base),
+        immediate_job_name(&base.replace("team: a", "team: b")),
+        immediate_job_name(&format!("{base}    excludeNamespaces: [kube-system]\n")),
+        immediate_job_name(&format!("{base}    prune: true\n")),
+        immediate_job_name(&format!("excludeNamespaces: [web]\n{base}")),
+    ];
+    for (i, name) in names.iter().enumerate() {
+        for other in &names[i + 1..] {
+            assert_ne!(name, other, "{names:?}");
+        }
+    }
+    // Unchanged settings keep the name.
+    assert_eq!(names[0], immediate_job_name(base));
+}
+
+#[test]
+fn the_cluster_role_and_the_sync_cron_job_exist_only_with_a_selector() {
+    let explicit = "ecrRegistries:\n  - name: a\n    region: eu-central-1\n    namespace: apps\n";
+    let manifests = render(&values_of(explicit), &release()).expect("renders");
+    assert!(of_kind(&manifests, "ClusterRole").is_empty());
+    assert!(of_kind(&manifests, "ClusterRoleBinding").is_empty());
+    assert!(!manifests.contains(names::SYNC));
+    assert!(!manifests.contains(keys::NAMESPACE_SELECTOR));
+
+    // The top-level selector applies to a registry that names no namespace.
+    let inherited =
+        "namespaceSelector: {}\necrRegistries:\n  - name: a\n    region: eu-central-1\n";
+    let manifests = render(&values_of(inherited), &release()).expect("renders");
+    assert_eq!(of_kind(&manifests, "ClusterRole").len(), 1);
+    assert_eq!(of_kind(&manifests, "ClusterRoleBinding").len(), 1);
+    assert!(manifests.contains("NAMESPACE_SELECTOR: \"{}\""));
+    assert!(!manifests.contains(keys::TARGET_NAMESPACES));
+    assert_eq!(
+        of_kind(&manifests, "CronJob").len(),
+        2,
+        "the registry's and the sync run"
+    );
+    // ... but not to one that names its namespaces.
+    let manifests = render(
+        &values_of(&format!("{inherited}    namespace: apps\n")),
+        &release(),
+    )
+    .expect("renders");
+    assert!(of_kind(&manifests, "ClusterRole").is_empty());
+
+    let off = format!("sync: {{enabled: false}}\n{inherited}");
+    let manifests = render(&values_of(&off), &release()).expect("renders");
+    assert_eq!(of_kind(&manifests, "ClusterRole").len(), 1);
+    assert!(!manifests.contains(names::SYNC), "sync.enabled: false");
+}
+
+#[test]
+fn the_cluster_role_deletes_only_to_prune_or_uninstall() {
+    let verbs = |text: &str| {
+        let manifests = render(&values_of(text), &release()).expect("renders");
+        let role = of_kind(&manifests, "ClusterRole")[0].to_owned();
+        role.contains("\"delete\"")
+    };
+    let keep = "uninstall: {keepPullSecrets: true}\necrRegistries:\n  - name: a\n    region: eu-central-1\n    namespaceSelector: {}\n";
+    assert!(!verbs(keep));
+    assert!(verbs(&format!("{keep}    prune: true\n")));
+    assert!(verbs(
+        &keep.replace("keepPullSecrets: true", "keepPullSecrets: false")
+    ));
 }

@@ -16,6 +16,25 @@ def values_of(path, yaml) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+def selects(registry: dict, given: dict) -> bool:
+    """The registry has a namespace selector: its own, or the top-level one when it names no
+    namespace."""
+    if registry.get("namespaceSelector") is not None:
+        return True
+    names_some = registry.get("namespace") is not None or bool(registry.get("namespaces"))
+    return given.get("namespaceSelector") is not None and not names_some
+
+
+def credentials_secret(name: str, registry: dict, default_mode: str) -> str | None:
+    """The Secret a registry's pods read AWS keys from, by its access mode."""
+    mode = registry.get("accessMode", default_mode)
+    if mode == "existingSecret":
+        return registry["existingSecret"]
+    if mode == "externalSecret":
+        return f"ecr-registry-helper-secrets-{name}"
+    return None
+
+
 @pytest.mark.parametrize("values", VALUES_FILES, ids=values_id)
 def test_pods_read_only_secrets_their_access_mode_provides(values, documents, yaml):
     docs = documents(values)
@@ -32,6 +51,25 @@ def test_pods_read_only_secrets_their_access_mode_provides(values, documents, ya
                 if "secretRef" in source
             ]
             registry = doc["metadata"]["labels"].get("ecr-registry-helper/registry")
+            if doc["metadata"]["name"] == "ecr-registry-helper-sync":
+                # The sync run: no `envFrom`; each selecting registry's credentials Secret (by
+                # its access mode) mounted, optional, and no other Secret.
+                assert all("envFrom" not in c for c in pod["containers"]), "sync: no envFrom"
+                mounted = {
+                    v["secret"]["secretName"] for v in pod.get("volumes") or [] if "secret" in v
+                }
+                assert all(
+                    v["secret"].get("optional") is True
+                    for v in pod.get("volumes") or []
+                    if "secret" in v
+                )
+                want = {
+                    credentials_secret(name, r, default_mode)
+                    for name, r in registries.items()
+                    if selects(r, given)
+                } - {None}
+                assert mounted == want, (mounted, want)
+                continue
             if registry is None:
                 # The uninstall hook and the `helm test` Pod belong to no registry and get no
                 # AWS credentials.
@@ -76,13 +114,25 @@ def test_every_target_namespace_has_rbac_and_patching_is_by_name(values, documen
         if config["metadata"]["name"] == "ecr-registry-helper-uninstall":
             continue  # the uninstall plan, checked in test_lifecycle.py
         data = config["data"]
-        targets = data["TARGET_NAMESPACES"].split(",")
+        assert "TARGET_NAMESPACES" in data or "NAMESPACE_SELECTOR" in data, data
+        targets = list(filter(None, data.get("TARGET_NAMESPACES", "").split(",")))
         assert len(targets) == len(set(targets)), f"{config['metadata']['name']}: each once"
         patched = data.get("IMAGE_PULL_SECRET_FOR", "")
         for namespace in targets:
             assert namespace in roles and namespace in bindings, namespace
             rules = roles[namespace]["rules"]
             secrets = next(r for r in rules if r["resources"] == ["secrets"])
+            assert data["SECRET_NAME"] in secrets["resourceNames"]
+            if patched:
+                [accounts] = [r for r in rules if r["resources"] == ["serviceaccounts"]]
+                assert sorted(accounts["verbs"]) == ["get", "patch"]
+                assert set(patched.split(",")) <= set(accounts["resourceNames"])
+        if "NAMESPACE_SELECTOR" in data:
+            # Namespaces known only at run time: the ClusterRole names the Secret (and the
+            # ServiceAccounts) instead.
+            [cluster_role] = [d for d in docs if d["kind"] == "ClusterRole"]
+            rules = cluster_role["rules"]
+            [secrets] = [r for r in rules if r["resources"] == ["secrets"]]
             assert data["SECRET_NAME"] in secrets["resourceNames"]
             if patched:
                 [accounts] = [r for r in rules if r["resources"] == ["serviceaccounts"]]

@@ -18,12 +18,19 @@ pub struct NewRegistry {
     /// AWS region of the registry.
     #[arg(long)]
     pub region: String,
-    /// Namespace `regcred-<name>` is written to (give this, --namespaces, or both).
+    /// Namespace `regcred-<name>` is written to (give this, --namespaces,
+    /// --namespace-selector, or several).
     #[arg(short = 'n', long)]
     pub namespace: Option<String>,
     /// More namespaces `regcred-<name>` is written to, comma-separated.
     #[arg(long, value_delimiter = ',', value_name = "NS,...")]
     pub namespaces: Vec<String>,
+    /// Also every namespace with these labels (`matchLabels`), comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "K=V,...")]
+    pub namespace_selector: Vec<String>,
+    /// Namespaces the selector never writes into, comma-separated.
+    #[arg(long, value_delimiter = ',', value_name = "NS,...")]
+    pub exclude_namespaces: Vec<String>,
     /// Cron schedule of the refresh.
     #[arg(long, default_value = "0 */10 * * *")]
     pub schedule: String,
@@ -121,6 +128,12 @@ fn entry(new: &NewRegistry) -> Vec<(&'static str, String)> {
     if !new.namespaces.is_empty() {
         out.push(("namespaces", yaml(&new.namespaces)));
     }
+    if let Some(labels) = match_labels(new) {
+        out.push(("namespaceSelector", selector_yaml(&labels)));
+    }
+    if !new.exclude_namespaces.is_empty() {
+        out.push(("excludeNamespaces", yaml(&new.exclude_namespaces)));
+    }
     out.push(("schedule", yaml(&new.schedule)));
     for (key, value) in [
         ("accessMode", &new.access_mode),
@@ -143,6 +156,34 @@ fn entry(new: &NewRegistry) -> Vec<(&'static str, String)> {
     out
 }
 
+/// `--namespace-selector` as `matchLabels`: each `KEY=VALUE` split at its first `=` (an item
+/// without one is a key with an empty value, which the label rules then judge); none without
+/// the flag.
+fn match_labels(new: &NewRegistry) -> Option<serde_json::Map<String, serde_json::Value>> {
+    (!new.namespace_selector.is_empty()).then(|| {
+        new.namespace_selector
+            .iter()
+            .map(|item| {
+                let (key, value) = item.split_once('=').unwrap_or((item, ""));
+                (key.to_owned(), value.into())
+            })
+            .collect()
+    })
+}
+
+/// The entry's `namespaceSelector`: a flow map whose keys and values are quoted like every
+/// other value of the entry.
+fn selector_yaml(labels: &serde_json::Map<String, serde_json::Value>) -> String {
+    let pairs: Vec<String> = labels
+        .iter()
+        .map(|(key, value)| {
+            let value = value.as_str().unwrap_or_default().to_owned();
+            format!("{}: {}", key.to_owned().yaml(), value.yaml())
+        })
+        .collect();
+    format!("{{matchLabels: {{{}}}}}", pairs.join(", "))
+}
+
 /// The values to check: `new` as the one registry, and the settings of the existing values
 /// that decide how it is checked (the default access mode, the time zone).
 fn to_check(new: &NewRegistry, existing: &Values) -> serde_json::Value {
@@ -161,8 +202,15 @@ fn to_check(new: &NewRegistry, existing: &Values) -> serde_json::Value {
             registry.insert(key.into(), value.clone().into());
         }
     }
+    if let Some(labels) = match_labels(new) {
+        registry.insert(
+            "namespaceSelector".into(),
+            serde_json::json!({ "matchLabels": labels }),
+        );
+    }
     for (key, values) in [
         ("namespaces", &new.namespaces),
+        ("excludeNamespaces", &new.exclude_namespaces),
         ("registryIds", &new.registry_ids),
         ("imagePullSecretFor", &new.image_pull_secret_for),
     ] {
@@ -177,6 +225,10 @@ fn to_check(new: &NewRegistry, existing: &Values) -> serde_json::Value {
     if let Some(zone) = &existing.cron_job.time_zone {
         values["cronJob"] = serde_json::json!({ "timeZone": zone });
     }
+    // A registry naming no namespace inherits the values' top-level selector.
+    if let Some(selector) = &existing.namespace_selector {
+        values["namespaceSelector"] = serde_json::json!(selector);
+    }
     values
 }
 
@@ -190,15 +242,20 @@ fn argument_of(path: &FieldPath) -> String {
     let Some(field) = field.strip_prefix('.') else {
         return "the new registry".to_owned();
     };
-    let (key, item) = match field.split_once('[') {
-        Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
-        None => (field, None),
-    };
+    // The first key names the flag (`namespaceSelector.matchLabels.team` comes from
+    // `--namespace-selector`); a list index names the item.
+    let (key, rest) = field.split_at(field.find(['.', '[']).unwrap_or(field.len()));
+    let item = rest
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .and_then(|index| index.parse::<usize>().ok());
     let flag = match key {
         "name" => "NAME",
         "region" => "--region",
         "namespace" => "--namespace",
         "namespaces" => "--namespaces",
+        "namespaceSelector" => "--namespace-selector",
+        "excludeNamespaces" => "--exclude-namespaces",
         "schedule" => "--schedule",
         "accessMode" => "--access-mode",
         "existingSecret" => "--existing-secret",
@@ -253,6 +310,10 @@ struct OnboardView<'a> {
     policies: Policies,
     pull_secret: String,
     namespaces: String,
+    /// The registry's namespace selector (own or inherited) as a label selector string, one
+    /// shell word (e.g. `team=apps,env=prod`), empty when it selects every namespace; none
+    /// without a selector.
+    selector: Option<String>,
     chart_name: &'static str,
 }
 
@@ -321,6 +382,14 @@ pub fn onboard(new: &NewRegistry, existing: &Values) -> Result<Onboarding, Error
         role_arn: new.role_arn.as_deref(),
         pull_secret: names::pull_secret(&new.name),
         namespaces: registry.target_namespaces().join(", "),
+        selector: registry.selector(&loaded.values).map(|selector| {
+            let text = selector.label_selector();
+            if text.is_empty() {
+                text
+            } else {
+                shell_word(&text)
+            }
+        }),
         chart_name: names::CHART_NAME,
     };
     let text = crate::render::env::shared()
@@ -452,6 +521,31 @@ mod tests {
         assert!(text.contains("\"Action\": \"ecr:GetAuthorizationToken\""));
         assert!(text.contains("arn:aws:ecr:us-east-1:<account>:repository/*"));
         assert!(text.contains("# 4. No role to assume"));
+    }
+
+    #[test]
+    fn a_registry_without_namespaces_takes_the_values_top_level_selector() {
+        let mut bare = new("teams", "eu-central-1");
+        bare.namespace = None;
+        assert!(
+            onboard(&bare, &Values::default()).is_err(),
+            "no target at all"
+        );
+        let existing = Values {
+            namespace_selector: Some(Default::default()),
+            ..Values::default()
+        };
+        let text = onboard(&bare, &existing)
+            .expect("the top-level selector applies")
+            .text;
+        assert!(
+            text.contains("creates regcred-teams in\n#    every namespace\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("namespaceSelector:"),
+            "inherited, not repeated: {text}"
+        );
     }
 
     #[test]

@@ -85,7 +85,17 @@ pub fn thresholds(values: &Values) -> Vec<Threshold> {
             Threshold {
                 registry: registry.name.clone(),
                 cron_job: names::cron_job(&registry.name),
-                target_namespaces: registry.target_namespaces().join(","),
+                // A selecting registry's namespaces are only known at run time: `*`.
+                target_namespaces: registry
+                    .target_namespaces()
+                    .into_iter()
+                    .chain(
+                        registry
+                            .selector(values)
+                            .map(|_| ecr_contract::plan::EVERY_NAMESPACE),
+                    )
+                    .collect::<Vec<_>>()
+                    .join(","),
                 longest_gap_seconds: gap,
                 late_after_seconds: gap + margin,
             }

@@ -72,6 +72,11 @@ impl Labels {
         self.join(&self.pod, None, &self.pod_extra)
     }
 
+    /// The labels of the sync run's pod (every selecting registry): like the uninstall hook's.
+    pub fn sync_pod(&self) -> String {
+        self.join(&self.pod, None, &self.pod_extra)
+    }
+
     /// The labels of one registry's pods.
     pub fn pod(&self, registry: &str) -> String {
         self.join(&self.pod, Some(registry), &self.pod_extra)

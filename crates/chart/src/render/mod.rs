@@ -26,16 +26,20 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The manifest templates, one per kind, each looping over the registries (or the target
 /// namespaces) itself, in the order `helm template` prints their objects: Helm's install order
 /// by kind (`InstallOrder` in Helm's `releaseutil/kind_sorter.go`: ServiceAccount, ConfigMap,
-/// Role, RoleBinding, …, Job, CronJob; kinds it does not know after the known ones, by kind
-/// name: ExternalSecret, then PrometheusRule), then the hooks (the uninstall Job, a pre-delete
-/// hook), and the `helm test` Pod (a test hook, only with `helmTest.enabled`).
-pub const MANIFEST_TEMPLATES: [&str; 10] = [
+/// ClusterRole, ClusterRoleBinding, Role, RoleBinding, …, Job, CronJob; kinds it does not know
+/// after the known ones, by kind name: ExternalSecret, then PrometheusRule), then the hooks
+/// (the uninstall Job, a pre-delete hook), and the `helm test` Pod (a test hook, only with
+/// `helmTest.enabled`). The sync CronJob follows the registries' CronJobs.
+pub const MANIFEST_TEMPLATES: [&str; 13] = [
     "serviceaccount.yaml",
     "configmap.yaml",
+    "clusterrole.yaml",
+    "clusterrolebinding.yaml",
     "role.yaml",
     "rolebinding.yaml",
     "job.yaml",
     "cronjob.yaml",
+    "sync.yaml",
     "externalsecret.yaml",
     "prometheusrule.yaml",
     "uninstall.yaml",
@@ -71,6 +75,8 @@ struct ReleaseNames {
     uninstall: &'static str,
     /// The Role and RoleBinding in the release namespace for the Jobs' failure Events.
     job_events_role: String,
+    /// The ClusterRole and ClusterRoleBinding of the registries with a namespace selector.
+    cluster_role: String,
 }
 
 /// One environment variable of a refresher pod from its downward API: the pod and its Job,
@@ -145,6 +151,10 @@ struct RegistryView<'v> {
     pod_labels: Value,
     /// `namespace` then `namespaces`, each once.
     target_namespaces: Vec<&'v str>,
+    /// The registry has a namespace selector (own or the top-level one).
+    selects: bool,
+    /// Its selector as a label selector string (`kubectl get -l`), empty for every namespace.
+    label_selector: Option<String>,
     /// The ConfigMap's data lines (safe: see [`config_data`]).
     config: Value,
     /// The Secret the pod reads AWS credentials from (`envFrom.secretRef`); none for
@@ -175,6 +185,7 @@ impl<'v> RegistryView<'v> {
             Vec::new()
         };
         let target_namespaces = registry.target_namespaces();
+        let selects = registry.selector(values).is_some();
         let config = config_data(registry, &target_namespaces, values);
         let pod_labels = labels.pod(&registry.name);
         // Not the release's name or namespace: `ecr-chart chart` renders with stand-ins for
@@ -193,6 +204,8 @@ impl<'v> RegistryView<'v> {
             pod_labels: Value::from_safe_string(pod_labels),
             config: Value::from_safe_string(config),
             target_namespaces,
+            selects,
+            label_selector: registry.selector(values).map(|s| s.label_selector()),
             credentials_secret,
             external_secret,
             remote_keys,
@@ -204,8 +217,14 @@ impl<'v> RegistryView<'v> {
 /// reads from its environment, every key from `ecr_contract::keys`, in the order of
 /// `CONFIG_KEYS`, the optional ones only when set. Keys are the contract's constants (bare),
 /// values JSON-quoted as `toyaml` quotes them.
+///
+/// A registry with a namespace selector gets `NAMESPACE_SELECTOR` (the selector as compact JSON
+/// in the API's field names, `{}` for every namespace), `EXCLUDE_NAMESPACES` when it excludes
+/// any and `PRUNE` when it prunes; `TARGET_NAMESPACES` is there only with explicit namespaces.
 fn config_data(registry: &Registry, target_namespaces: &[&str], values: &Values) -> String {
     let joined = |items: &[String]| (!items.is_empty()).then(|| items.join(","));
+    let selector = registry.selector(values);
+    let excluded = selector.and_then(|_| joined(registry.exclude_namespaces(values)));
     let log_format = match values.log_format {
         crate::values::model::LogFormat::Json => "json",
         crate::values::model::LogFormat::Plain => "plain",
@@ -214,7 +233,25 @@ fn config_data(registry: &Registry, target_namespaces: &[&str], values: &Values)
         (keys::REGISTRY_NAME, Some(registry.name.clone())),
         (keys::AWS_REGION, Some(registry.region.clone())),
         (keys::SECRET_NAME, Some(names::pull_secret(&registry.name))),
-        (keys::TARGET_NAMESPACES, Some(target_namespaces.join(","))),
+        (
+            keys::TARGET_NAMESPACES,
+            (!target_namespaces.is_empty()).then(|| target_namespaces.join(",")),
+        ),
+        (
+            keys::NAMESPACE_SELECTOR,
+            // Through a `serde_json::Value`: its keys come out sorted, as in the design's
+            // example (`matchExpressions` before `matchLabels`); the refresher parses either.
+            selector.map(|s| {
+                serde_json::to_value(s)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+            }),
+        ),
+        (keys::EXCLUDE_NAMESPACES, excluded),
+        (
+            keys::PRUNE,
+            registry.prune(values).then(|| "true".to_owned()),
+        ),
         (keys::AWS_ACCOUNT, registry.account.clone()),
         (keys::REGISTRY_IDS, joined(&registry.registry_ids)),
         (keys::ROLE_ARN, registry.role_arn.clone()),
@@ -266,6 +303,7 @@ impl Renderer {
             container: names::CONTAINER_NAME,
             uninstall: names::UNINSTALL,
             job_events_role: names::job_events_role(&release.name),
+            cluster_role: names::cluster_role(&release.name, &release.namespace),
         };
         let uninstall = (!values.uninstall.keep_pull_secrets).then(|| UninstallView {
             plan_key: uninstall::PLAN_KEY,
@@ -290,12 +328,17 @@ impl Renderer {
                 labels: Value::from_safe_string(own),
             }
         });
+        let cluster_rbac = ClusterRbac::new(values);
+        let sync = (cluster_rbac.is_some() && values.sync.enabled)
+            .then(|| SyncView::new(values, &registries, &labels));
         let monitoring = alerts::AlertsView::new(values, release, &labels.shared());
         let context = context! {
             monitoring => Value::from(Serde(monitoring)),
             values => Value::from(Serde(values)),
             registries => Value::from(Serde(registries)),
             targets => Value::from(Serde(targets(values))),
+            cluster => Value::from(Serde(cluster_rbac)),
+            sync => Value::from(Serde(sync)),
             release => Value::from(Serde(release)),
             names => Value::from(Serde(names)),
             labels => Value::from_safe_string(labels.shared()),
@@ -458,6 +501,17 @@ struct CheckView {
     labels: Value,
 }
 
+/// The namespace fields of a registry's plan lines: its explicit namespaces, then, with a
+/// namespace selector, [`plan::EVERY_NAMESPACE`](ecr_contract::plan::EVERY_NAMESPACE) (the
+/// refresher finds that Secret in every namespace).
+fn plan_namespaces<'v>(registry: &'v Registry, values: &Values) -> Vec<&'v str> {
+    let mut namespaces = registry.target_namespaces();
+    if registry.selector(values).is_some() {
+        namespaces.push(ecr_contract::plan::EVERY_NAMESPACE);
+    }
+    namespaces
+}
+
 /// The check plan: for each registry in values order, each target namespace with the
 /// registry's pull Secret and the hosts it must name: the registry's own account (`*` unless
 /// the values are its only source: `serviceAccount` access with `account` set; a credentials
@@ -477,7 +531,7 @@ fn check_plan(values: &Values) -> String {
                 hosts.push(host);
             }
         }
-        for namespace in registry.target_namespaces() {
+        for namespace in plan_namespaces(registry, values) {
             let entry = check::Entry {
                 registry: registry.name.clone(),
                 namespace: namespace.to_owned(),
@@ -496,7 +550,7 @@ fn check_plan(values: &Values) -> String {
 fn uninstall_plan(values: &Values) -> String {
     let mut out = String::with_capacity(64 * values.ecr_registries.len());
     for registry in &values.ecr_registries {
-        for namespace in registry.target_namespaces() {
+        for namespace in plan_namespaces(registry, values) {
             let entry = uninstall::Entry {
                 registry: registry.name.clone(),
                 namespace: namespace.to_owned(),
@@ -533,6 +587,116 @@ fn targets(values: &Values) -> Vec<Target> {
             service_accounts,
         })
         .collect()
+}
+
+/// The ClusterRole of the registries with a namespace selector, whose target namespaces are
+/// only known at run time (none without such a registry). Every rule on Secrets and
+/// ServiceAccounts is limited by `resourceNames`; a ClusterRole's rule holds in every namespace.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ClusterRbac {
+    /// The selecting registries' pull Secrets, in values order.
+    secret_names: Vec<String>,
+    /// `delete` beside `get`, `list`, `create`, `patch`: when a selecting registry prunes or
+    /// the uninstall hook deletes the pull Secrets.
+    delete: bool,
+    /// Their `imagePullSecretFor` ServiceAccounts, each once.
+    service_accounts: Vec<String>,
+}
+
+impl ClusterRbac {
+    fn new(values: &Values) -> Option<Self> {
+        let selecting: Vec<&Registry> = values
+            .ecr_registries
+            .iter()
+            .filter(|r| r.selector(values).is_some())
+            .collect();
+        if selecting.is_empty() {
+            return None;
+        }
+        let mut service_accounts: Vec<String> = Vec::new();
+        for registry in &selecting {
+            for account in &registry.image_pull_secret_for {
+                if !service_accounts.contains(account) {
+                    service_accounts.push(account.clone());
+                }
+            }
+        }
+        let delete =
+            !values.uninstall.keep_pull_secrets || selecting.iter().any(|r| r.prune(values));
+        Some(Self {
+            secret_names: selecting
+                .iter()
+                .map(|r| names::pull_secret(&r.name))
+                .collect(),
+            delete,
+            service_accounts,
+        })
+    }
+}
+
+/// One volume of the sync pod: a selecting registry's ConfigMap or its credentials Secret.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncVolume {
+    name: String,
+    mount_path: String,
+    config_map: Option<String>,
+    secret: Option<String>,
+}
+
+/// The sync CronJob as the templates see it (with a selecting registry and `sync.enabled`).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SyncView {
+    name: &'static str,
+    /// Its labels and its pod's (safe: built in `labels.rs`).
+    labels: Value,
+    pod_labels: Value,
+    /// `SYNC_DIR`, `SYNC_CREDENTIALS_DIR` and `LOG_FORMAT`, as `(name, value)`.
+    env: Vec<(&'static str, String)>,
+    /// Per selecting registry its ConfigMap, then its credentials Secret (if any).
+    volumes: Vec<SyncVolume>,
+}
+
+impl SyncView {
+    fn new(values: &Values, registries: &[RegistryView<'_>], labels: &Labels) -> Self {
+        let log_format = match values.log_format {
+            crate::values::model::LogFormat::Json => "json",
+            crate::values::model::LogFormat::Plain => "plain",
+        };
+        let mut volumes = Vec::new();
+        for registry in registries.iter().filter(|r| r.selects) {
+            volumes.push(SyncVolume {
+                name: names::sync_config_volume(registry.name),
+                mount_path: format!("{}/{}", names::SYNC_CONFIG_DIR, registry.name),
+                config_map: Some(registry.names.config_map.clone()),
+                secret: None,
+            });
+            if let Some(secret) = &registry.credentials_secret {
+                volumes.push(SyncVolume {
+                    name: names::sync_credentials_volume(registry.name),
+                    mount_path: format!("{}/{}", names::SYNC_CREDENTIALS_DIR, registry.name),
+                    config_map: None,
+                    secret: Some(secret.clone()),
+                });
+            }
+        }
+        Self {
+            name: names::SYNC,
+            labels: Value::from_safe_string(labels.shared()),
+            pod_labels: Value::from_safe_string(labels.sync_pod()),
+            env: vec![
+                (keys::SYNC_DIR, names::SYNC_CONFIG_DIR.to_owned()),
+                (
+                    keys::SYNC_CREDENTIALS_DIR,
+                    names::SYNC_CREDENTIALS_DIR.to_owned(),
+                ),
+                (keys::LOG_FORMAT, log_format.to_owned()),
+            ],
+            volumes,
+        }
+    }
 }
 
 /// Render the manifests of `values` for `release`.

@@ -30,6 +30,22 @@ pub fn namespace_list(_: &mut SchemaGenerator) -> Schema {
     unique_strings("dns-label")
 }
 
+/// Schema of a label selector's `values`: label values.
+pub fn label_value_list(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "array",
+        "items": {"type": "string", "format": "label-value"}
+    })
+}
+
+/// Schema of a label selector requirement's `operator`: the API's four spellings.
+pub fn selector_operator(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({
+        "type": "string",
+        "enum": ecr_contract::rules::SelectorOperator::NAMES
+    })
+}
+
 /// Schema of `ecrRegistries[].registryIds`: unique 12-digit account IDs.
 pub fn account_id_list(_: &mut SchemaGenerator) -> Schema {
     unique_strings("account-id")

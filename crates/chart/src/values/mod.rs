@@ -440,6 +440,10 @@ mod tests {
             "58-schedule-never-runs.yaml",
             "75-annotations-too-large.yaml",
             "79-toleration-rules.yaml",
+            "82-exclude-and-prune-without-selector.yaml",
+            "83-explicit-namespace-excluded.yaml",
+            "88-sync-schedule-quartz.yaml",
+            "89-registry-named-sync.yaml",
         ];
         let public = schema::public();
         let helm = jsonschema::validator_for(&public).expect("public schema");

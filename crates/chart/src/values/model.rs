@@ -12,6 +12,17 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields, default)]
 #[schemars(title = "ecr-registry-helper values")]
+// Without a top-level `namespaceSelector`, each registry names its target namespaces or has a
+// selector of its own (the top-level selector applies to a registry that sets none of the
+// three).
+#[schemars(extend(
+    "if" = {"properties": {"namespaceSelector": {"type": "object"}}, "required": ["namespaceSelector"]},
+    "else" = {"properties": {"ecrRegistries": {"items": {"anyOf": [
+        {"required": ["namespace"]},
+        {"required": ["namespaces"], "properties": {"namespaces": {"minItems": 1}}},
+        {"required": ["namespaceSelector"]}
+    ]}}}}
+))]
 pub struct Values {
     /// The refresher image run by every CronJob and immediate Job.
     pub image: Image,
@@ -63,6 +74,23 @@ pub struct Values {
     pub common_labels: BTreeMap<String, String>,
     /// Log format of the refresher: `json` or `plain`.
     pub log_format: LogFormat,
+    /// The namespace selector of every registry that sets none of `namespace`, `namespaces`
+    /// and `namespaceSelector`: a Kubernetes label selector (`matchLabels`,
+    /// `matchExpressions`; `{}` selects every namespace); unset: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "NamespaceSelector")]
+    pub namespace_selector: Option<NamespaceSelector>,
+    /// Namespaces a selector never writes into, for every registry with a selector that does
+    /// not set its own `excludeNamespaces`: DNS-1123 labels, each once.
+    #[schemars(schema_with = "super::field_schemas::namespace_list")]
+    pub exclude_namespaces: Vec<String>,
+    /// Delete a selecting registry's `regcred-<name>` from namespaces its selector no longer
+    /// matches (only Secrets with the refresher's managed-by label and field manager), for
+    /// every registry with a selector that does not set its own `prune`.
+    pub prune: bool,
+    /// The sync run of the registries with a namespace selector: a light CronJob that copies
+    /// each one's current token into matching namespaces that lack it or hold an older one.
+    pub sync: SyncRun,
     /// The ECR registries to keep a `regcred-<name>` pull secret for.
     pub ecr_registries: Vec<Registry>,
     /// Prometheus alerts on the refreshes, tied to each registry's schedule.
@@ -91,6 +119,10 @@ impl Default for Values {
             priority_class_name: String::new(),
             common_labels: BTreeMap::new(),
             log_format: LogFormat::Json,
+            namespace_selector: None,
+            exclude_namespaces: Vec::new(),
+            prune: false,
+            sync: SyncRun::default(),
             ecr_registries: Vec::new(),
             monitoring: Monitoring::default(),
             helm_test: HelmTest::default(),
@@ -101,10 +133,6 @@ impl Default for Values {
 /// One ECR registry: a `regcred-<name>` docker-registry Secret kept fresh.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schemars(extend("anyOf" = [
-    {"required": ["namespace"]},
-    {"required": ["namespaces"], "properties": {"namespaces": {"minItems": 1}}}
-]))]
 pub struct Registry {
     /// Unique name of the registry: a DNS-1123 label (lowercase letters, digits and '-',
     /// starting and ending with a letter or digit) of at most 32 characters, so that every
@@ -115,7 +143,7 @@ pub struct Registry {
     #[schemars(extend("format" = "aws-region"))]
     pub region: String,
     /// Namespace the `regcred-<name>` Secret is written to: a DNS-1123 label. Set this,
-    /// `namespaces`, or both.
+    /// `namespaces`, `namespaceSelector` (own or the top-level one), or several.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", extend("format" = "dns-label"))]
     pub namespace: Option<String>,
@@ -124,6 +152,24 @@ pub struct Registry {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "super::field_schemas::namespace_list")]
     pub namespaces: Vec<String>,
+    /// The namespaces the Secret is also written to, chosen at every run among the live
+    /// namespaces (those being deleted skipped): a Kubernetes label selector (`matchLabels`,
+    /// `matchExpressions`; `{}` selects every namespace); unset: the top-level
+    /// `namespaceSelector` if this registry sets no `namespace` or `namespaces`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "NamespaceSelector")]
+    pub namespace_selector: Option<NamespaceSelector>,
+    /// Namespaces this registry's selector never writes into (DNS-1123 labels, each once; not
+    /// its explicit ones); replaces the top-level `excludeNamespaces`. Only with a selector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "super::field_schemas::namespace_list")]
+    pub exclude_namespaces: Option<Vec<String>>,
+    /// Delete this registry's Secret from namespaces its selector no longer matches (only
+    /// Secrets with the refresher's managed-by label and field manager; explicit namespaces
+    /// never); replaces the top-level `prune`. Only with a selector.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "bool")]
+    pub prune: Option<bool>,
     /// Cron schedule of the refresh (5 fields: minute hour day-of-month month day-of-week),
     /// in `cronJob.timeZone`; at most 12 hours may pass between two runs.
     #[serde(default = "default_schedule")]
@@ -176,9 +222,114 @@ impl Registry {
         out
     }
 
+    /// The registry's namespace selector: its own, or the top-level one when it sets no
+    /// `namespace`, `namespaces` or `namespaceSelector`.
+    pub fn selector<'a>(&'a self, values: &'a Values) -> Option<&'a NamespaceSelector> {
+        match &self.namespace_selector {
+            Some(own) => Some(own),
+            None if self.namespace.is_none() && self.namespaces.is_empty() => {
+                values.namespace_selector.as_ref()
+            }
+            None => None,
+        }
+    }
+
+    /// The namespaces the registry's selector skips (its own list, or the top-level one).
+    pub fn exclude_namespaces<'a>(&'a self, values: &'a Values) -> &'a [String] {
+        self.exclude_namespaces
+            .as_deref()
+            .unwrap_or(&values.exclude_namespaces)
+    }
+
+    /// Whether the registry prunes (its own `prune`, or the top-level one); only with a
+    /// selector.
+    pub fn prune(&self, values: &Values) -> bool {
+        self.selector(values).is_some() && self.prune.unwrap_or(values.prune)
+    }
+
     /// The registry's access mode, given the top-level default.
     pub fn access_mode(&self, default: AccessMode) -> AccessMode {
         self.access_mode.unwrap_or(default)
+    }
+}
+
+/// A Kubernetes label selector of namespaces (`LabelSelector`); `{}` selects every one.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct NamespaceSelector {
+    /// Labels a namespace must have, each with this value: label keys to label values.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[schemars(schema_with = "super::field_schemas::label_map")]
+    pub match_labels: BTreeMap<String, String>,
+    /// Requirements a namespace's labels must all meet: `{key, operator, values}`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub match_expressions: Vec<SelectorRequirement>,
+}
+
+impl NamespaceSelector {
+    /// The selector as a Kubernetes label selector string, as `kubectl get -l` takes it:
+    /// `team=apps,env in (prod,staging),legacy,!old`; empty when it selects every namespace.
+    pub fn label_selector(&self) -> String {
+        let mut parts: Vec<String> = self
+            .match_labels
+            .iter()
+            .map(|(key, value)| format!("{key}={value}"))
+            .collect();
+        for requirement in &self.match_expressions {
+            let (key, values) = (&requirement.key, requirement.values.join(","));
+            parts.push(match requirement.operator.as_str() {
+                "In" => format!("{key} in ({values})"),
+                "NotIn" => format!("{key} notin ({values})"),
+                "Exists" => key.clone(),
+                _ => format!("!{key}"),
+            });
+        }
+        parts.join(",")
+    }
+}
+
+/// One requirement of a label selector.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+// The number of values each operator takes (also `values::rules`, which explains it).
+#[schemars(extend("allOf" = [
+    {"if": {"properties": {"operator": {"enum": ["In", "NotIn"]}}},
+     "then": {"required": ["values"], "properties": {"values": {"minItems": 1}}}},
+    {"if": {"properties": {"operator": {"enum": ["Exists", "DoesNotExist"]}}},
+     "then": {"properties": {"values": {"maxItems": 0}}}}
+]))]
+pub struct SelectorRequirement {
+    /// The label key: `[prefix/]name`, as a label key is written.
+    #[schemars(extend("format" = "label-key"))]
+    pub key: String,
+    /// `In`, `NotIn` (with at least one value), `Exists` or `DoesNotExist` (with none).
+    #[schemars(schema_with = "super::field_schemas::selector_operator")]
+    pub operator: String,
+    /// The label values of `In` and `NotIn`: label values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "super::field_schemas::label_value_list")]
+    pub values: Vec<String>,
+}
+
+/// The sync run of the registries with a namespace selector.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields, default)]
+pub struct SyncRun {
+    /// Render the sync CronJob `ecr-registry-helper-sync` when any registry has a selector.
+    /// Without it, a new matching namespace gets its Secret at the registry's next refresh.
+    pub enabled: bool,
+    /// Cron schedule of the sync run (5 fields), in `cronJob.timeZone`. It calls ECR only for
+    /// a registry without a valid token left.
+    #[schemars(extend("format" = "cron-schedule"))]
+    pub schedule: String,
+}
+
+impl Default for SyncRun {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            schedule: "*/5 * * * *".to_owned(),
+        }
     }
 }
 
@@ -485,8 +636,9 @@ pub struct Uninstall {
 pub struct HelmTest {
     /// Render the test Pod. It checks that every `regcred-<name>` of the release exists in
     /// each target namespace, has type `kubernetes.io/dockerconfigjson`, names the expected
-    /// registry hosts and has not expired, and fails naming what is wrong. It uses only the
-    /// chart's own permissions (`get` on those Secrets). ArgoCD ignores Helm test hooks.
+    /// registry hosts and has not expired, and fails naming what is wrong (a registry with a
+    /// namespace selector: wherever that Secret is found). It uses only the chart's own
+    /// permissions (`get` on those Secrets, `list` by name). ArgoCD ignores Helm test hooks.
     pub enabled: bool,
 }
 

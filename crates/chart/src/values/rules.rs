@@ -1,5 +1,7 @@
 //! The rules about several fields at once, which a JSON Schema cannot state or states worse:
-//! duplicate registry names, lists that hold each entry once, at least one target namespace,
+//! duplicate registry names, lists that hold each entry once, at least one target namespace
+//! (explicit or by selector, with excludes and prune only beside a selector), the values count of
+//! each selector operator, a sync schedule that parses,
 //! `existingSecret` exactly with its access mode, a role of the region's partition, and the
 //! longest gap of each schedule (refused at the token's lifetime, warned about just under it),
 //! the annotations of each object within the API server's size limit, and tolerations as the
@@ -22,6 +24,20 @@ use super::schema::from_finding;
 pub fn check(values: &Value) -> Vec<Problem> {
     let mut problems = Vec::new();
     registry_rules(values, &mut problems);
+    selector(
+        &FieldPath::root().key("namespaceSelector"),
+        values.get("namespaceSelector"),
+        &mut problems,
+    );
+    if let Some(Value::Array(items)) = values.get("excludeNamespaces") {
+        repeats(
+            &FieldPath::root().key("excludeNamespaces"),
+            items,
+            &mut problems,
+        );
+    }
+    sync_schedule(values, &mut problems);
+    sync_name(values, &mut problems);
     duplicates(values, &mut problems);
     annotation_sizes(values, &mut problems);
     tolerations(values, &mut problems);
@@ -228,6 +244,9 @@ fn registry_rules(values: &Value, problems: &mut Vec<Problem>) {
     let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
         return;
     };
+    let default_selector = values
+        .get("namespaceSelector")
+        .is_some_and(Value::is_object);
     let default_mode = match values.get("accessMode") {
         None => Some("externalSecret"),
         Some(mode) => mode.as_str(),
@@ -247,12 +266,28 @@ fn registry_rules(values: &Value, problems: &mut Vec<Problem>) {
     let mut gaps = GapCache::default();
     for (n, registry) in registries.iter().enumerate() {
         let at = FieldPath::root().key("ecrRegistries").index(n);
-        for key in ["namespaces", "registryIds", "imagePullSecretFor"] {
+        for key in [
+            "namespaces",
+            "excludeNamespaces",
+            "registryIds",
+            "imagePullSecretFor",
+        ] {
             if let Some(Value::Array(items)) = registry.get(key) {
                 repeats(&at.key(key), items, problems);
             }
         }
-        target_namespaces(&at, registry, problems);
+        target_namespaces(
+            &at,
+            registry,
+            default_selector,
+            values.get("excludeNamespaces"),
+            problems,
+        );
+        selector(
+            &at.key("namespaceSelector"),
+            registry.get("namespaceSelector"),
+            problems,
+        );
         let mode = match registry.get("accessMode") {
             None => default_mode,
             Some(mode) => mode.as_str(),
@@ -335,32 +370,217 @@ fn repeats(path: &FieldPath, items: &[Value], problems: &mut Vec<Problem>) {
     }
 }
 
-/// A registry writes its pull secret to `namespace`, `namespaces`, or both: at least one.
-fn target_namespaces(at: &FieldPath, registry: &Value, problems: &mut Vec<Problem>) {
-    if !registry.is_object() || registry.get("namespace").is_some() {
+/// A registry writes its pull secret to `namespace`, `namespaces`, the namespaces its selector
+/// (own or the top-level one) matches, or several: at least one of them. Its own
+/// `excludeNamespaces` and `prune: true` need a selector; an excluded namespace is not also an
+/// explicit one.
+fn target_namespaces(
+    at: &FieldPath,
+    registry: &Value,
+    default_selector: bool,
+    top_excluded: Option<&Value>,
+    problems: &mut Vec<Problem>,
+) {
+    let Some(object) = registry.as_object() else {
+        return;
+    };
+    let explicit = object.contains_key("namespace")
+        || matches!(object.get("namespaces"), Some(Value::Array(items)) if !items.is_empty());
+    let selector = object.contains_key("namespaceSelector")
+        || (default_selector
+            && !object.contains_key("namespace")
+            && !object.contains_key("namespaces"));
+    if !explicit && !selector {
+        let (path, message, label) = match object.get("namespaces") {
+            Some(Value::Array(_)) => (
+                at.key("namespaces"),
+                "no target namespace: `namespaces` is empty and neither `namespace` nor \
+                 `namespaceSelector` is set",
+                "an empty list",
+            ),
+            Some(_) => return, // a type error, reported by the schema
+            None => (
+                at.clone(),
+                "missing required key `namespace` (or `namespaces`, or `namespaceSelector`)",
+                "this registry has no `namespace`, `namespaces` or `namespaceSelector`",
+            ),
+        };
+        problems.push(
+            Problem::at_path(path, message.to_owned(), label).with_help(Some(
+                "name where `regcred-<name>` is written: `namespace: apps`, `namespaces: [apps, \
+                 web]`, or choose namespaces by label: `namespaceSelector: {matchLabels: {team: \
+                 apps}}` (here or at the top level)"
+                    .to_owned(),
+            )),
+        );
+    }
+    if !selector {
+        for key in ["excludeNamespaces", "prune"] {
+            let Some(value) = object.get(key) else {
+                continue;
+            };
+            if key == "prune" && value != &Value::Bool(true) {
+                continue;
+            }
+            problems.push(
+                Problem::at_path(
+                    at.key(key),
+                    format!("`{key}` is only used with a namespace selector"),
+                    "this registry has no `namespaceSelector`",
+                )
+                .with_help(Some(format!(
+                    "`{key}` applies to the namespaces a selector chooses: add \
+                     `namespaceSelector` to this registry, or remove `{key}`"
+                ))),
+            );
+        }
         return;
     }
-    let (path, message, label) = match registry.get("namespaces") {
-        Some(Value::Array(items)) if !items.is_empty() => return,
-        Some(Value::Array(_)) => (
-            at.key("namespaces"),
-            "no target namespace: `namespaces` is empty and `namespace` is not set",
-            "an empty list",
-        ),
-        Some(_) => return, // a type error, reported by the schema
-        None => (
-            at.clone(),
-            "missing required key `namespace` (or `namespaces`)",
-            "this registry has no `namespace` or `namespaces`",
-        ),
+    // The registry's own excludes, or the top-level ones it inherits.
+    let (excluded_at, excluded) = match (object.get("excludeNamespaces"), top_excluded) {
+        (Some(Value::Array(own)), _) => (at.key("excludeNamespaces"), own),
+        (None, Some(Value::Array(top))) => (FieldPath::root().key("excludeNamespaces"), top),
+        _ => return,
     };
-    problems.push(
-        Problem::at_path(path, message.to_owned(), label).with_help(Some(
-            "name where `regcred-<name>` is written: `namespace: apps`, `namespaces: [apps, web]`, \
-             or both"
-                .to_owned(),
-        )),
-    );
+    let named: Vec<(FieldPath, &str)> = object
+        .get("namespace")
+        .and_then(Value::as_str)
+        .map(|n| (at.key("namespace"), n))
+        .into_iter()
+        .chain(
+            object
+                .get("namespaces")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .enumerate()
+                .filter_map(|(i, n)| Some((at.key("namespaces").index(i), n.as_str()?))),
+        )
+        .collect();
+    for (i, item) in excluded.iter().enumerate() {
+        let Some(text) = item.as_str() else { continue };
+        if let Some((where_named, _)) = named.iter().find(|(_, n)| *n == text) {
+            problems.push(
+                Problem::at_path(
+                    excluded_at.index(i),
+                    format!(
+                        "{} is excluded and also a target namespace of {at}",
+                        quote(text)
+                    ),
+                    format!("named at {where_named}"),
+                )
+                .with_help(Some(
+                    "explicit namespaces always get the Secret; `excludeNamespaces` only limits \
+                     the selector: remove it from one of the two lists"
+                        .to_owned(),
+                )),
+            );
+        }
+    }
+}
+
+/// A label selector as the API server checks it (`ValidateLabelSelector`): the schema checks
+/// the keys, values and operator; here, the number of `values` each operator takes.
+fn selector(at: &FieldPath, selector: Option<&Value>, problems: &mut Vec<Problem>) {
+    let Some(Value::Array(expressions)) = selector.and_then(|s| s.get("matchExpressions")) else {
+        return;
+    };
+    for (i, expression) in expressions.iter().enumerate() {
+        let Some(Ok(operator)) = expression
+            .get("operator")
+            .and_then(Value::as_str)
+            .map(rules::SelectorOperator::parse)
+        else {
+            continue; // reported by the schema
+        };
+        let count = match expression.get("values") {
+            None => 0,
+            Some(Value::Array(items)) => items.len(),
+            Some(_) => continue, // a type error, reported by the schema
+        };
+        if let Err(fault) = operator.check_values(count) {
+            let path = at.key("matchExpressions").index(i);
+            let path = if expression.get("values").is_some() {
+                path.key("values")
+            } else {
+                path
+            };
+            problems.push(
+                Problem::at_path(
+                    path,
+                    fault.to_string(),
+                    match count {
+                        1 => "1 value".to_owned(),
+                        n => format!("{n} values"),
+                    },
+                )
+                .with_help(Some(
+                    "`In`/`NotIn` need the label values to compare with (`values: [a, b]`); \
+                         `Exists`/`DoesNotExist` only look at the key (no `values`)"
+                        .to_owned(),
+                )),
+            );
+        }
+    }
+}
+
+/// With the sync CronJob rendered (a registry selects, `sync.enabled`), no registry's CronJob may
+/// take its name: `ecr-registry-helper-<name>` is `ecr-registry-helper-sync` for `sync`.
+fn sync_name(values: &Value, problems: &mut Vec<Problem>) {
+    let Some(Value::Array(registries)) = values.get("ecrRegistries") else {
+        return;
+    };
+    let enabled = values.get("sync").and_then(|s| s.get("enabled")) != Some(&Value::Bool(false));
+    let default_selector = values
+        .get("namespaceSelector")
+        .is_some_and(Value::is_object);
+    let selects = |registry: &Value| {
+        registry.get("namespaceSelector").is_some()
+            || (default_selector
+                && registry.get("namespace").is_none()
+                && registry.get("namespaces").is_none())
+    };
+    if !enabled || !registries.iter().any(selects) {
+        return;
+    }
+    for (n, registry) in registries.iter().enumerate() {
+        let Some(name) = registry.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if names::cron_job(name) == names::SYNC {
+            problems.push(
+                Problem::at_path(
+                    FieldPath::root().key("ecrRegistries").index(n).key("name"),
+                    format!(
+                        "the registry name {} gives the CronJob `{}`, the name of the sync run",
+                        quote(name),
+                        names::SYNC
+                    ),
+                    "reserved while the sync run is rendered".to_owned(),
+                )
+                .with_help(Some(
+                    "rename this registry, or set `sync.enabled: false`".to_owned(),
+                )),
+            );
+        }
+    }
+}
+
+/// The sync run's schedule: any schedule Kubernetes runs (no token-lifetime rule: the refresh
+/// CronJobs keep the tokens alive).
+fn sync_schedule(values: &Value, problems: &mut Vec<Problem>) {
+    let Some(Value::String(text)) = values.get("sync").and_then(|s| s.get("schedule")) else {
+        return;
+    };
+    if checks::schedule_shape(text).is_err() {
+        return; // reported by the schema's `cron-schedule` format
+    }
+    if let Err(finding) = checks::schedule(text) {
+        problems.push(from_finding(
+            FieldPath::root().key("sync").key("schedule"),
+            finding,
+        ));
+    }
 }
 
 /// `existingSecret` names the Secret of the `existingSecret` access mode: required with that

@@ -57,7 +57,8 @@ fn add_kubernetes_definitions(schema: &mut Value) {
 }
 
 /// The schema `load` validates with: [`strict`] without the keywords the cross-field rules
-/// (`values::rules`) check and explain themselves, so each problem is found once.
+/// (`values::rules`) check and explain themselves (`uniqueItems`, required alternatives,
+/// `if`/`then` conditions), so each problem is found once.
 fn for_validation() -> Value {
     let mut schema = strict().clone();
     walk(&mut schema, &mut |node| {
@@ -68,6 +69,13 @@ fn for_validation() -> Value {
             .is_some_and(|options| options.iter().all(|o| o.get("required").is_some()));
         if alternatives_require {
             node.remove("anyOf");
+        }
+        let conditions_only = node
+            .get("allOf")
+            .and_then(Value::as_array)
+            .is_some_and(|parts| parts.iter().all(|p| p.get("if").is_some()));
+        if conditions_only {
+            node.remove("allOf");
         }
     });
     schema
@@ -348,11 +356,14 @@ mod tests {
             [
                 "accessMode",
                 "account",
+                "excludeNamespaces",
                 "existingSecret",
                 "imagePullSecretFor",
                 "name",
                 "namespace",
+                "namespaceSelector",
                 "namespaces",
+                "prune",
                 "region",
                 "registryIds",
                 "roleArn",
@@ -375,6 +386,25 @@ mod tests {
         assert!(!with(json!({})));
         assert!(!with(json!({"namespaces": []})));
         assert!(!with(json!({"namespace": "n", "namespaces": ["a", "a"]})));
+        // A selector of its own, or the top-level one, also gives it target namespaces.
+        assert!(with(json!({"namespaceSelector": {}})));
+        let top = |selector: Value| {
+            let registry = json!({"name": "a", "region": "eu-central-1"});
+            validator.is_valid(&json!({"namespaceSelector": selector, "ecrRegistries": [registry]}))
+        };
+        assert!(top(json!({"matchLabels": {"team": "a"}})));
+        assert!(!top(json!(null)));
+        // Each operator takes its number of values.
+        let requirement = |r: Value| with(json!({"namespaceSelector": {"matchExpressions": [r]}}));
+        assert!(requirement(
+            json!({"key": "a", "operator": "In", "values": ["x"]})
+        ));
+        assert!(!requirement(json!({"key": "a", "operator": "NotIn"})));
+        assert!(requirement(json!({"key": "a", "operator": "Exists"})));
+        assert!(!requirement(
+            json!({"key": "a", "operator": "DoesNotExist", "values": ["x"]})
+        ));
+        assert!(!requirement(json!({"key": "a", "operator": "exists"})));
     }
 
     #[test]

@@ -279,7 +279,9 @@ mod tests {
         }));
         let messages: Vec<&str> = found.iter().map(|f| f.1.as_str()).collect();
         assert!(
-            messages.contains(&"missing required key `namespace` (or `namespaces`)"),
+            messages.contains(
+                &"missing required key `namespace` (or `namespaces`, or `namespaceSelector`)"
+            ),
             "{found:?}"
         );
         assert!(
@@ -403,7 +405,8 @@ mod tests {
                 ),
                 (
                     "ecrRegistries[2]".to_owned(),
-                    "this registry has no `namespace` or `namespaces`".to_owned()
+                    "this registry has no `namespace`, `namespaces` or `namespaceSelector`"
+                        .to_owned()
                 ),
             ]
         );
