@@ -9,12 +9,6 @@ use ecr_contract::keys;
 use crate::cause;
 use crate::dockerconfig::{SECRET_TYPE, TokenError};
 
-/// Everything that can stop a run. [`Error::MissingSetting`] and [`Error::InvalidSetting`] are
-/// bad settings (exit 2); every other variant is a failure at run time (exit 1).
-///
-/// Display is the step, the cause and, where one is known, what to do, on one line; the
-/// registry is not repeated here: the run's tracing span carries it and the final error line
-/// puts it in front once (`registry <name>: …`). No variant holds a token, password or secret key.
 /// ` with labelSelector <s>` when a selector was sent.
 fn selector_note(selector: &str) -> String {
     if selector.is_empty() {
@@ -24,6 +18,12 @@ fn selector_note(selector: &str) -> String {
     }
 }
 
+/// Everything that can stop a run. [`Error::MissingSetting`] and [`Error::InvalidSetting`] are
+/// bad settings (exit 2); every other variant is a failure at run time (exit 1).
+///
+/// Display is the step, the cause and, where one is known, what to do, on one line; the
+/// registry is not repeated here: the run's tracing span carries it and the final error line
+/// puts it in front once (`registry <name>: …`). No variant holds a token, password or secret key.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A required setting is unset or empty.
