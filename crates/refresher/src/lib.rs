@@ -27,6 +27,7 @@ pub mod service_account;
 pub mod settings;
 pub mod status;
 pub mod sts;
+pub mod sync;
 pub mod telemetry;
 pub mod uninstall;
 
@@ -251,7 +252,7 @@ async fn write_all(
 /// `IMAGE_PULL_SECRET_FOR` list it. Returns the Secret if it was written, and every failure;
 /// one ServiceAccount failing does not stop the next. `stamps` are the refreshed-at and
 /// expires-at annotations.
-async fn write_namespace(
+pub async fn write_namespace(
     target: &Target,
     retry: &RetryPolicy,
     config: &DockerConfigJson,
