@@ -354,6 +354,7 @@ async fn an_empty_credentials_directory_fails_that_registry_clearly_without_call
     mount(&root.path().join("config"), "primary", PRIMARY);
     // The credentials Secret is mounted optional and does not exist yet: an empty directory.
     let dir = mount(&root.path().join("credentials"), "primary", &[]);
+    let before = kube.requests().len();
 
     let synced = run_sync(root.path(), &client, &moto).await;
 
@@ -372,6 +373,7 @@ async fn an_empty_credentials_directory_fails_that_registry_clearly_without_call
         1,
         "the pod's identity is not tried instead"
     );
+    assert_eq!(applies_since(&kube, before), Vec::<String>::new());
     assert!(sync::outcome(&synced).is_err());
 }
 
