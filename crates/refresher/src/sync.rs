@@ -261,8 +261,7 @@ async fn sync_registry(
                 found = secrets.len(),
                 "no Secret holds a token valid for 10 more minutes: asking ECR"
             );
-            counts.ecr_calls = 1;
-            let fetched = fetch(registry, loaded, settings, ctx).await;
+            let fetched = fetch(registry, loaded, settings, ctx, &mut counts).await;
             let (config, expires_at) = match fetched {
                 Ok(got) => got,
                 Err(err) => return (counts, Vec::new(), None, Err(err)),
@@ -279,12 +278,14 @@ async fn sync_registry(
 }
 
 /// A new token from ECR for the registry, with its credentials directory's keys (if it has
-/// one; its `AWS_ACCOUNT` overriding the ConfigMap's) or the pod's identity.
+/// one; its `AWS_ACCOUNT` overriding the ConfigMap's) or the pod's identity. The call is
+/// counted in `counts` once it is made (with `ROLE_ARN`, after the role was assumed).
 async fn fetch(
     registry: &str,
     loaded: &Loaded,
     settings: &SyncSettings,
     ctx: &SyncContext,
+    counts: &mut Counts,
 ) -> Result<(DockerConfigJson, Option<Timestamp>), Error> {
     let credentials_dir = settings.credentials_dir.as_ref().map(|d| d.join(registry));
     let keys = match &credentials_dir {
@@ -320,6 +321,7 @@ async fn fetch(
     }
     let sdk_config = loader.load().await;
     let client = crate::ecr_client(&target, retry, &sdk_config).await?;
+    counts.ecr_calls = 1;
     let login = ecr::fetch_login(&client, &target, retry).await?;
     let expires = login
         .expires_at

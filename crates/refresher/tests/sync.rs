@@ -359,6 +359,7 @@ async fn an_empty_credentials_directory_fails_that_registry_clearly_without_call
     let synced = run_sync(root.path(), &client, &moto).await;
 
     let err = only(&synced).outcome.as_ref().expect_err("no credentials");
+    assert_eq!(only(&synced).counts.ecr_calls, 0);
     assert!(matches!(err, Error::SyncCredentials { .. }), "{err:?}");
     let message = err.to_string();
     assert!(
