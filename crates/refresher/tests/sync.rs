@@ -495,3 +495,34 @@ async fn the_binary_syncs_from_sync_dir_logs_one_summary_per_registry_and_exits_
     );
     assert_eq!(moto.ecr_token_calls(), 1);
 }
+
+#[tokio::test]
+async fn without_a_credentials_directory_the_binary_asks_ecr_with_the_pods_own_identity() {
+    // moto's token "expired" in 2015: no valid source, so ECR is asked.
+    let (moto, kube, _client) = refreshed().await;
+    kube.seed_namespace("team-new", &[("team", "a")]);
+    kube.seed_service_account("team-new", "default", None);
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = root.path().join("config");
+    mount(&config, "primary", PRIMARY);
+    let kubeconfig = kube.kubeconfig(root.path());
+
+    // The pod's identity: here the default chain's environment credentials.
+    let output = support::isolated_refresher(root.path(), &kubeconfig)
+        .env("SYNC_DIR", &config)
+        .env("SYNC_CREDENTIALS_DIR", root.path().join("credentials"))
+        .env("AWS_ACCESS_KEY_ID", DUMMY_KEY.0)
+        .env("AWS_SECRET_ACCESS_KEY", DUMMY_KEY.1)
+        .env("AWS_ENDPOINT_URL", moto.endpoint())
+        .env("LOG_FORMAT", "plain")
+        .output()
+        .expect("run ecr-refresher");
+
+    let stderr = String::from_utf8(output.stderr).expect("utf-8");
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(moto.ecr_token_calls(), 2, "one ECR call by the sync run");
+    let secret = kube.get("team-new", SECRET).expect("written");
+    assert_eq!(annotation(&secret, EXPIRES_AT), "2015-01-01T00:00:00Z");
+    assert!(stderr.contains("ecr_calls=1"), "{stderr}");
+    assert!(!stderr.contains(DUMMY_KEY.1), "no secret key in the log");
+}
