@@ -386,3 +386,24 @@ async fn write_all(
     };
     (written, Err(err))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registries_are_the_visible_sub_directories_by_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for sub in ["zeta", "alpha", "..2026_12_02_10_00_00.123", "..data"] {
+            std::fs::create_dir(dir.path().join(sub)).expect("mkdir");
+        }
+        std::fs::write(dir.path().join("README"), "not a registry").expect("write");
+        assert_eq!(
+            registry_names(dir.path()).expect("lists"),
+            ["alpha", "zeta"]
+        );
+        let err = registry_names(&dir.path().join("absent")).expect_err("no such dir");
+        assert!(matches!(err, Error::SyncRead { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("sync: read "), "{err}");
+    }
+}
