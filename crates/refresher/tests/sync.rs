@@ -526,3 +526,74 @@ async fn without_a_credentials_directory_the_binary_asks_ecr_with_the_pods_own_i
     assert!(stderr.contains("ecr_calls=1"), "{stderr}");
     assert!(!stderr.contains(DUMMY_KEY.1), "no secret key in the log");
 }
+
+#[tokio::test]
+async fn registries_share_one_namespace_list_and_each_lists_its_own_secret_once() {
+    let (moto, kube, client) = refreshed().await;
+    as_if_ecr_said_12_hours(&kube, &client, "team-a").await;
+    kube.seed_namespace("team-new", &[("team", "a")]);
+    kube.seed_service_account("team-new", "default", None);
+    let root = tempfile::tempdir().expect("tempdir");
+    let config = root.path().join("config");
+    mount(&config, "primary", PRIMARY);
+    // A registry the refresh never wrote: no source, so one ECR call with its credentials.
+    mount(
+        &config,
+        "second",
+        &[
+            ("ECR_REGISTRY_NAME", "second"),
+            ("AWS_REGION", "eu-west-1"),
+            (
+                "NAMESPACE_SELECTOR",
+                r#"{"matchExpressions":[{"key":"team","operator":"In","values":["a"]}]}"#,
+            ),
+        ],
+    );
+    credentials(root.path(), "second");
+    let before = kube.requests().len();
+
+    let synced = run_sync(root.path(), &client, &moto).await;
+
+    sync::outcome(&synced).expect("both synced");
+    let counts: Vec<Counts> = synced.iter().map(|r| r.counts).collect();
+    assert_eq!(
+        counts,
+        [
+            Counts {
+                selected: 3,
+                present: 1,
+                copied: 2,
+                ecr_calls: 0
+            },
+            Counts {
+                selected: 2,
+                present: 0,
+                copied: 2,
+                ecr_calls: 1
+            },
+        ]
+    );
+    assert_eq!(moto.ecr_token_calls(), 2);
+    let lists: Vec<String> = kube.requests()[before..]
+        .iter()
+        .filter(|r| matches!(r.path.as_str(), "/api/v1/namespaces" | "/api/v1/secrets"))
+        .map(|r| {
+            format!(
+                "{} {}",
+                r.path,
+                r.param("fieldSelector").unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(
+        lists,
+        [
+            "/api/v1/namespaces ",
+            "/api/v1/secrets metadata.name%3Dregcred-primary",
+            "/api/v1/secrets metadata.name%3Dregcred-second",
+        ]
+    );
+    for ns in ["team-a", "team-new"] {
+        assert!(kube.get(ns, "regcred-second").is_some(), "{ns}");
+    }
+}
