@@ -100,6 +100,14 @@ impl DockerConfigJson {
     pub fn expose(&self) -> &[u8] {
         &self.0
     }
+
+    /// The `.dockerconfigjson` of a Secret the refresher wrote before, to copy as it is (the
+    /// sync run): `None` unless it is a JSON object whose `auths` is a non-empty object.
+    pub fn from_existing(bytes: &[u8]) -> Option<Self> {
+        let value: serde_json::Value = serde_json::from_slice(bytes).ok()?;
+        let auths = value.get("auths")?.as_object()?;
+        (!auths.is_empty()).then(|| Self(bytes.to_vec()))
+    }
 }
 
 impl fmt::Debug for DockerConfigJson {
@@ -242,6 +250,22 @@ mod tests {
             .as_str()
             .expect("auth is a string");
         assert_eq!(STANDARD.decode(auth).expect("base64"), b"AWS:pa$$:word");
+    }
+
+    #[test]
+    fn an_existing_document_is_kept_byte_for_byte_only_if_it_names_a_registry() {
+        let rendered = render(&login("h"));
+        let copied = DockerConfigJson::from_existing(rendered.expose()).expect("our document");
+        assert_eq!(copied.expose(), rendered.expose());
+        for bad in [
+            &b"not json"[..],
+            b"[]",
+            br#"{"auths":{}}"#,
+            br#"{"auths":[1]}"#,
+            b"{}",
+        ] {
+            assert_eq!(DockerConfigJson::from_existing(bad), None, "{bad:?}");
+        }
     }
 
     #[test]

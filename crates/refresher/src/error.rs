@@ -313,6 +313,76 @@ pub enum Error {
         source: Box<kube::Error>,
     },
 
+    // The sync run (crate::sync).
+    /// The sync run could not read a directory or file of its settings or credentials
+    /// (`SYNC_DIR`, `SYNC_CREDENTIALS_DIR`: mounted ConfigMaps and Secrets).
+    #[error("sync: read {}: {source}", path.display())]
+    SyncRead {
+        /// The directory or file.
+        path: std::path::PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A registry's settings directory holds a setting the refresher refuses; `file` is the
+    /// ConfigMap key's file (for a missing setting, the file that should be there).
+    #[error("sync: settings file {}: {source}", file.display())]
+    SyncSetting {
+        /// The file.
+        file: std::path::PathBuf,
+        /// The setting's error, as the environment would give it.
+        #[source]
+        source: Box<Error>,
+    },
+
+    /// A file of a registry's settings or credentials directory cannot be a value: not UTF-8
+    /// text, or a value the flag's parser refuses.
+    #[error("sync: settings file {}: {reason}", file.display())]
+    SyncSettingValue {
+        /// The file.
+        file: std::path::PathBuf,
+        /// What is wrong, and what is allowed (never the value of a credential).
+        reason: String,
+    },
+
+    /// A registry's sub-directory of `SYNC_DIR` holds the settings of another registry.
+    #[error(
+        "sync: {} holds the settings of registry {found:?} ({}), not of {expected:?}: each registry's ConfigMap is mounted at <SYNC_DIR>/<its name>",
+        dir.display(),
+        keys::REGISTRY_NAME
+    )]
+    SyncRegistryName {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// The directory's name.
+        expected: String,
+        /// The registry name its files give.
+        found: String,
+    },
+
+    /// A registry's credentials directory (its credentials Secret, mounted optional) has no
+    /// usable keys, so no ECR token can be fetched for it.
+    #[error("sync: credentials {}: {reason}", dir.display())]
+    SyncCredentials {
+        /// The directory.
+        dir: std::path::PathBuf,
+        /// What is missing, and what to do.
+        reason: String,
+    },
+
+    /// Some registries of the sync run failed (each was logged with its cause); the others
+    /// were synced.
+    #[error("sync: {failed} of {total} registries failed: {}", registries.join(", "))]
+    Sync {
+        /// Registries in `SYNC_DIR`.
+        total: usize,
+        /// Registries that failed.
+        failed: usize,
+        /// Their names, in order.
+        registries: Vec<String>,
+    },
+
     /// `status`: listing or reading the release's objects failed.
     #[error(
         "{what} in namespace {namespace}: {}",

@@ -32,6 +32,7 @@ pub mod service_account;
 pub mod settings;
 pub mod status;
 pub mod sts;
+pub mod sync;
 pub mod telemetry;
 pub mod uninstall;
 

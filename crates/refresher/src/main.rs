@@ -1,12 +1,13 @@
 //! `ecr-refresher`: parse flags, set up logging, check settings, run once (a refresh, the
-//! uninstall plan or the check plan), print the one final error line and map the outcome to an
-//! exit code; or, with `status` first, run that subcommand.
+//! uninstall plan, the check plan or the sync run), print the one final error line and map the
+//! outcome to an exit code; or, with `status` first, run that subcommand.
 
 use std::process::ExitCode;
 
 use clap::Parser;
+use ecr_refresher::settings::SyncSettings;
 use ecr_refresher::{
-    Args, CheckSettings, Error, Settings, UninstallSettings, check, run, status, telemetry,
+    Args, CheckSettings, Error, Settings, UninstallSettings, check, run, status, sync, telemetry,
     uninstall,
 };
 
@@ -45,6 +46,16 @@ async fn main() -> ExitCode {
         Ok(Some(settings)) => {
             let out = &mut std::io::stdout().lock();
             return match check::run(&settings, out).await {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(err) => fail(None, &err),
+            };
+        }
+        Ok(None) => {}
+        Err(err) => return fail(None, &err),
+    }
+    match SyncSettings::from_args(&args) {
+        Ok(Some(settings)) => {
+            return match sync::run(&settings).await {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(err) => fail(None, &err),
             };

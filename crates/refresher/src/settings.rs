@@ -5,9 +5,11 @@
 //! per-registry ConfigMap that `ecr-chart` renders ([`ecr_contract::keys`]), and every value is
 //! checked with the contract's rules ([`ecr_contract::rules`]), as the chart checks them.
 
+use std::ffi::{OsStr, OsString};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{ArgAction, CommandFactory as _, FromArgMatches as _, Parser, ValueEnum};
 use ecr_contract::rules::{self, Fault, Partition};
 use ecr_contract::{keys, names};
 
@@ -138,6 +140,31 @@ pub struct Args {
     /// Where the pod runs (downward API), for the run's Events ([`crate::events`]).
     #[command(flatten)]
     pub events: EventArgs,
+
+    /// The sync run's directories ([`crate::sync`]).
+    #[command(flatten)]
+    pub sync: SyncArgs,
+}
+
+/// The sync run's flags (the chart's sync CronJob sets them as environment). Data only:
+/// [`SyncSettings::from_args`] checks them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SyncArgs {
+    /// Instead of a refresh: the sync run — this directory holds one sub-directory per
+    /// registry, named after it, with the files of its ConfigMap (one per key); each
+    /// registry's Secret is copied from where the refresher wrote it into its target
+    /// namespaces that lack it or hold an older token, asking ECR only when no Secret holds a
+    /// token valid for 10 more minutes. No other setting but the log format, timeouts and the
+    /// downward API is read from the environment.
+    #[arg(long, env = keys::SYNC_DIR, value_name = "DIR")]
+    pub sync_dir: Option<PathBuf>,
+
+    /// Sync run: the directory holding, for each registry with a credentials Secret, a
+    /// sub-directory named after it with that Secret's files (AWS_ACCESS_KEY_ID,
+    /// AWS_SECRET_ACCESS_KEY, optional AWS_SESSION_TOKEN and AWS_ACCOUNT), used only when ECR
+    /// must be asked. A registry without one uses the pod's own AWS identity.
+    #[arg(long, env = keys::SYNC_CREDENTIALS_DIR, value_name = "DIR")]
+    pub sync_credentials_dir: Option<PathBuf>,
 }
 
 /// Format of log lines.
@@ -474,6 +501,162 @@ impl CheckSettings {
     }
 }
 
+/// Checked settings of a sync run (`SYNC_DIR`): where the registries' settings and
+/// credentials are, and the run's own timeouts and reporter. Each registry's [`Settings`] are
+/// read from its directory by the run ([`Args::from_dir`]), so one that does not read fails
+/// alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncSettings {
+    /// `<dir>/<registry>/<KEY>`: each registry's ConfigMap.
+    pub config_dir: PathBuf,
+    /// `<dir>/<registry>/<KEY>`: the credentials Secrets, if any registry has one.
+    pub credentials_dir: Option<PathBuf>,
+    /// How long each step of the run's own requests may retry.
+    pub retry: RetryPolicy,
+    /// Timeout of each single request to Kubernetes.
+    pub request_timeout: Duration,
+    /// Who reports the run's Events, and the Job a failure is about.
+    pub reporter: Reporter,
+}
+
+impl SyncSettings {
+    /// `None` without `SYNC_DIR` (another kind of run), else the checked settings.
+    pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
+        let set = |dir: &Option<PathBuf>| dir.clone().filter(|d| !d.as_os_str().is_empty());
+        let Some(config_dir) = set(&args.sync.sync_dir) else {
+            return Ok(None);
+        };
+        let (request_timeout, retry) = timeouts(args)?;
+        Ok(Some(Self {
+            config_dir,
+            credentials_dir: set(&args.sync.sync_credentials_dir),
+            retry,
+            request_timeout,
+            reporter: Reporter::from_args(&args.events),
+        }))
+    }
+}
+
+/// The refresher's flags as the files of a mounted ConfigMap set them: the environment is
+/// not read (the sync pod's own variables are not a registry's), and a flag that takes no
+/// value on the command line (`--prune`, `--dry-run`) takes its file's text through its own
+/// parser, as it would take the variable's.
+fn file_command() -> clap::Command {
+    Args::command().mut_args(|arg| {
+        let arg = arg.env(None::<&'static str>);
+        if matches!(arg.get_action(), ArgAction::SetTrue) {
+            arg.action(ArgAction::Set)
+                .num_args(1)
+                .default_value("false")
+        } else {
+            arg
+        }
+    })
+}
+
+impl Args {
+    /// One registry's flags from `dir`, a directory of files named by the ConfigMap keys (a
+    /// mounted ConfigMap): each file is the value of the flag whose environment variable has
+    /// its name, so every check of the environment path applies unchanged. Files whose name is
+    /// no flag's variable are ignored (as unknown variables are), so are hidden entries (the
+    /// mount's `..data`) and empty files (as an empty variable is unset). A file that is not
+    /// UTF-8 text, or whose value the flag's parser refuses, is an error naming it.
+    pub fn from_dir(dir: &Path) -> Result<Self, Error> {
+        // Each flag's variable, as declared (the file command has them reset).
+        let declared = Args::command();
+        let flag_of = |name: &OsStr| {
+            declared
+                .get_arguments()
+                .find(|arg| arg.get_env() == Some(name))
+                .and_then(|arg| arg.get_long())
+                .map(str::to_owned)
+        };
+        let command = file_command();
+        let read_failed = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| Error::SyncRead { path, source }
+        };
+        let mut names: Vec<OsString> = std::fs::read_dir(dir)
+            .map_err(read_failed(dir))?
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()
+            .map_err(read_failed(dir))?;
+        names.sort();
+        let mut argv: Vec<OsString> = vec![OsString::from("ecr-refresher")];
+        for name in names {
+            if name.to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let Some(long) = flag_of(&name) else {
+                continue;
+            };
+            let file = dir.join(&name);
+            let bytes = std::fs::read(&file).map_err(read_failed(&file))?;
+            let value = String::from_utf8(bytes).map_err(|_| Error::SyncSettingValue {
+                file: file.clone(),
+                reason: "not UTF-8 text".into(),
+            })?;
+            if value.is_empty() {
+                continue;
+            }
+            let flag = OsString::from(format!("--{long}={value}"));
+            // Alone first, so that a value clap refuses names its file.
+            command
+                .clone()
+                .try_get_matches_from([OsStr::new("ecr-refresher"), &flag])
+                .map_err(|err| Error::SyncSettingValue {
+                    file: file.clone(),
+                    reason: clap_reason(&err),
+                })?;
+            argv.push(flag);
+        }
+        let parsed = command
+            .try_get_matches_from(&argv)
+            .and_then(|matches| Args::from_arg_matches(&matches))
+            .map_err(|err| Error::SyncSettingValue {
+                file: dir.to_path_buf(),
+                reason: clap_reason(&err),
+            })?;
+        Ok(parsed)
+    }
+}
+
+impl Settings {
+    /// [`Settings::from_args`] of flags read from `dir` ([`Args::from_dir`]): a setting's
+    /// error names its file in `dir`.
+    pub fn from_dir_args(args: &Args, dir: &Path) -> Result<Self, Error> {
+        Settings::from_args(args).map_err(|err| in_dir(err, dir))
+    }
+}
+
+/// A setting's error as the error of its file in `dir`.
+pub fn in_dir(err: Error, dir: &Path) -> Error {
+    let file = match &err {
+        Error::MissingSetting { env, .. } | Error::InvalidSetting { env, .. } => dir.join(env),
+        _ => dir.to_path_buf(),
+    };
+    Error::SyncSetting {
+        file,
+        source: Box::new(err),
+    }
+}
+
+/// A clap error on one line, without its `error:` prefix and usage tips.
+fn clap_reason(err: &clap::Error) -> String {
+    err.render()
+        .to_string()
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("For more information")
+                && !line.starts_with("Usage:")
+        })
+        .map(|line| line.strip_prefix("error: ").unwrap_or(line))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// `REQUEST_TIMEOUT` and `RETRY_TIMEOUT`, checked.
 fn timeouts(args: &Args) -> Result<(Duration, RetryPolicy), Error> {
     let request_timeout = parse_duration(&args.request_timeout)
@@ -604,6 +787,7 @@ mod tests {
             uninstall_plan: None,
             check_plan: None,
             events: EventArgs::default(),
+            sync: SyncArgs::default(),
         }
     }
 
@@ -1024,6 +1208,110 @@ mod tests {
             ..a
         };
         assert!(Settings::from_args(&same).is_ok());
+    }
+
+    /// A directory holding these files (a mounted ConfigMap).
+    fn dir_of(files: &[(&str, &[u8])]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for (name, value) in files {
+            std::fs::write(dir.path().join(name), value).expect("write");
+        }
+        dir
+    }
+
+    #[test]
+    fn a_registry_directory_reads_as_its_variables_would() {
+        let dir = dir_of(&[
+            (keys::REGISTRY_NAME, b"primary"),
+            (keys::AWS_REGION, b"eu-west-1"),
+            (keys::NAMESPACE_SELECTOR, br#"{"matchLabels":{"team":"a"}}"#),
+            (keys::EXCLUDE_NAMESPACES, b"kube-system"),
+            (keys::PRUNE, b"true"),
+            (keys::IMAGE_PULL_SECRET_FOR, b""),
+            ("NOT_A_KEY", b"ignored"),
+            ("..data", b"the mount's own entry"),
+        ]);
+        let args = Args::from_dir(dir.path()).expect("reads");
+        assert_eq!(args.registry_name.as_deref(), Some("primary"));
+        assert!(args.prune);
+        assert_eq!(args.image_pull_secret_for, None, "an empty file is unset");
+        assert_eq!(args.request_timeout, "10s", "defaults apply");
+        let s = Settings::from_dir_args(&args, dir.path()).expect("valid");
+        let selection = s.target.selection.expect("a selector");
+        assert_eq!(selection.query(), "team=a");
+        assert_eq!(selection.exclude, ["kube-system"]);
+        assert!(s.target.namespaces.is_empty());
+
+        let off = dir_of(&[(keys::PRUNE, b"off"), (keys::DRY_RUN, b"no")]);
+        let args = Args::from_dir(off.path()).expect("reads");
+        assert!(!args.prune && !args.dry_run);
+    }
+
+    #[test]
+    fn a_bad_file_in_a_registry_directory_is_an_error_naming_it() {
+        let message = |files: &[(&str, &[u8])]| {
+            let dir = dir_of(files);
+            let err = Args::from_dir(dir.path())
+                .and_then(|args| Settings::from_dir_args(&args, dir.path()))
+                .expect_err("refused");
+            let shown = err
+                .to_string()
+                .replace(&dir.path().display().to_string(), "<dir>");
+            (err, shown)
+        };
+        let (err, shown) = message(&[
+            (keys::REGISTRY_NAME, b"primary"),
+            (keys::AWS_REGION, b"mars-1"),
+            (keys::TARGET_NAMESPACES, b"apps"),
+        ]);
+        assert!(matches!(err, Error::SyncSetting { .. }), "{err:?}");
+        assert_eq!(
+            shown,
+            format!(
+                "sync: settings file <dir>/AWS_REGION: invalid setting AWS_REGION (--region) = \"mars-1\": {REGION_RULE} (unknown AWS region)"
+            )
+        );
+        let (_, shown) = message(&[(keys::AWS_REGION, b"eu-west-1")]);
+        assert_eq!(
+            shown,
+            "sync: settings file <dir>/ECR_REGISTRY_NAME: missing setting ECR_REGISTRY_NAME (--registry-name)"
+        );
+        let (_, shown) = message(&[(keys::PRUNE, b"maybe")]);
+        assert!(
+            shown
+                .starts_with("sync: settings file <dir>/PRUNE: invalid value 'maybe' for '--prune"),
+            "{shown}"
+        );
+        let (_, shown) = message(&[(keys::LOG_FORMAT, b"xml")]);
+        assert!(
+            shown.starts_with("sync: settings file <dir>/LOG_FORMAT: invalid value 'xml'"),
+            "{shown}"
+        );
+        let (_, shown) = message(&[(keys::TARGET_NAMESPACES, &[0xff, 0xfe])]);
+        assert_eq!(
+            shown,
+            "sync: settings file <dir>/TARGET_NAMESPACES: not UTF-8 text"
+        );
+    }
+
+    #[test]
+    fn the_sync_run_is_chosen_by_sync_dir_alone() {
+        assert_eq!(SyncSettings::from_args(&base()).expect("not a sync"), None);
+        let args = Args {
+            sync: SyncArgs {
+                sync_dir: Some("/etc/ecr-refresher/sync".into()),
+                sync_credentials_dir: None,
+            },
+            registry_name: None,
+            region: None,
+            ..base()
+        };
+        let s = SyncSettings::from_args(&args)
+            .expect("valid")
+            .expect("a sync run");
+        assert_eq!(s.config_dir, Path::new(names::SYNC_CONFIG_DIR));
+        assert_eq!(s.credentials_dir, None);
+        assert_eq!(s.request_timeout, Duration::from_secs(10));
     }
 
     #[test]

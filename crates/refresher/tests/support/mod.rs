@@ -41,6 +41,7 @@ pub fn args(namespaces: &str) -> Args {
         uninstall_plan: None,
         check_plan: None,
         events: Default::default(),
+        sync: Default::default(),
     }
 }
 

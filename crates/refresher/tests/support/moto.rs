@@ -1,5 +1,7 @@
 //! moto's server (the real AWS API emulator from PyPI `moto[server]`), started per test on
 //! 127.0.0.1 with a free port and killed on drop. A missing venv fails the test with a hint.
+//! moto's own request recorder is on (`MOTO_ENABLE_RECORDING`, into a temporary file), so a
+//! test can count the ECR calls it answered ([`Moto::ecr_token_calls`]).
 
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
@@ -41,6 +43,7 @@ pub struct Moto {
     child: Child,
     pub port: u16,
     log: tempfile::NamedTempFile,
+    recording: tempfile::NamedTempFile,
 }
 
 impl Moto {
@@ -54,10 +57,13 @@ impl Moto {
     pub fn start_with(env: &[(&str, &str)]) -> Self {
         let server = venv_bin("moto_server");
         let log = tempfile::NamedTempFile::new().expect("log file");
+        let recording = tempfile::NamedTempFile::new().expect("recording file");
         let port = free_port();
         let mut command = Command::new(&server);
         command
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_ENABLE_RECORDING", "True")
+            .env("MOTO_RECORDER_FILEPATH", recording.path())
             .stdin(Stdio::null())
             .stdout(Stdio::from(log.reopen().expect("log")))
             .stderr(Stdio::from(log.reopen().expect("log")));
@@ -67,7 +73,12 @@ impl Moto {
         let child = command
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e} — {HINT}", server.display()));
-        let mut moto = Self { child, port, log };
+        let mut moto = Self {
+            child,
+            port,
+            log,
+            recording,
+        };
         moto.wait_until_listening();
         moto
     }
@@ -99,6 +110,26 @@ impl Moto {
     /// moto's request log (one werkzeug line per request).
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(self.log.path()).unwrap_or_default()
+    }
+
+    /// How many ECR `GetAuthorizationToken` calls moto received so far (its recorder's entries
+    /// whose `X-Amz-Target` names that action; retries count each).
+    pub fn ecr_token_calls(&self) -> usize {
+        let text = std::fs::read_to_string(self.recording.path()).unwrap_or_default();
+        text.lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("recorder entry"))
+            .filter(|entry| {
+                entry["headers"].as_object().is_some_and(|headers| {
+                    headers.iter().any(|(key, value)| {
+                        key.eq_ignore_ascii_case("x-amz-target")
+                            && value
+                                .as_str()
+                                .is_some_and(|v| v.ends_with(".GetAuthorizationToken"))
+                    })
+                })
+            })
+            .count()
     }
 
     /// How many ECR/IAM API calls (POSTs) moto answered so far.
