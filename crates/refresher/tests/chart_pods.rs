@@ -623,3 +623,66 @@ fn the_rendered_rbac_allows_the_registries_secret_names_and_nothing_wider() {
         "the rules are bound to the chart's ServiceAccount only"
     );
 }
+
+#[tokio::test]
+async fn the_sync_pod_needs_an_absent_optional_credentials_secret_only_when_ecr_must_be_asked() {
+    let moto = Moto::start();
+    let kube = cluster();
+    let mut without_keys = cluster_objects();
+    without_keys
+        .0
+        .retain(|o| o["metadata"]["name"] != "shared-ecr-keys");
+    let root = tempfile::tempdir().expect("pod root");
+    // kubelet mounts the missing optional Secret as an empty volume (only its `..data`).
+    let env = pod_environment(&without_keys, names::SYNC, root.path());
+    let shared_dir = Path::new(&env[keys::SYNC_CREDENTIALS_DIR]).join("shared");
+    assert!(shared_dir.join("..data").is_symlink(), "the volume exists");
+
+    let failed = run(&kube, &moto, &env, Some(DUMMY_KEY));
+
+    assert_eq!(failed.status.code(), Some(1), "one registry failed");
+    let log = String::from_utf8_lossy(&failed.stdout).into_owned()
+        + &String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        log.contains(&shared_dir.display().to_string()) && log.contains("AWS_ACCESS_KEY_ID"),
+        "the failure names the credentials directory and the missing key:\n{log}"
+    );
+    assert!(!log.contains(DUMMY_KEY.1), "no secret key in the log");
+    assert_eq!(
+        moto.ecr_token_calls(),
+        2,
+        "apps and everywhere asked ECR, shared not"
+    );
+    assert!(holders(&kube, &names::pull_secret("shared")).is_empty());
+    assert_eq!(
+        holders(&kube, &names::pull_secret("apps")),
+        set(&["argocd", "apps-prod", "apps-staging"]),
+        "the other registries were synced"
+    );
+
+    // Once a refresh wrote shared's token (valid for 12 hours), the same pod copies it.
+    let with_keys = cluster_objects();
+    let refresh_root = tempfile::tempdir().expect("refresh pod root");
+    let refresh_env = pod_environment(&with_keys, &names::cron_job("shared"), refresh_root.path());
+    succeeded(&run(&kube, &moto, &refresh_env, None));
+    assert_eq!(moto.ecr_token_calls(), 3, "the refresh asked ECR once");
+    as_if_ecr_said_12_hours(&kube, "web-prod", "shared").await;
+    kube.seed_namespace("apps-new", &[(PULL, "true")]);
+    kube.seed_service_account("apps-new", "default", None);
+    let calls_before = moto.ecr_token_calls();
+
+    let copied = run(&kube, &moto, &env, Some(DUMMY_KEY));
+
+    assert!(
+        kube.get("apps-new", &names::pull_secret("shared"))
+            .is_some(),
+        "copied without its credentials:\n{}",
+        String::from_utf8_lossy(&copied.stdout)
+    );
+    let ecr_for_others = moto.ecr_token_calls() - calls_before;
+    assert_eq!(
+        ecr_for_others, 2,
+        "ECR asked only for apps and everywhere (their tokens say 2015), not for shared"
+    );
+    all_allowed(&with_keys, &kube.requests());
+}
