@@ -686,3 +686,45 @@ async fn the_sync_pod_needs_an_absent_optional_credentials_secret_only_when_ecr_
     );
     all_allowed(&with_keys, &kube.requests());
 }
+
+#[test]
+fn a_server_side_apply_needs_create_on_the_name_besides_patch() {
+    let role = |verbs: &[&str]| {
+        serde_json::json!([
+            {"kind": "Role", "metadata": {"name": "r", "namespace": "team"},
+             "rules": [{"apiGroups": [""], "resources": ["secrets"],
+                        "resourceNames": ["regcred-apps"], "verbs": verbs}]},
+            {"kind": "RoleBinding", "metadata": {"name": "r", "namespace": "team"},
+             "roleRef": {"kind": "Role", "name": "r"},
+             "subjects": [{"kind": "ServiceAccount", "name": "sa", "namespace": "platform"}]},
+        ])
+        .as_array()
+        .expect("objects")
+        .clone()
+    };
+    let apply = request(
+        Method::PATCH,
+        "/api/v1/namespaces/team/secrets/regcred-apps",
+        "fieldManager=ecr-refresher",
+        Some("application/apply-patch+yaml"),
+    );
+    let allowed = |objects: &[Value], r: &Request| {
+        let policy = Policy::of_service_account(objects, "platform", "sa");
+        policy.denied(std::slice::from_ref(r)).is_empty()
+    };
+    assert!(
+        !allowed(&role(&["patch"]), &apply),
+        "patch alone cannot create"
+    );
+    assert!(allowed(&role(&["patch", "create"]), &apply));
+    let elsewhere = request(
+        Method::PATCH,
+        "/api/v1/namespaces/other/secrets/regcred-apps",
+        "fieldManager=ecr-refresher",
+        Some("application/apply-patch+yaml"),
+    );
+    assert!(
+        !allowed(&role(&["patch", "create"]), &elsewhere),
+        "a Role holds in its own namespace only"
+    );
+}

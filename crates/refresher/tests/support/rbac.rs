@@ -21,6 +21,9 @@
 //!   match; `*` matches anything. A ClusterRoleBinding's rules hold in every namespace and for
 //!   cluster-scoped requests; a RoleBinding's (to a Role or a ClusterRole) only in its own
 //!   namespace.
+//!
+//! Not followed (the refresher never sends them): the deprecated `/watch/` path prefix and
+//! `proxy`/`connect` subresource verbs, impersonation, aggregated ClusterRoles.
 
 use axum::http::Method;
 use serde_json::Value;
