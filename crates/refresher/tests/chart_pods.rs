@@ -182,16 +182,31 @@ fn fields(cron_job: &str) -> BTreeMap<&'static str, String> {
 /// CronJob `name`'s pod: its container's environment, with the volumes it mounts built under
 /// `root` and `SYNC_DIR`/`SYNC_CREDENTIALS_DIR` (if set) remapped there.
 fn pod_environment(objects: &Objects, name: &str, root: &Path) -> BTreeMap<String, String> {
-    let cron_job = objects
-        .find("CronJob", RELEASE_NAMESPACE, name)
-        .unwrap_or_else(|| panic!("CronJob {name} is rendered"));
-    let spec = pod::cron_job_pod(cron_job);
+    workload_environment(objects, "CronJob", name, root)
+}
+
+/// [`pod_environment`] of any workload (`CronJob`, `Job`, `Pod`) `kind`/`name`; the in-pod paths
+/// the environment names (`SYNC_DIR`, `SYNC_CREDENTIALS_DIR`, `UNINSTALL_PLAN`) remapped.
+fn workload_environment(
+    objects: &Objects,
+    kind: &str,
+    name: &str,
+    root: &Path,
+) -> BTreeMap<String, String> {
+    let workload = objects
+        .find(kind, RELEASE_NAMESPACE, name)
+        .unwrap_or_else(|| panic!("{kind} {name} is rendered"));
+    let spec = pod::pod_spec(workload);
     let container = pod::container(spec, names::CONTAINER_NAME);
     pod::mount_volumes(objects, RELEASE_NAMESPACE, spec, container, root);
     let fields = fields(name);
     let fields: BTreeMap<&str, &str> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut env = pod::environment(objects, RELEASE_NAMESPACE, container, &fields);
-    for key in [keys::SYNC_DIR, keys::SYNC_CREDENTIALS_DIR] {
+    for key in [
+        keys::SYNC_DIR,
+        keys::SYNC_CREDENTIALS_DIR,
+        keys::UNINSTALL_PLAN,
+    ] {
         if let Some(path) = env.get_mut(key) {
             *path = pod::remap(root, path).display().to_string();
         }
@@ -726,5 +741,73 @@ fn a_server_side_apply_needs_create_on_the_name_besides_patch() {
     assert!(
         !allowed(&role(&["patch", "create"]), &elsewhere),
         "a Role holds in its own namespace only"
+    );
+}
+
+#[tokio::test]
+async fn every_pod_the_chart_renders_stays_within_its_rbac_and_together_they_use_every_right_it_grants()
+ {
+    let moto = Moto::start();
+    let kube = cluster();
+    let mut objects = cluster_objects();
+    objects.0.push(pod::secret(
+        RELEASE_NAMESPACE,
+        &names::credentials_secret("plain"),
+        &[
+            (keys::AWS_ACCESS_KEY_ID, DUMMY_KEY.0),
+            (keys::AWS_SECRET_ACCESS_KEY, DUMMY_KEY.1),
+        ],
+    ));
+    let root = tempfile::tempdir().expect("pod roots");
+    let pod_root = |name: &str| root.path().join(name);
+    // The pods' requests only (not the test's own re-applies).
+    let mut by_pods: Vec<Request> = Vec::new();
+    let mut run_pod = |env: &BTreeMap<String, String>, identity| {
+        let from = kube.requests().len();
+        let output = run(&kube, &moto, env, identity);
+        by_pods.extend_from_slice(&kube.requests()[from..]);
+        output
+    };
+    // `everywhere` has serviceAccount access: the pod's own identity (IRSA's, here moto's keys).
+    for registry in ["apps", "shared", "everywhere", "plain"] {
+        let name = names::cron_job(registry);
+        let env = pod_environment(&objects, &name, &pod_root(&name));
+        let identity = (registry == "everywhere").then_some(DUMMY_KEY);
+        succeeded(&run_pod(&env, identity));
+    }
+    let sync_env = pod_environment(&objects, names::SYNC, &pod_root(names::SYNC));
+    succeeded(&run_pod(&sync_env, Some(DUMMY_KEY)));
+    let check = workload_environment(&objects, "Pod", names::CHECK, &pod_root("check"));
+    // The helm test Pod wants tokens that are still valid: as ECR would have said (moto: 2015).
+    for registry in ["apps", "shared", "everywhere", "plain"] {
+        for ns in holders(&kube, &names::pull_secret(registry)) {
+            as_if_ecr_said_12_hours(&kube, &ns, registry).await;
+        }
+    }
+    let checked = run_pod(&check, None);
+    succeeded(&checked);
+    let uninstall = workload_environment(&objects, "Job", names::UNINSTALL, &pod_root("uninstall"));
+
+    let uninstalled = run_pod(&uninstall, None);
+
+    succeeded(&uninstalled);
+    for registry in ["apps", "shared", "everywhere", "plain"] {
+        assert!(
+            holders(&kube, &names::pull_secret(registry)).is_empty(),
+            "the uninstall removed {registry}'s Secrets"
+        );
+    }
+    for (ns, account) in [("argocd", "default"), ("apps-prod", "builder")] {
+        assert!(
+            kube.pull_secrets(ns, account).is_empty(),
+            "the uninstall took regcred-apps off {ns}/{account}"
+        );
+    }
+    all_allowed(&objects, &by_pods);
+    let unused = policy(&objects).unused(&by_pods);
+    assert!(
+        unused.is_empty(),
+        "rights no pod of the chart used:\n{}",
+        unused.join("\n")
     );
 }

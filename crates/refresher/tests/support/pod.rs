@@ -79,6 +79,16 @@ pub fn cron_job_pod(cron_job: &Value) -> &Value {
     &cron_job["spec"]["jobTemplate"]["spec"]["template"]["spec"]
 }
 
+/// The pod template of a CronJob, Job or Pod.
+pub fn pod_spec(object: &Value) -> &Value {
+    match text(object, &["kind"]) {
+        "CronJob" => cron_job_pod(object),
+        "Job" => &object["spec"]["template"]["spec"],
+        "Pod" => &object["spec"],
+        other => panic!("{other} has no pod template"),
+    }
+}
+
 /// The container named `name` of a pod spec.
 pub fn container<'p>(pod: &'p Value, name: &str) -> &'p Value {
     pod["containers"]

@@ -343,4 +343,46 @@ impl Policy {
             .map(|a| a.to_string())
             .collect()
     }
+
+    /// Every right a bound rule grants that none of `requests` used: each verb × resource ×
+    /// resourceName (or any name) of each resource rule, in its scope. Empty means the runs
+    /// needed every right the rules give.
+    pub fn unused(&self, requests: &[Request]) -> Vec<String> {
+        let asked: Vec<Attributes> = requests.iter().flat_map(attributes).collect();
+        let mut unused = Vec::new();
+        for (scope, rule) in &self.rules {
+            if rule.resources.is_empty() {
+                continue;
+            }
+            let names: Vec<&str> = if rule.resource_names.is_empty() {
+                vec![""]
+            } else {
+                rule.resource_names.iter().map(String::as_str).collect()
+            };
+            for verb in &rule.verbs {
+                for resource in &rule.resources {
+                    for name in &names {
+                        let used = asked.iter().any(|a| {
+                            a.resource_request
+                                && &a.verb == verb
+                                && &a.resource == resource
+                                && rule
+                                    .api_groups
+                                    .iter()
+                                    .any(|g| g == "*" || g == &a.api_group)
+                                && (name.is_empty() || a.name == *name)
+                                && scope.as_ref().is_none_or(|ns| &a.namespace == ns)
+                        });
+                        if !used {
+                            unused.push(format!(
+                                "{verb} {resource} name={name:?} in {}",
+                                scope.as_deref().unwrap_or("the cluster (ClusterRole)")
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        unused
+    }
 }
