@@ -3,6 +3,8 @@
 
 pub mod fake_kube;
 pub mod moto;
+pub mod pod;
+pub mod rbac;
 
 use aws_sdk_ecr::config::Credentials;
 use ecr_refresher::settings::{Args, LogFormat, OutputFormat, Settings};
