@@ -8,6 +8,14 @@ use std::fmt;
 
 use crate::rules::{self, Fault};
 
+/// The key of a plan's ConfigMap, and the plan's file name where the hook pod mounts it.
+pub const PLAN_KEY: &str = "plan";
+
+/// The most bytes a ConfigMap's data may hold: the API server refuses more (`ValidateConfigMap`
+/// sums the values of `data` and `binaryData` against `core.MaxSecretSize`, 1 MiB). A plan
+/// longer than this is refused when the chart renders, naming the value that turns it off.
+pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
+
 /// A plan line that does not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanError {
