@@ -551,7 +551,7 @@ impl Oversized {
         plans
             .into_iter()
             .flatten()
-            .find(|(_, plan, _)| plan.len() > ecr_contract::plan::MAX_CONFIG_MAP_BYTES)
+            .find(|(_, plan, _)| !ecr_contract::plan::fits_config_map(plan))
             .map(|(plan, text, remedy)| Oversized {
                 plan,
                 bytes: text.len(),
