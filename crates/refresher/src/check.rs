@@ -1,10 +1,10 @@
 //! `--check-plan FILE`: the chart's `helm test` Pod, its plan read from the file the Pod mounts
 //! from the ConfigMap [`ecr_contract::names::CHECK`] ([`plan_file::read`], shared with the
-//! uninstall plan). For each plan entry (a registry's pull Secret in
-//! one target namespace) the Secret is read (only `get` by name, which the chart's Role already
-//! grants) and judged ([`judge`], pure): it exists, has type `kubernetes.io/dockerconfigjson`,
-//! its `auths` name exactly the expected registry hosts, and its
-//! `ecr-registry-helper/expires-at` annotation lies in the future. One line per Secret on
+//! uninstall plan). For each plan entry (a registry's pull Secret in one target namespace) the
+//! Secret is read (only `get` by name, which the chart's Role already grants) and judged
+//! ([`judge`], pure): it exists, has type `kubernetes.io/dockerconfigjson`, its `auths` name
+//! exactly the expected registry hosts, and its `ecr-registry-helper/expires-at` annotation
+//! lies in the future. One line per Secret on
 //! stdout, its verdict first; the run fails (exit 1) if any is not `OK`. Only host names and
 //! times are printed, never a credential. No AWS access.
 //!
