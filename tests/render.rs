@@ -323,6 +323,35 @@ fn contract_faults(
                     expect("roleRef.name", text(doc, &["roleRef", "name"]), &role);
                 }
             }
+            "ConfigMap" if name == names::CHECK => {
+                // The `helm test` Pod's check plan names every pull Secret where it is written.
+                let plan = ecr_contract::check::parse(
+                    text(doc, &["data", ecr_contract::check::PLAN_KEY]).unwrap_or_default(),
+                );
+                let got: Vec<(String, String)> = plan
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|e| (e.namespace, e.secret))
+                    .collect();
+                let want: Vec<(String, String)> = values
+                    .ecr_registries
+                    .iter()
+                    .flat_map(|r| {
+                        let every = r
+                            .selector(values)
+                            .map(|_| ecr_contract::plan::EVERY_NAMESPACE);
+                        r.target_namespaces()
+                            .into_iter()
+                            .chain(every)
+                            .map(|ns| (ns.to_owned(), names::pull_secret(&r.name)))
+                    })
+                    .collect();
+                if got != want {
+                    faults
+                        .borrow_mut()
+                        .push(format!("{at}: check plan {got:?}, the values say {want:?}"));
+                }
+            }
             "ConfigMap" | "Job" if registry.is_none() => {
                 expect("name", Some(name), names::UNINSTALL);
             }
@@ -397,34 +426,39 @@ fn contract_faults(
             }
             "PrometheusRule" => expect("name", Some(name), &names::prometheus_rule(&release.name)),
             "Pod" => {
-                // The `helm test` Pod: its check plan names every pull Secret where it is written.
+                // The `helm test` Pod: its check plan is the file mounted from its ConfigMap.
                 expect("name", Some(name), names::CHECK);
-                let env = &doc["spec"]["containers"][0]["env"][0];
+                let container = &doc["spec"]["containers"][0];
+                let env = &container["env"][0];
                 expect("env[0].name", text(env, &["name"]), keys::CHECK_PLAN);
-                let plan = ecr_contract::check::parse(text(env, &["value"]).unwrap_or_default());
-                let got: Vec<(String, String)> = plan
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|e| (e.namespace, e.secret))
-                    .collect();
-                let want: Vec<(String, String)> = values
-                    .ecr_registries
-                    .iter()
-                    .flat_map(|r| {
-                        let every = r
-                            .selector(values)
-                            .map(|_| ecr_contract::plan::EVERY_NAMESPACE);
-                        r.target_namespaces()
-                            .into_iter()
-                            .chain(every)
-                            .map(|ns| (ns.to_owned(), names::pull_secret(&r.name)))
-                    })
-                    .collect();
-                if got != want {
+                let path = format!(
+                    "{}/{}",
+                    names::CHECK_PLAN_DIR,
+                    ecr_contract::check::PLAN_KEY
+                );
+                expect("env[0].value", text(env, &["value"]), &path);
+                let mount = &container["volumeMounts"][0];
+                expect(
+                    "volumeMounts[0].mountPath",
+                    text(mount, &["mountPath"]),
+                    names::CHECK_PLAN_DIR,
+                );
+                if mount["readOnly"].as_bool() != Some(true) {
                     faults
                         .borrow_mut()
-                        .push(format!("{at}: check plan {got:?}, the values say {want:?}"));
+                        .push(format!("{at}: the plan is not mounted read-only"));
                 }
+                let volume = &doc["spec"]["volumes"][0];
+                expect(
+                    "volumes[0].name",
+                    text(volume, &["name"]),
+                    text(mount, &["name"]).unwrap_or("?"),
+                );
+                expect(
+                    "volumes[0].configMap.name",
+                    text(volume, &["configMap", "name"]),
+                    names::CHECK,
+                );
             }
             _ if per_registry => faults.borrow_mut().push(format!(
                 "{at}: label {} names no registry of the values",
@@ -722,9 +756,65 @@ fn the_helm_test_pod_renders_only_when_asked_for() {
     assert!(pods[0].contains("helm.sh/hook-delete-policy: \"before-hook-creation\""));
     assert!(!pods[0].contains("envFrom"), "no AWS credentials");
     assert!(
-        on.trim_end().ends_with("drop: [\"ALL\"]"),
-        "the test hook is the last object"
+        on.trim_end()
+            .ends_with(&format!("configMap:\n        name: \"{}\"", names::CHECK)),
+        "the test hook is the last object, its plan mounted from its ConfigMap"
     );
+    let plans: Vec<&str> = of_kind(&on, "ConfigMap")
+        .into_iter()
+        .filter(|c| c.contains(&format!("name: \"{}\"", names::CHECK)))
+        .collect();
+    assert_eq!(plans.len(), 1, "one check plan ConfigMap");
+    assert!(
+        !plans[0].contains("helm.sh/hook"),
+        "a plain release object, not a hook"
+    );
+    assert!(!pods[0].contains(".dkr.ecr."), "the plan is not in the Pod");
+}
+
+#[test]
+fn a_plan_longer_than_one_config_map_is_refused_at_render_naming_the_value_that_turns_it_off() {
+    // 3 500 namespaces of 63 characters: long enough lines to pass 1 MiB in either plan.
+    let namespaces: Vec<String> = (0..3500).map(|i| format!("n{i:062}")).collect();
+    let accounts: Vec<String> = (0..4).map(|i| format!("{}{i:0250}", "s")).collect();
+    let ids: Vec<String> = (0..5).map(|i| format!("\"21098765432{i}\"")).collect();
+    let registry = format!(
+        "ecrRegistries:\n  - name: big\n    region: eu-west-1\n    namespaces: [{}]\n    imagePullSecretFor: [{}]\n    registryIds: [{}]\n",
+        namespaces.join(", "),
+        accounts.join(", "),
+        ids.join(", "),
+    );
+    let uninstall = render(&values_of(&registry), &release())
+        .map(|_| ())
+        .expect_err("uninstall plan too long");
+    assert_eq!(uninstall.exit_code(), 2, "bad input");
+    let message = uninstall.to_string();
+    assert!(message.starts_with("the uninstall plan is "), "{message}");
+    assert!(
+        message.contains("(3500 registry × namespace lines)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("more than one ConfigMap holds (1048576 bytes)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("uninstall.keepPullSecrets: true"),
+        "{message}"
+    );
+
+    let test =
+        format!("uninstall: {{keepPullSecrets: true}}\nhelmTest: {{enabled: true}}\n{registry}");
+    let check = render(&values_of(&test), &release())
+        .map(|_| ())
+        .expect_err("check plan too long");
+    let message = check.to_string();
+    assert!(message.starts_with("the check plan is "), "{message}");
+    assert!(message.contains("helmTest.enabled: false"), "{message}");
+
+    let fits = format!("uninstall: {{keepPullSecrets: true}}\n{registry}");
+    let manifests = render(&values_of(&fits), &release()).expect("no plan, no limit");
+    assert!(!manifests.contains(names::UNINSTALL) && !manifests.contains(names::CHECK));
 }
 
 /// The values `text` (one file), loaded.

@@ -111,8 +111,11 @@ def test_every_target_namespace_has_rbac_and_patching_is_by_name(values, documen
     job_namespaces = {d["metadata"]["namespace"] for d in docs if d["kind"] in ("CronJob", "Job")}
     assert job_namespaces <= {jobs_events["metadata"]["namespace"]}
     for config in (d for d in docs if d["kind"] == "ConfigMap"):
-        if config["metadata"]["name"] == "ecr-registry-helper-uninstall":
-            continue  # the uninstall plan, checked in test_lifecycle.py
+        if config["metadata"]["name"] in (
+            "ecr-registry-helper-uninstall",
+            "ecr-registry-helper-check",
+        ):
+            continue  # the uninstall and check plans, checked in test_lifecycle.py
         data = config["data"]
         assert "TARGET_NAMESPACES" in data or "NAMESPACE_SELECTOR" in data, data
         targets = list(filter(None, data.get("TARGET_NAMESPACES", "").split(",")))

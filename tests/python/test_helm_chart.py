@@ -307,3 +307,50 @@ def test_the_notes_of_a_5000_registry_chart_list_the_first_registries_and_comman
     assert "… and 4980 more (5000 registries in all)" in notes
     assert "kubectl get secrets -A -l app.kubernetes.io/managed-by=ecr-refresher" in notes
     assert "kubectl get jobs -n ecr-system -l app.kubernetes.io/instance=scale" in notes
+
+
+# The API server refuses a ConfigMap whose data passes 1 MiB (ValidateConfigMap against
+# core.MaxSecretSize): the hooks' plans (uninstall, `helm test`) each live in one.
+CONFIG_MAP_MAX_BYTES = 1024 * 1024
+
+
+def test_at_5000_registries_both_plans_are_configmaps_well_under_the_api_servers_limit(
+    render, yaml, tmp_path
+):
+    values = registries_values(
+        tmp_path / "values-helm-test.yaml", SCALE_REGISTRIES, ["helmTest:", "  enabled: true"]
+    )
+    # Only the plans' ConfigMaps and the Pod are parsed (PyYAML over all 5 000 registries is slow).
+    wanted = ('name: "ecr-registry-helper-check"', 'name: "ecr-registry-helper-uninstall"')
+    texts = [t for t in render(values).split("\n---\n") if any(w in t for w in wanted)]
+    docs = [d for t in texts for d in yaml.safe_load_all(t) if d]
+    plans = {
+        d["metadata"]["name"]: d["data"]["plan"]
+        for d in docs
+        if d["kind"] == "ConfigMap" and set(d["data"]) == {"plan"}
+    }
+    assert sorted(plans) == ["ecr-registry-helper-check", "ecr-registry-helper-uninstall"]
+    for name, plan in plans.items():
+        assert len(plan.splitlines()) == SCALE_REGISTRIES, name
+        # Measured: check 323 328 bytes (31 %), uninstall 150 000 (14 %); README "Plan size".
+        assert len(plan.encode()) < 0.4 * CONFIG_MAP_MAX_BYTES, (name, len(plan.encode()))
+    [pod] = [d for d in docs if d["kind"] == "Pod"]
+    assert ".dkr.ecr." not in yaml.safe_dump(pod), "the Pod names the plan file, not its lines"
+
+
+def test_a_check_plan_over_one_configmap_is_refused_with_exit_2_naming_the_value(ecr_chart, tmp_path):
+    # 3 500 namespaces of 63 characters and five extra accounts: about 1.2 MB of check plan.
+    namespaces = ", ".join(f"n{i:062}" for i in range(3500))
+    ids = ", ".join(f'"21098765432{i}"' for i in range(5))
+    values = tmp_path / "values-big.yaml"
+    values.write_text(
+        "uninstall: {keepPullSecrets: true}\nhelmTest: {enabled: true}\necrRegistries:\n"
+        f"  - name: big\n    region: eu-west-1\n    namespaces: [{namespaces}]\n    registryIds: [{ids}]\n",
+        encoding="utf-8",
+    )
+    result = ecr_chart("render", "-f", values)
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "", "nothing half-written"
+    assert "the check plan is " in result.stderr, result.stderr
+    assert "(3500 registry × namespace lines)" in result.stderr, result.stderr
+    assert "helmTest.enabled: false" in result.stderr, result.stderr

@@ -37,6 +37,18 @@ pub enum Error {
         #[source]
         source: minijinja::Error,
     },
+    /// A plan a hook reads from a ConfigMap (the uninstall or the check plan) is longer than
+    /// one ConfigMap holds (the API server refuses more than 1 MiB of data).
+    #[error(
+        "the {plan} plan is {bytes} bytes ({lines} registry × namespace lines), more than one ConfigMap holds ({limit} bytes): {remedy}"
+    )]
+    PlanTooLarge {
+        plan: &'static str,
+        bytes: usize,
+        lines: usize,
+        limit: usize,
+        remedy: &'static str,
+    },
     /// The chart directory could not be written.
     #[error("cannot write chart to {path}: {source}")]
     WriteChart {
@@ -84,7 +96,8 @@ impl Error {
             | Error::ChartDirTaken { .. }
             | Error::Sentinel
             | Error::InvalidArgument { .. }
-            | Error::InvalidName { .. } => 2,
+            | Error::InvalidName { .. }
+            | Error::PlanTooLarge { .. } => 2,
             Error::Render { .. } | Error::WriteChart { .. } | Error::Output(_) => 1,
         }
     }

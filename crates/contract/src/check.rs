@@ -1,5 +1,6 @@
 //! The check plan: what the chart's `helm test` Pod tells `ecr-refresher --check-plan` to
-//! verify, one line per registry and target namespace, written by `ecr-chart` and read by the
+//! verify, one line per registry and target namespace, written by `ecr-chart` into the
+//! ConfigMap [`crate::names::CHECK`] (key [`PLAN_KEY`]), mounted as a file, and read by the
 //! refresher with the same functions.
 //!
 //! A line is `<registry> <namespace> <secret> <hosts>`: the pull Secret the registry writes
@@ -59,7 +60,7 @@ pub fn host_matches(pattern: &str, host: &str) -> bool {
     }
 }
 
-pub use crate::plan::{PlanError, PlanFault};
+pub use crate::plan::{PLAN_KEY, PlanError, PlanFault};
 
 /// The shape of a line, for errors.
 const SHAPE: &str = "<registry> <namespace> <secret> <hosts>";

@@ -143,6 +143,6 @@ pub const SYNC_CREDENTIALS_DIR: &str = "SYNC_CREDENTIALS_DIR";
 /// `AWS_SESSION_TOKEN` in a credentials Secret (optional; read by the AWS SDK).
 pub const AWS_SESSION_TOKEN: &str = "AWS_SESSION_TOKEN";
 
-/// Environment only: the check plan ([`crate::check`]) to verify instead of a refresh, as
-/// text (the chart's `helm test` Pod).
+/// Environment only: the check plan file ([`crate::check`]) to verify instead of a refresh
+/// (the chart's `helm test` Pod mounts it from the ConfigMap [`crate::names::CHECK`]).
 pub const CHECK_PLAN: &str = "CHECK_PLAN";

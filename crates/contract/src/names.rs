@@ -108,8 +108,11 @@ pub const LABEL_HOOK: &str = "ecr-registry-helper/hook";
 pub const HOOK_PRE_DELETE: &str = "pre-delete";
 /// The [`LABEL_HOOK`] value of the `helm test` Pod.
 pub const HOOK_TEST: &str = "test";
-/// The `helm test` Pod (with `helmTest.enabled`): checks every pull Secret of the release.
+/// The `helm test` Pod (with `helmTest.enabled`): checks every pull Secret of the release; also
+/// its plan's ConfigMap (a plain release object, so it is there before any hook runs).
 pub const CHECK: &str = "ecr-registry-helper-check";
+/// Where the `helm test` Pod mounts its plan (the ConfigMap's key [`crate::check::PLAN_KEY`]).
+pub const CHECK_PLAN_DIR: &str = "/etc/ecr-refresher";
 /// Where the uninstall Job mounts its plan (the ConfigMap's key [`crate::uninstall::PLAN_KEY`]).
 pub const UNINSTALL_PLAN_DIR: &str = "/etc/ecr-refresher";
 

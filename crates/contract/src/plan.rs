@@ -8,6 +8,20 @@ use std::fmt;
 
 use crate::rules::{self, Fault};
 
+/// The key of a plan's ConfigMap, and the plan's file name where the hook pod mounts it.
+pub const PLAN_KEY: &str = "plan";
+
+/// The most bytes a ConfigMap's data may hold: the API server refuses more (`ValidateConfigMap`
+/// sums the values of `data` and `binaryData` against `core.MaxSecretSize`, 1 MiB). A plan
+/// longer than this is refused when the chart renders, naming the value that turns it off.
+pub const MAX_CONFIG_MAP_BYTES: usize = 1024 * 1024;
+
+/// Whether `plan` fits the one key of its ConfigMap ([`MAX_CONFIG_MAP_BYTES`], counted in bytes
+/// as the API server does).
+pub fn fits_config_map(plan: &str) -> bool {
+    plan.len() <= MAX_CONFIG_MAP_BYTES
+}
+
 /// A plan line that does not read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlanError {
@@ -137,4 +151,17 @@ pub fn lines<'a>(
             line.check("secret", secret, rules::dns_subdomain)?;
             Ok(line)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_of_exactly_one_mebibyte_fits_and_one_byte_more_does_not() {
+        assert!(fits_config_map(&"a".repeat(MAX_CONFIG_MAP_BYTES)));
+        assert!(!fits_config_map(&"a".repeat(MAX_CONFIG_MAP_BYTES + 1)));
+        // Bytes, not characters: 'é' is two bytes in UTF-8.
+        assert!(!fits_config_map(&"é".repeat(MAX_CONFIG_MAP_BYTES / 2 + 1)));
+    }
 }

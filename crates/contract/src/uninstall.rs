@@ -11,7 +11,7 @@ use crate::plan;
 use crate::rules;
 
 /// The uninstall ConfigMap's key, and the file name of the plan in the Job's volume.
-pub const PLAN_KEY: &str = "plan";
+pub use crate::plan::PLAN_KEY;
 
 /// One line of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,10 @@
-//! `--check-plan`: the chart's `helm test` Pod. For each plan entry (a registry's pull Secret in
-//! one target namespace) the Secret is read (only `get` by name, which the chart's Role already
-//! grants) and judged ([`judge`], pure): it exists, has type `kubernetes.io/dockerconfigjson`,
-//! its `auths` name exactly the expected registry hosts, and its
-//! `ecr-registry-helper/expires-at` annotation lies in the future. One line per Secret on
+//! `--check-plan FILE`: the chart's `helm test` Pod, its plan read from the file the Pod mounts
+//! from the ConfigMap [`ecr_contract::names::CHECK`] ([`plan_file::read`], shared with the
+//! uninstall plan). For each plan entry (a registry's pull Secret in one target namespace) the
+//! Secret is read (only `get` by name, which the chart's Role already grants) and judged
+//! ([`judge`], pure): it exists, has type `kubernetes.io/dockerconfigjson`, its `auths` name
+//! exactly the expected registry hosts, and its `ecr-registry-helper/expires-at` annotation
+//! lies in the future. One line per Secret on
 //! stdout, its verdict first; the run fails (exit 1) if any is not `OK`. Only host names and
 //! times are printed, never a credential. No AWS access.
 //!
@@ -28,6 +30,7 @@ use crate::cause;
 use crate::cluster;
 use crate::dockerconfig::{DATA_KEY, SECRET_TYPE};
 use crate::error::Error;
+use crate::plan_file;
 use crate::retry::RetryPolicy;
 use crate::settings::CheckSettings;
 
@@ -176,19 +179,14 @@ fn auths_hosts(secret: &Secret) -> Option<Vec<String>> {
     Some(auths.keys().cloned().collect())
 }
 
-/// Builds the Kubernetes client and checks the plan, writing the lines to `out`.
+/// Reads the plan file, builds the Kubernetes client and checks the plan, writing the lines to
+/// `out`.
 pub async fn run(settings: &CheckSettings, out: &mut impl Write) -> Result<(), Error> {
-    let span = tracing::info_span!("check", entries = settings.plan.len());
+    let plan = plan_file::read(plan_file::CHECK, &settings.plan, check::parse)?;
+    let span = tracing::info_span!("check", entries = plan.len());
     async {
         let kube = crate::kube_client(settings.request_timeout).await?;
-        check(
-            &settings.plan,
-            &settings.retry,
-            &kube,
-            Timestamp::now(),
-            out,
-        )
-        .await
+        check(&plan, &settings.retry, &kube, Timestamp::now(), out).await
     }
     .instrument(span)
     .await

@@ -186,9 +186,11 @@ pub enum Error {
         source: Box<kube::Error>,
     },
 
-    /// The uninstall plan could not be read.
-    #[error("read uninstall plan {}: {source}", path.display())]
+    /// A plan file (the uninstall or the check plan) could not be read.
+    #[error("read {plan} plan {}: {source}", path.display())]
     ReadPlan {
+        /// Which plan: `uninstall` or `check`.
+        plan: &'static str,
         /// The file.
         path: std::path::PathBuf,
         /// Why.
@@ -196,22 +198,16 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    /// The uninstall plan is not a plan (bad settings: exit 2).
-    #[error("uninstall plan {}: {source}", path.display())]
+    /// A plan file is not a plan (bad settings: exit 2).
+    #[error("{plan} plan {}: {source}", path.display())]
     Plan {
+        /// Which plan: `uninstall` or `check`.
+        plan: &'static str,
         /// The file.
         path: std::path::PathBuf,
         /// The line and what is wrong with it.
         #[source]
-        source: ecr_contract::uninstall::PlanError,
-    },
-
-    /// The check plan is not a plan (bad settings: exit 2).
-    #[error("check plan ({}): {source}", keys::CHECK_PLAN)]
-    CheckPlan {
-        /// The line and what is wrong with it.
-        #[source]
-        source: ecr_contract::check::PlanError,
+        source: ecr_contract::plan::PlanError,
     },
 
     /// Some pull Secrets of the check plan are not as they should be (each named on its own
@@ -426,10 +422,7 @@ impl Error {
     pub fn is_settings(&self) -> bool {
         matches!(
             self,
-            Error::MissingSetting { .. }
-                | Error::InvalidSetting { .. }
-                | Error::Plan { .. }
-                | Error::CheckPlan { .. }
+            Error::MissingSetting { .. } | Error::InvalidSetting { .. } | Error::Plan { .. }
         )
     }
 }

@@ -24,6 +24,7 @@ pub mod ecr;
 pub mod error;
 pub mod events;
 pub mod kube_client;
+pub mod plan_file;
 pub mod prune;
 pub mod retry;
 pub mod secret;

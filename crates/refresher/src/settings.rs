@@ -129,13 +129,13 @@ pub struct Args {
     #[arg(long, env = keys::UNINSTALL_PLAN, value_name = "FILE")]
     pub uninstall_plan: Option<std::path::PathBuf>,
 
-    /// Instead of a refresh: check the pull Secrets of this check plan (the text, one
-    /// `<registry> <namespace> <secret> <hosts>` line each; the chart's `helm test` Pod) —
-    /// each exists, has type kubernetes.io/dockerconfigjson, names the expected registry
-    /// hosts and has not expired; one line per Secret, exit 1 if any is wrong. No AWS access;
-    /// no other setting but the log format and timeouts is read.
-    #[arg(long, env = keys::CHECK_PLAN, value_name = "PLAN")]
-    pub check_plan: Option<String>,
+    /// Instead of a refresh: check the pull Secrets of this check plan file (one
+    /// `<registry> <namespace> <secret> <hosts>` line each; the chart's `helm test` Pod mounts
+    /// it from its ConfigMap) — each exists, has type kubernetes.io/dockerconfigjson, names the
+    /// expected registry hosts and has not expired; one line per Secret, exit 1 if any is
+    /// wrong. No AWS access; no other setting but the log format and timeouts is read.
+    #[arg(long, env = keys::CHECK_PLAN, value_name = "FILE")]
+    pub check_plan: Option<std::path::PathBuf>,
 
     /// Where the pod runs (downward API), for the run's Events ([`crate::events`]).
     #[command(flatten)]
@@ -476,8 +476,8 @@ impl UninstallSettings {
 /// Checked settings of a check run (`--check-plan`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckSettings {
-    /// The plan, parsed.
-    pub plan: Vec<ecr_contract::check::Entry>,
+    /// The plan file.
+    pub plan: std::path::PathBuf,
     /// How long each step may retry.
     pub retry: RetryPolicy,
     /// Timeout of each single request to Kubernetes.
@@ -485,13 +485,11 @@ pub struct CheckSettings {
 }
 
 impl CheckSettings {
-    /// `None` without `--check-plan`, else the checked settings (a bad plan is bad settings).
+    /// `None` without `--check-plan`, else the checked settings.
     pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
-        let Some(text) = &args.check_plan else {
+        let Some(plan) = args.check_plan.clone() else {
             return Ok(None);
         };
-        let plan =
-            ecr_contract::check::parse(text).map_err(|source| Error::CheckPlan { source })?;
         let (request_timeout, retry) = timeouts(args)?;
         Ok(Some(Self {
             plan,

@@ -23,6 +23,7 @@ use tracing::Instrument as _;
 
 use crate::cluster;
 use crate::error::Error;
+use crate::plan_file;
 use crate::retry::RetryPolicy;
 use crate::secret::{self, Deleted};
 use crate::service_account::{self, Removed};
@@ -46,15 +47,7 @@ pub struct Summary {
 
 /// Reads the plan, builds the Kubernetes client and carries the plan out.
 pub async fn run(settings: &UninstallSettings) -> Result<Summary, Error> {
-    let path = &settings.plan;
-    let text = std::fs::read_to_string(path).map_err(|source| Error::ReadPlan {
-        path: path.clone(),
-        source,
-    })?;
-    let plan = uninstall::parse(&text).map_err(|source| Error::Plan {
-        path: path.clone(),
-        source,
-    })?;
+    let plan = plan_file::read(plan_file::UNINSTALL, &settings.plan, uninstall::parse)?;
     let span = tracing::info_span!("uninstall", entries = plan.len());
     async {
         let kube = crate::kube_client(settings.request_timeout).await?;

@@ -196,17 +196,20 @@ fn hosts_are_judged_as_sets_and_an_unknown_account_is_any_account() {
 }
 
 #[test]
-fn the_binary_exits_1_after_the_lines_and_2_on_a_bad_plan() {
+fn the_binary_reads_its_plan_file_and_exits_1_after_the_lines_2_on_a_bad_plan_and_1_without_the_file()
+ {
     let (kube, plan) = seeded();
     let home = tempfile::tempdir().expect("tempdir");
     let text: String = plan[..2]
         .iter()
         .map(|e| format!("{}\n", e.line()))
         .collect();
+    let file = home.path().join("plan");
     let run = |plan: &str| {
+        std::fs::write(&file, plan).expect("write plan");
         support::isolated_refresher(home.path(), &kube.kubeconfig(home.path()))
             .env("LOG_FORMAT", "plain")
-            .env("CHECK_PLAN", plan)
+            .env("CHECK_PLAN", &file)
             .output()
             .expect("run")
     };
@@ -235,10 +238,19 @@ fn the_binary_exits_1_after_the_lines_and_2_on_a_bad_plan() {
     let bad = run("primary apps regcred-primary not-a-host\n");
     let stderr = String::from_utf8(bad.stderr).expect("utf-8");
     assert_eq!(bad.status.code(), Some(2), "{stderr}");
-    assert!(
-        stderr.contains("check plan (CHECK_PLAN): line 1: host \"not-a-host\""),
-        "{stderr}"
-    );
+    let named = format!("check plan {}: line 1: host \"not-a-host\"", file.display());
+    assert!(stderr.contains(&named), "{stderr}");
+
+    std::fs::remove_file(&file).expect("remove plan");
+    let absent = support::isolated_refresher(home.path(), &kube.kubeconfig(home.path()))
+        .env("LOG_FORMAT", "plain")
+        .env("CHECK_PLAN", &file)
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8(absent.stderr).expect("utf-8");
+    assert_eq!(absent.status.code(), Some(1), "{stderr}");
+    let named = format!("read check plan {}: ", file.display());
+    assert!(stderr.contains(&named), "{stderr}");
 }
 
 /// [`pull_secret`] with the refresher's labels for registry `primary`.

@@ -197,7 +197,8 @@ fn the_binary_carries_out_a_plan_file_and_refuses_a_bad_one_with_exit_2() {
     let bad = run("primary Apps regcred-primary -\n");
     assert_eq!(bad.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&bad.stderr);
-    assert!(stderr.contains("line 1: namespace"), "{stderr}");
+    let named = format!("uninstall plan {}: line 1: namespace", plan.display());
+    assert!(stderr.contains(&named), "{stderr}");
     assert!(kube.get("apps", "regcred-primary").is_some());
 
     let good = run("# plan\nprimary apps regcred-primary -\n");

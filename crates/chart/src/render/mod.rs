@@ -275,6 +275,8 @@ fn config_data(registry: &Registry, target_namespaces: &[&str], values: &Values)
 pub struct Renderer {
     env: &'static Environment<'static>,
     context: Value,
+    /// The first plan that would not fit its ConfigMap: rendering refuses it.
+    oversized: Option<Oversized>,
 }
 
 impl std::fmt::Debug for Renderer {
@@ -322,12 +324,16 @@ impl Renderer {
             own.truncate(own.trim_end().len());
             CheckView {
                 name: names::CHECK,
+                plan_key: check::PLAN_KEY,
                 plan: check_plan(values),
                 plan_env: keys::CHECK_PLAN,
+                plan_path: format!("{}/{}", names::CHECK_PLAN_DIR, check::PLAN_KEY),
+                plan_dir: names::CHECK_PLAN_DIR,
                 log_format_env: keys::LOG_FORMAT,
                 labels: Value::from_safe_string(own),
             }
         });
+        let oversized = Oversized::first(uninstall.as_ref(), check.as_ref());
         let cluster_rbac = ClusterRbac::new(values);
         let sync = (cluster_rbac.is_some() && values.sync.enabled)
             .then(|| SyncView::new(values, &registries, &labels));
@@ -355,6 +361,7 @@ impl Renderer {
         Self {
             env: env::shared(),
             context,
+            oversized,
         }
     }
 
@@ -395,6 +402,15 @@ impl Renderer {
     /// Render each manifest template once, in [`MANIFEST_TEMPLATES`] order, and hand each of
     /// its documents (without its `---` line and trailing blank lines) to `visit`.
     fn each_document(&self, mut visit: impl FnMut(&'static str, &str)) -> Result<(), Error> {
+        if let Some(o) = &self.oversized {
+            return Err(Error::PlanTooLarge {
+                plan: o.plan,
+                bytes: o.bytes,
+                lines: o.lines,
+                limit: ecr_contract::plan::MAX_CONFIG_MAP_BYTES,
+                remedy: o.remedy,
+            });
+        }
         for template in MANIFEST_TEMPLATES {
             let text = self.one(template)?;
             let documents = split_documents(&text).ok_or_else(|| Error::Render {
@@ -490,15 +506,59 @@ struct UninstallView {
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct CheckView {
-    /// The Pod's name.
+    /// The Pod's name, also its plan's ConfigMap's.
     name: &'static str,
+    /// The ConfigMap's key holding the plan.
+    plan_key: &'static str,
     /// The check plan ([`ecr_contract::check`]): one line per registry and target namespace.
     plan: String,
-    /// The refresher's environment variable holding the plan.
+    /// The refresher's environment variable naming the plan file, and the file.
     plan_env: &'static str,
+    plan_path: String,
+    /// Where the plan's volume is mounted (read-only).
+    plan_dir: &'static str,
     log_format_env: &'static str,
     /// The Pod's labels: the chart's and the hook label (safe: built in `labels.rs`).
     labels: Value,
+}
+
+/// A plan longer than one ConfigMap holds ([`ecr_contract::plan::MAX_CONFIG_MAP_BYTES`]): the
+/// API server would refuse its ConfigMap at install, so rendering refuses it first, naming the
+/// value that turns the plan off (or splitting the registries over several releases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Oversized {
+    plan: &'static str,
+    bytes: usize,
+    lines: usize,
+    remedy: &'static str,
+}
+
+impl Oversized {
+    /// The first plan (uninstall, then check) that does not fit its ConfigMap.
+    fn first(uninstall: Option<&UninstallView>, check: Option<&CheckView>) -> Option<Self> {
+        let plans = [
+            uninstall.map(|u| (
+                "uninstall",
+                u.plan.as_str(),
+                "set uninstall.keepPullSecrets: true (the pull Secrets then stay after an uninstall), or split the registries over several releases",
+            )),
+            check.map(|c| (
+                "check",
+                c.plan.as_str(),
+                "set helmTest.enabled: false, or split the registries over several releases",
+            )),
+        ];
+        plans
+            .into_iter()
+            .flatten()
+            .find(|(_, plan, _)| !ecr_contract::plan::fits_config_map(plan))
+            .map(|(plan, text, remedy)| Oversized {
+                plan,
+                bytes: text.len(),
+                lines: text.lines().count(),
+                remedy,
+            })
+    }
 }
 
 /// The namespace fields of a registry's plan lines: its explicit namespaces, then, with a
