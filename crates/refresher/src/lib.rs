@@ -319,7 +319,46 @@ pub async fn write_namespace(
     config: &DockerConfigJson,
     kube: kube::Client,
     namespace: &str,
+    stamps: (Timestamp, Option<Timestamp>),
+) -> (Option<events::Written>, Vec<Error>) {
+    write_namespace_with(target, retry, config, kube, namespace, stamps, None).await
+}
+
+/// [`write_namespace`] for a caller that already holds the namespace's Secret as it is
+/// (`current`, e.g. from the sync run's list of it in every namespace; `None`: there was none):
+/// the Secret is not read again before the apply ([`secret::apply_over`]: the type check is made
+/// on `current`, and the apply's own 422 covers a Secret of another type created since).
+pub async fn write_namespace_over(
+    target: &Target,
+    retry: &RetryPolicy,
+    config: &DockerConfigJson,
+    kube: kube::Client,
+    namespace: &str,
+    stamps: (Timestamp, Option<Timestamp>),
+    current: Option<&Secret>,
+) -> (Option<events::Written>, Vec<Error>) {
+    write_namespace_with(
+        target,
+        retry,
+        config,
+        kube,
+        namespace,
+        stamps,
+        Some(current),
+    )
+    .await
+}
+
+/// [`write_namespace`] (`known: None`, the Secret is read first) or [`write_namespace_over`]
+/// (`known: Some(current)`).
+async fn write_namespace_with(
+    target: &Target,
+    retry: &RetryPolicy,
+    config: &DockerConfigJson,
+    kube: kube::Client,
+    namespace: &str,
     (refreshed_at, expires_at): (Timestamp, Option<Timestamp>),
+    known: Option<Option<&Secret>>,
 ) -> (Option<events::Written>, Vec<Error>) {
     let secret_name = target.secret_name.as_str();
     let desired = secret::build(
@@ -331,7 +370,11 @@ pub async fn write_namespace(
         expires_at,
     );
     let secrets: Api<Secret> = Api::namespaced(kube.clone(), namespace);
-    let written = match secret::apply(&secrets, &desired, retry, namespace).await {
+    let applied = match known {
+        None => secret::apply(&secrets, &desired, retry, namespace).await,
+        Some(current) => secret::apply_over(&secrets, &desired, retry, namespace, current).await,
+    };
+    let written = match applied {
         Ok((applied, uid)) => {
             tracing::info!(
                 namespace = %namespace,
