@@ -13,8 +13,13 @@
 //! release's pull Secrets (`helm test`, [`check`]).
 //!
 //! With a namespace selector (`NAMESPACE_SELECTOR`) the target namespaces are resolved at run
-//! time ([`cluster::targets`]: one namespaces list), before the token is fetched; with `PRUNE`
-//! the run ends by removing its Secrets from namespaces no longer selected ([`prune`]).
+//! time ([`cluster::targets`]: one namespaces list, read in pages), before the token is fetched,
+//! minus `EXCLUDE_NAMESPACES` and namespaces being deleted; with `PRUNE` the run ends by removing
+//! its Secrets from namespaces no longer selected ([`prune`]). With `SYNC_DIR` it is instead the
+//! sync run ([`sync`]): every registry's settings read from its directory, the current token
+//! copied into its targets that lack it ([`write_namespace_over`], over the Secret as listed),
+//! ECR asked only when no valid token is left, with that registry's keys from
+//! `SYNC_CREDENTIALS_DIR` (or the pod's identity).
 
 pub mod cause;
 pub mod check;
