@@ -720,3 +720,46 @@ async fn lists_longer_than_a_page_are_read_in_pages_of_500_and_every_page_counts
         [format!("/api/v1/namespaces/apps/secrets/{SECRET}")]
     );
 }
+
+#[tokio::test]
+async fn a_list_whose_continue_token_expired_is_read_again_in_one_request() {
+    let (moto, kube, client) = refreshed().await;
+    as_if_ecr_said_12_hours(&kube, &client, "team-a").await;
+    for i in 0..600 {
+        kube.seed_namespace(&format!("team-{i:03}"), &[("team", "a")]);
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    // Without IMAGE_PULL_SECRET_FOR: the 600 have no ServiceAccount.
+    let files: Vec<_> = PRIMARY
+        .iter()
+        .copied()
+        .filter(|(key, _)| *key != "IMAGE_PULL_SECRET_FOR")
+        .collect();
+    mount(&root.path().join("config"), "primary", &files);
+    kube.compact_after_next_page();
+    let before = kube.requests().len();
+
+    let synced = run_sync(root.path(), &client, &moto).await;
+
+    let primary = only(&synced);
+    assert!(primary.outcome.is_ok(), "the run failed");
+    assert_eq!(primary.counts.selected, 602, "apps, team-a and the 600");
+    assert_eq!(primary.counts.copied, 601);
+    let namespace_lists: Vec<(String, bool)> = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces")
+        .map(|r| {
+            let token = r.param("continue").unwrap_or_default();
+            (r.param("limit").unwrap_or_default(), !token.is_empty())
+        })
+        .collect();
+    assert_eq!(
+        namespace_lists,
+        [
+            ("500".to_owned(), false),
+            ("500".to_owned(), true),
+            (String::new(), false),
+        ],
+        "page 1, page 2 answered 410 Expired, then the whole list"
+    );
+}

@@ -179,6 +179,8 @@ struct Inner {
     events_forbidden: bool,
     /// Continue tokens of lists read at or before this version answer 410 ([`lists`]).
     compacted: u64,
+    /// Compact right after the next page that has a continue token ([`lists`]).
+    compact_after_page: bool,
 }
 
 type Shared = Arc<Mutex<Inner>>;

@@ -524,7 +524,7 @@ fn decode_continue(token: &str) -> Result<(u64, String), String> {
 /// token read before [`FakeKube::compact_lists`] is 410 Expired. Unlike the real server, a
 /// later page reads the objects as they are now, not as they were at the token's version.
 fn page(
-    inner: &Inner,
+    inner: &mut Inner,
     request: &Request,
     kind: &str,
     supported_fields: &[&str],
@@ -592,6 +592,9 @@ fn page(
         if !filtered {
             metadata["remainingItemCount"] = json!(left);
         }
+        if std::mem::take(&mut inner.compact_after_page) {
+            inner.compacted = version;
+        }
     }
     let body = json!({
         "kind": kind,
@@ -608,6 +611,12 @@ impl FakeKube {
     pub fn compact_lists(&self) {
         let mut inner = self.lock();
         inner.compacted = inner.next_version.max(1);
+    }
+
+    /// [`FakeKube::compact_lists`] right after the next list page that has a continue token is
+    /// answered, as if etcd compacted while a client was paging: that token answers 410.
+    pub fn compact_after_next_page(&self) {
+        self.lock().compact_after_page = true;
     }
 }
 
@@ -663,7 +672,7 @@ pub(super) async fn namespaces(
         .map(|(name, object)| (name.clone(), object.clone()))
         .collect();
     let fields = ["metadata.name", "status.phase"];
-    page(&inner, &request, "NamespaceList", &fields, all)
+    page(&mut inner, &request, "NamespaceList", &fields, all)
 }
 
 /// `GET /api/v1/secrets`: every namespace's Secrets (with their managedFields), by namespace
@@ -693,5 +702,5 @@ pub(super) async fn all_secrets(
         })
         .collect();
     let fields = ["metadata.name", "metadata.namespace", "type"];
-    page(&inner, &request, "SecretList", &fields, all)
+    page(&mut inner, &request, "SecretList", &fields, all)
 }
