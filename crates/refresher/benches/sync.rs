@@ -73,12 +73,14 @@ fn written(refreshed_at: jiff::Timestamp) -> serde_json::Value {
 /// What a request was, for the report.
 fn kind(method: &str, path: &str) -> String {
     let what = match (method, path) {
-        ("GET", "/api/v1/namespaces") => "list namespaces (`GET /api/v1/namespaces`)",
+        ("GET", "/api/v1/namespaces") => {
+            "list namespaces, one request per page of up to 500 (`GET /api/v1/namespaces?limit=500`, then `&continue=…`)"
+        }
         ("GET", "/api/v1/secrets") => {
-            "list the Secret in every namespace (`GET /api/v1/secrets?fieldSelector=metadata.name=regcred-bench`)"
+            "list the Secret in every namespace, one request per page of up to 500 (`GET /api/v1/secrets?fieldSelector=metadata.name=regcred-bench&limit=500`, then `&continue=…`)"
         }
         ("GET", p) if p.ends_with("/secrets/regcred-bench") => {
-            "read the Secret before applying it (`GET …/secrets/regcred-bench`)"
+            "read the Secret before applying it (`GET …/secrets/regcred-bench`; the sync run applies over the listed one instead)"
         }
         ("PATCH", p) if p.ends_with("/secrets/regcred-bench") => {
             "server-side apply (`PATCH …/secrets/regcred-bench`)"

@@ -1,13 +1,14 @@
-//! Cluster-wide reads for namespace selectors: the live namespaces (one list) and the run's
-//! target namespaces resolved from them, and one pull Secret in every namespace (one list with a
-//! `metadata.name` field selector, which RBAC authorises against a ClusterRole's
-//! `resourceNames`).
+//! Cluster-wide reads for namespace selectors: the live namespaces (one paged list) and the
+//! run's target namespaces resolved from them, and one pull Secret in every namespace (one paged
+//! list with a `metadata.name` field selector, which RBAC authorises against a ClusterRole's
+//! `resourceNames`). Lists are read [`PAGE_SIZE`] objects at a time (`limit` and `continue`).
 
 use ecr_contract::names::{FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_REGISTRY};
 use k8s_openapi::api::core::v1::{Namespace, Secret};
 use kube::Api;
 use kube::api::ListParams;
 use kube::core::SelectorExt as _;
+use serde::de::DeserializeOwned;
 
 use crate::cause;
 use crate::error::Error;
@@ -96,8 +97,8 @@ pub async fn targets(
     Ok(found)
 }
 
-/// Every namespace, or those `selector` (the `labelSelector` query syntax) matches, retried
-/// on transient errors. Namespaces being deleted are included (see
+/// Every namespace, or those `selector` (the `labelSelector` query syntax) matches, in pages
+/// ([`paged`]), retried on transient errors. Namespaces being deleted are included (see
 /// [`crate::selection::terminating`]).
 pub async fn namespaces(
     kube: &kube::Client,
@@ -111,15 +112,8 @@ pub async fn namespaces(
         ListParams::default().labels(selector)
     };
     let describe = |err: &kube::Error| cause::cluster(err, "list", "namespaces");
-    retry
-        .run(
-            "list namespaces",
-            cause::kube_is_transient,
-            describe,
-            || api.list(&params),
-        )
+    paged("list namespaces", describe, retry, &api, &params)
         .await
-        .map(|list| list.items)
         .map_err(|source| Error::ListNamespaces {
             selector: selector.to_owned(),
             source: Box::new(source),
@@ -128,7 +122,7 @@ pub async fn namespaces(
 
 /// Secret `name` in every namespace where it exists; with `registry`, only those labelled as
 /// the refresher's for that registry (`app.kubernetes.io/managed-by: ecr-refresher`,
-/// `ecr-registry-helper/registry: <registry>`). Retried on transient errors.
+/// `ecr-registry-helper/registry: <registry>`). In pages ([`paged`]), retried on transient errors.
 pub async fn secrets_named(
     kube: &kube::Client,
     name: &str,
@@ -144,14 +138,64 @@ pub async fn secrets_named(
     }
     let describe = |err: &kube::Error| cause::cluster(err, "list", "secrets");
     let step = format!("list Secret {name} in every namespace");
-    retry
-        .run(&step, cause::kube_is_transient, describe, || {
-            api.list(&params)
-        })
+    paged(&step, describe, retry, &api, &params)
         .await
-        .map(|list| list.items)
         .map_err(|source| Error::ListSecrets {
             name: name.to_owned(),
             source: Box::new(source),
         })
+}
+
+/// Objects asked for per page of a list (kubectl's chunk size): 10 000 namespaces are read as
+/// 20 requests of at most 500 objects, never one response holding them all.
+pub const PAGE_SIZE: u32 = 500;
+
+/// Every item of the list `params` asks for, [`PAGE_SIZE`] at a time: `limit`, then `continue`
+/// with the token of the page before, until a page's `metadata.continue` is empty (each page is
+/// one request, retried on transient errors). The API server serves every page from the
+/// snapshot the first was read at; when that snapshot was compacted meanwhile it answers 410
+/// Gone, and, as client-go's pager does, the list is then read again whole in one request.
+pub async fn paged<K>(
+    step: &str,
+    describe: impl Fn(&kube::Error) -> String,
+    retry: &RetryPolicy,
+    api: &Api<K>,
+    params: &ListParams,
+) -> Result<Vec<K>, kube::Error>
+where
+    K: Clone + DeserializeOwned + std::fmt::Debug,
+{
+    let mut items = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut page = params.clone().limit(PAGE_SIZE);
+        if let Some(token) = &token {
+            page = page.continue_token(token);
+        }
+        let answered = retry
+            .run(step, cause::kube_is_transient, &describe, || {
+                api.list(&page)
+            })
+            .await;
+        let answered = match answered {
+            Err(kube::Error::Api(status)) if status.code == 410 && token.is_some() => {
+                tracing::warn!(
+                    step,
+                    "the list's continue token expired (410 Gone): listing again in one request"
+                );
+                let whole = retry
+                    .run(step, cause::kube_is_transient, &describe, || {
+                        api.list(params)
+                    })
+                    .await?;
+                return Ok(whole.items);
+            }
+            other => other?,
+        };
+        items.extend(answered.items);
+        match answered.metadata.continue_ {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(items),
+        }
+    }
 }

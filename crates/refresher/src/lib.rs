@@ -13,8 +13,13 @@
 //! release's pull Secrets (`helm test`, [`check`]).
 //!
 //! With a namespace selector (`NAMESPACE_SELECTOR`) the target namespaces are resolved at run
-//! time ([`cluster::targets`]: one namespaces list), before the token is fetched; with `PRUNE`
-//! the run ends by removing its Secrets from namespaces no longer selected ([`prune`]).
+//! time ([`cluster::targets`]: one namespaces list, read in pages), before the token is fetched,
+//! minus `EXCLUDE_NAMESPACES` and namespaces being deleted; with `PRUNE` the run ends by removing
+//! its Secrets from namespaces no longer selected ([`prune`]). With `SYNC_DIR` it is instead the
+//! sync run ([`sync`]): every registry's settings read from its directory, the current token
+//! copied into its targets that lack it ([`write_namespace_over`], over the Secret as listed),
+//! ECR asked only when no valid token is left, with that registry's keys from
+//! `SYNC_CREDENTIALS_DIR` (or the pod's identity).
 
 pub mod cause;
 pub mod check;
@@ -320,7 +325,46 @@ pub async fn write_namespace(
     config: &DockerConfigJson,
     kube: kube::Client,
     namespace: &str,
+    stamps: (Timestamp, Option<Timestamp>),
+) -> (Option<events::Written>, Vec<Error>) {
+    write_namespace_with(target, retry, config, kube, namespace, stamps, None).await
+}
+
+/// [`write_namespace`] for a caller that already holds the namespace's Secret as it is
+/// (`current`, e.g. from the sync run's list of it in every namespace; `None`: there was none):
+/// the Secret is not read again before the apply ([`secret::apply_over`]: the type check is made
+/// on `current`, and the apply's own 422 covers a Secret of another type created since).
+pub async fn write_namespace_over(
+    target: &Target,
+    retry: &RetryPolicy,
+    config: &DockerConfigJson,
+    kube: kube::Client,
+    namespace: &str,
+    stamps: (Timestamp, Option<Timestamp>),
+    current: Option<&Secret>,
+) -> (Option<events::Written>, Vec<Error>) {
+    write_namespace_with(
+        target,
+        retry,
+        config,
+        kube,
+        namespace,
+        stamps,
+        Some(current),
+    )
+    .await
+}
+
+/// [`write_namespace`] (`known: None`, the Secret is read first) or [`write_namespace_over`]
+/// (`known: Some(current)`).
+async fn write_namespace_with(
+    target: &Target,
+    retry: &RetryPolicy,
+    config: &DockerConfigJson,
+    kube: kube::Client,
+    namespace: &str,
     (refreshed_at, expires_at): (Timestamp, Option<Timestamp>),
+    known: Option<Option<&Secret>>,
 ) -> (Option<events::Written>, Vec<Error>) {
     let secret_name = target.secret_name.as_str();
     let desired = secret::build(
@@ -332,7 +376,11 @@ pub async fn write_namespace(
         expires_at,
     );
     let secrets: Api<Secret> = Api::namespaced(kube.clone(), namespace);
-    let written = match secret::apply(&secrets, &desired, retry, namespace).await {
+    let applied = match known {
+        None => secret::apply(&secrets, &desired, retry, namespace).await,
+        Some(current) => secret::apply_over(&secrets, &desired, retry, namespace, current).await,
+    };
+    let written = match applied {
         Ok((applied, uid)) => {
             tracing::info!(
                 namespace = %namespace,

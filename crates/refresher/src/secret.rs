@@ -130,10 +130,10 @@ impl Applied {
     }
 }
 
-/// Reads the Secret, refuses one of another type (leaving it untouched), then server-side-applies
-/// `desired` with field manager `ecr-refresher` and `force` (taking only the fields in the patch).
-/// Transient API errors (409, 429, 5xx, connection failures, timeouts) are retried. Returns
-/// what it did and the Secret's UID as the API answered.
+/// Reads the Secret, then [`apply_over`] what was read: refuses one of another type (leaving it
+/// untouched), else server-side-applies `desired` with field manager `ecr-refresher` and `force`
+/// (taking only the fields in the patch). Transient API errors (409, 429, 5xx, connection
+/// failures, timeouts) are retried. Returns what it did and the Secret's UID as the API answered.
 pub async fn apply(
     api: &Api<Secret>,
     desired: &DesiredSecret,
@@ -142,7 +142,6 @@ pub async fn apply(
 ) -> Result<(Applied, Option<String>), Error> {
     let name = desired.name();
     let describe_here = |err: &kube::Error| cause::kube(err, namespace);
-
     let step = format!("read Secret {namespace}/{name}");
     let existing = retry
         .run(&step, cause::kube_is_transient, describe_here, || {
@@ -154,7 +153,25 @@ pub async fn apply(
             name: name.to_owned(),
             source: Box::new(source),
         })?;
-    if let Some(existing) = &existing {
+    apply_over(api, desired, retry, namespace, existing.as_ref()).await
+}
+
+/// [`apply`] without its read, for a caller that already holds the Secret as it is (`existing`,
+/// e.g. from a list of it in every namespace; `None`: there was none): one of another type is
+/// refused (left untouched), else `desired` is server-side-applied. A Secret of another type
+/// created since `existing` was read is still refused: the API server answers the apply 422
+/// (`type` is immutable), read once more to name the type found. What it did (created or
+/// updated) is as of `existing`.
+pub async fn apply_over(
+    api: &Api<Secret>,
+    desired: &DesiredSecret,
+    retry: &RetryPolicy,
+    namespace: &str,
+    existing: Option<&Secret>,
+) -> Result<(Applied, Option<String>), Error> {
+    let name = desired.name();
+    let describe_here = |err: &kube::Error| cause::kube(err, namespace);
+    if let Some(existing) = existing {
         let found = existing.type_.as_deref().unwrap_or("Opaque");
         if found != SECRET_TYPE {
             return Err(wrong_type(namespace, name, found));
@@ -173,7 +190,7 @@ pub async fn apply(
         Ok(secret) if existing.is_some() => Ok((Applied::Updated, secret.metadata.uid)),
         Ok(secret) => Ok((Applied::Created, secret.metadata.uid)),
         Err(kube::Error::Api(status)) if cause::is_type_change(&status) => {
-            // Another writer created a Secret of another type between our read and our apply.
+            // Another writer created a Secret of another type since it was read.
             let found = match api.get_opt(name).await {
                 Ok(Some(s)) => s.type_.unwrap_or_else(|| "Opaque".into()),
                 _ => "another type".into(),

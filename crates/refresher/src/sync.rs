@@ -7,22 +7,24 @@
 //! each registry's targets locally ([`selection::targets`]), then per registry lists its Secret
 //! in every namespace once ([`cluster::secrets_named`]) and takes as the source our newest one
 //! valid for 10 more minutes ([`plan::source`]). The copy keeps the source's data and its
-//! refreshed-at/expires-at annotations, and is written ([`crate::write_namespace`]: server-side
-//! apply, then `IMAGE_PULL_SECRET_FOR`) only where the Secret is missing or holds other data
-//! refreshed earlier ([`plan::writes`]). Without a valid source, one ECR call with the
-//! registry's credentials (`<SYNC_CREDENTIALS_DIR>/<registry>/`, [`credentials`]) gives a new
-//! token, written everywhere it differs. Registries fail independently: each logs one summary
+//! refreshed-at/expires-at annotations, and is written ([`crate::write_namespace_over`]:
+//! server-side apply over the Secret as listed, not read again, then `IMAGE_PULL_SECRET_FOR`)
+//! only where the Secret is missing or holds other data refreshed earlier ([`plan::writes`]).
+//! Without a valid source, one ECR call with the registry's credentials
+//! (`<SYNC_CREDENTIALS_DIR>/<registry>/`, [`credentials`]) gives a new token, written everywhere
+//! it differs. Registries fail independently: each logs one summary
 //! line (`selected`, `present`, `copied`, `ecr_calls`) and records its Events; the run fails if
 //! any registry did.
 
 pub mod credentials;
 pub mod plan;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::core::v1::{Namespace, Secret};
 use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
@@ -271,8 +273,17 @@ async fn sync_registry(
         }
     };
     counts.present = writes.present.len();
-    let (written, outcome) =
-        write_all(target, retry, &ctx.kube, config, &writes.write, stamps).await;
+    let current = listed_in(&secrets, &writes.write);
+    let (written, outcome) = write_all(
+        target,
+        retry,
+        &ctx.kube,
+        config,
+        &writes.write,
+        &current,
+        stamps,
+    )
+    .await;
     counts.copied = written.len();
     (counts, written, stamps.1, outcome)
 }
@@ -330,14 +341,27 @@ async fn fetch(
     Ok((dockerconfig::render(&login), login.expires_at))
 }
 
+/// The Secrets of `secrets` (the registry's Secret in every namespace, as listed) in
+/// `namespaces`, by namespace; a namespace without one is absent.
+fn listed_in(secrets: &[Secret], namespaces: &[String]) -> BTreeMap<String, Secret> {
+    secrets
+        .iter()
+        .filter_map(|s| Some((s.metadata.namespace.clone()?, s)))
+        .filter(|(ns, _)| namespaces.contains(ns))
+        .map(|(ns, s)| (ns, s.clone()))
+        .collect()
+}
+
 /// Writes `config` into `namespaces`, up to [`NAMESPACE_CONCURRENCY`] at a time, as the
-/// refresh does ([`crate::write_namespace`]); a failing namespace does not stop the others.
+/// refresh does but without reading each Secret again: `current` holds those the list returned
+/// ([`crate::write_namespace_over`]); a failing namespace does not stop the others.
 async fn write_all(
     target: &Target,
     retry: &RetryPolicy,
     kube: &kube::Client,
     config: DockerConfigJson,
     namespaces: &[String],
+    current: &BTreeMap<String, Secret>,
     stamps: (Timestamp, Option<Timestamp>),
 ) -> (Vec<Written>, Result<(), Error>) {
     let shared = Arc::new((target.clone(), *retry, config));
@@ -346,10 +370,19 @@ async fn write_all(
     let spawn = |running: &mut JoinSet<_>, namespace: String| {
         let shared = Arc::clone(&shared);
         let kube = kube.clone();
+        let listed = current.get(&namespace).cloned();
         let task = async move {
             let (target, retry, config) = &*shared;
-            let done =
-                crate::write_namespace(target, retry, config, kube, &namespace, stamps).await;
+            let done = crate::write_namespace_over(
+                target,
+                retry,
+                config,
+                kube,
+                &namespace,
+                stamps,
+                listed.as_ref(),
+            )
+            .await;
             (namespace, done)
         };
         running.spawn(task.instrument(tracing::Span::current()));

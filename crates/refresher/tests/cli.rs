@@ -715,20 +715,43 @@ fn an_apply_rejected_as_invalid_exits_1_at_once() {
     assert_eq!(patches, 1, "422 is not retried");
 }
 
+/// One ECR call to `moto`, so the run's own is not its first: moto loads a service's backend on
+/// the first request to it, which on a loaded machine takes longer than a short
+/// `REQUEST_TIMEOUT`.
+fn warm_up_ecr(moto: &Moto) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client =
+            support::ecr_client(&support::settings("apps"), &moto.endpoint(), DUMMY_KEY).await;
+        client
+            .get_authorization_token()
+            .send()
+            .await
+            .expect("moto answers GetAuthorizationToken");
+    });
+}
+
 #[test]
 fn an_api_server_that_never_answers_exits_1_with_a_timeout() {
+    // REQUEST_TIMEOUT bounds the ECR call (to moto) before the Secret is read as well: it is
+    // given room for a loaded machine (and moto is warmed up), and the read is never answered
+    // (not answered late, which a starved run could wait out), so only the read can time out.
     let moto = Moto::start();
+    warm_up_ecr(&moto);
     let kube = FakeKube::start();
     kube.stall_next(
         axum::http::Method::GET,
-        std::time::Duration::from_secs(3),
+        std::time::Duration::from_secs(24 * 60 * 60),
         1,
     );
     let (_, line) = failing_run(
         "kube_timeout",
         &moto.endpoint(),
         &kube,
-        &[("REQUEST_TIMEOUT", "500ms"), ("RETRY_TIMEOUT", "0s")],
+        &[("REQUEST_TIMEOUT", "3s"), ("RETRY_TIMEOUT", "0s")],
     );
     assert!(
         line.contains("read Secret apps/regcred-primary: Kubernetes API unreachable"),

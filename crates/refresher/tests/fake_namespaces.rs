@@ -1,6 +1,7 @@
 //! The fake API's namespaces and cluster-wide Secret list behave as kube-apiserver's where the
 //! namespace selectors depend on them: label and field selectors, a namespace being deleted
-//! refusing new Secrets (NamespaceLifecycle) but not updates, and unknown namespaces 404.
+//! refusing new Secrets (NamespaceLifecycle) but not updates, unknown namespaces 404, and lists
+//! paged with `limit` and `continue` (`k8s.io/apiserver/pkg/storage/etcd3` `GetList`).
 
 mod support;
 
@@ -124,4 +125,175 @@ async fn a_namespace_being_deleted_refuses_new_secrets_but_updates_existing_ones
         .expect("list")
         .items;
     assert!(going[0].metadata.deletion_timestamp.is_some());
+}
+
+/// The status code and message of a failed list.
+fn api_error(err: &kube::Error) -> (u16, String) {
+    match err {
+        kube::Error::Api(status) => (status.code, status.message.clone()),
+        other => panic!("not an API error: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn namespaces_are_paged_with_limit_and_an_opaque_continue_token_until_an_empty_one() {
+    let kube = FakeKube::start();
+    for i in 0..5 {
+        kube.seed_namespace(
+            &format!("ns-{i}"),
+            &[("even", if i % 2 == 0 { "yes" } else { "no" })],
+        );
+    }
+    let client = kube.client(&settings("apps"));
+    let namespaces: Api<Namespace> = Api::all(client);
+
+    let first = namespaces
+        .list(&ListParams::default().limit(2))
+        .await
+        .expect("page 1");
+    assert_eq!(names(&first.items), ["ns-0", "ns-1"]);
+    let token = first.metadata.continue_.clone().expect("a continue token");
+    assert!(!token.contains("ns-1"), "the token is opaque: {token}");
+    assert_eq!(first.metadata.remaining_item_count, Some(3));
+    let version = first.metadata.resource_version.clone();
+
+    let second = namespaces
+        .list(&ListParams::default().limit(2).continue_token(&token))
+        .await
+        .expect("page 2");
+    assert_eq!(names(&second.items), ["ns-2", "ns-3"]);
+    assert_eq!(second.metadata.remaining_item_count, Some(1));
+    assert_eq!(second.metadata.resource_version, version, "one snapshot");
+    let token = second.metadata.continue_.clone().expect("a continue token");
+    let last = namespaces
+        .list(&ListParams::default().limit(2).continue_token(&token))
+        .await
+        .expect("page 3");
+    assert_eq!(names(&last.items), ["ns-4"]);
+    assert!(
+        last.metadata
+            .continue_
+            .as_deref()
+            .unwrap_or_default()
+            .is_empty(),
+        "{:?}",
+        last.metadata
+    );
+    assert_eq!(last.metadata.remaining_item_count, None);
+
+    // Exactly `limit` left: the last page is full and has no token.
+    let whole = namespaces
+        .list(&ListParams::default().limit(5))
+        .await
+        .expect("one page");
+    assert_eq!(whole.items.len(), 5);
+    assert!(whole.metadata.continue_.unwrap_or_default().is_empty());
+
+    // With a selector the server cannot count what is left, and a page may come back empty.
+    let even = ListParams::default().labels("even=yes").limit(3);
+    let first = namespaces.list(&even).await.expect("selected page 1");
+    assert_eq!(names(&first.items), ["ns-0", "ns-2", "ns-4"]);
+    assert_eq!(first.metadata.remaining_item_count, None);
+    assert!(first.metadata.continue_.unwrap_or_default().is_empty());
+    let odd = ListParams::default().labels("even=no").limit(2);
+    let first = namespaces.list(&odd).await.expect("selected page 1");
+    assert_eq!(names(&first.items), ["ns-1", "ns-3"]);
+    let token = first.metadata.continue_.expect("ns-4 is left to look at");
+    let rest = namespaces
+        .list(&odd.clone().continue_token(&token))
+        .await
+        .expect("selected page 2");
+    assert!(rest.items.is_empty(), "{:?}", names(&rest.items));
+    assert!(rest.metadata.continue_.unwrap_or_default().is_empty());
+}
+
+#[tokio::test]
+async fn the_secrets_of_every_namespace_are_paged_by_namespace_then_name() {
+    let kube = FakeKube::start();
+    for ns in ["b", "a-b", "a"] {
+        kube.seed_namespace(ns, &[]);
+    }
+    let client = kube.client(&settings("apps"));
+    for ns in ["b", "a-b", "a"] {
+        apply(&client, ns, "regcred-primary").await.expect("create");
+        apply(&client, ns, "regcred-other").await.expect("create");
+    }
+    let secrets: Api<Secret> = Api::all(client);
+    let by_name = ListParams::default()
+        .fields("metadata.name=regcred-primary")
+        .limit(2);
+    let first = secrets.list(&by_name).await.expect("page 1");
+    let at = |list: &[Secret]| -> Vec<String> {
+        list.iter()
+            .map(|s| s.metadata.namespace.clone().unwrap_or_default())
+            .collect()
+    };
+    // Storage keys are `namespace/name`, ordered as strings: `a-b/` sorts before `a/`.
+    assert_eq!(at(&first.items), ["a-b", "a"]);
+    let token = first.metadata.continue_.expect("more");
+    let second = secrets
+        .list(&by_name.clone().continue_token(&token))
+        .await
+        .expect("page 2");
+    assert_eq!(at(&second.items), ["b"]);
+    assert!(second.metadata.continue_.unwrap_or_default().is_empty());
+}
+
+#[tokio::test]
+async fn a_bad_continue_token_is_400_and_a_compacted_one_410_as_the_api_server_answers() {
+    let kube = FakeKube::start();
+    for ns in ["one", "two", "three"] {
+        kube.seed_namespace(ns, &[]);
+    }
+    let client = kube.client(&settings("apps"));
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    for bad in ["not base64!", "eyJ2IjoidjEifQ"] {
+        let err = namespaces
+            .list(&ListParams::default().limit(1).continue_token(bad))
+            .await
+            .expect_err("400");
+        let (code, message) = api_error(&err);
+        assert_eq!(code, 400, "{message}");
+        assert!(
+            message.starts_with("continue key is not valid"),
+            "{message}"
+        );
+    }
+
+    let first = namespaces
+        .list(&ListParams::default().limit(1))
+        .await
+        .expect("page 1");
+    let token = first.metadata.continue_.expect("more");
+    // kube leaves resourceVersion out once a continue token is set, so this one is sent raw.
+    let raw = axum::http::Request::get(format!(
+        "/api/v1/namespaces?limit=1&continue={token}&resourceVersion=7"
+    ))
+    .body(Vec::new())
+    .expect("request");
+    let err = client
+        .request::<serde_json::Value>(raw)
+        .await
+        .expect_err("400");
+    let (code, message) = api_error(&err);
+    assert_eq!(code, 400);
+    assert!(
+        message.contains("specifying resource version is not allowed when using continue"),
+        "{message}"
+    );
+
+    kube.compact_lists();
+    let err = namespaces
+        .list(&ListParams::default().limit(1).continue_token(&token))
+        .await
+        .expect_err("410");
+    let kube::Error::Api(status) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (410, "Expired"));
+    let fresh = namespaces
+        .list(&ListParams::default().limit(1))
+        .await
+        .expect("a new list works");
+    assert_eq!(names(&fresh.items), ["one"]);
 }

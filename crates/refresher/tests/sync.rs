@@ -229,6 +229,14 @@ async fn a_namespace_created_after_the_refresh_gets_the_secret_from_the_sync_run
         ],
         "only the missing ones are applied"
     );
+    let reads = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.method == Method::GET && r.path.ends_with(&format!("/secrets/{SECRET}")))
+        .count();
+    assert_eq!(
+        reads, 0,
+        "each Secret is applied over what the list returned, not read again"
+    );
     let lists: Vec<String> = kube.requests()[before..]
         .iter()
         .filter(|r| matches!(r.path.as_str(), "/api/v1/namespaces" | "/api/v1/secrets"))
@@ -596,4 +604,162 @@ async fn registries_share_one_namespace_list_and_each_lists_its_own_secret_once(
     for ns in ["team-a", "team-new"] {
         assert!(kube.get(ns, "regcred-second").is_some(), "{ns}");
     }
+}
+
+#[tokio::test]
+async fn a_secret_of_another_type_found_by_the_list_is_refused_without_a_write_or_a_read() {
+    let (moto, kube, client) = refreshed().await;
+    as_if_ecr_said_12_hours(&kube, &client, "team-a").await;
+    kube.seed_namespace("team-new", &[("team", "a")]);
+    kube.seed(
+        "team-new",
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {"name": SECRET},
+            "type": "Opaque",
+            "data": {"token": "c2VjcmV0"},
+        }),
+        "kubectl",
+    );
+    let root = tempfile::tempdir().expect("tempdir");
+    mount(&root.path().join("config"), "primary", PRIMARY);
+    let before = kube.requests().len();
+
+    let synced = run_sync(root.path(), &client, &moto).await;
+
+    let primary = only(&synced);
+    let err = primary.outcome.as_ref().expect_err("team-new is refused");
+    let Error::Namespaces { failures, .. } = err else {
+        panic!("{err:?}")
+    };
+    assert!(
+        matches!(
+            failures.as_slice(),
+            [Error::WrongSecretType { namespace, found, .. }] if namespace == "team-new" && found == "Opaque"
+        ),
+        "{failures:?}"
+    );
+    assert_eq!(
+        applies_since(&kube, before),
+        [format!("/api/v1/namespaces/apps/secrets/{SECRET}")],
+        "the other copy is written, the Opaque Secret is not touched"
+    );
+    let stored = kube.get("team-new", SECRET).expect("still there");
+    assert_eq!(stored["type"], "Opaque");
+    let reads = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.method == Method::GET && r.path.ends_with(&format!("/secrets/{SECRET}")))
+        .count();
+    assert_eq!(reads, 0, "the type is judged on what the list returned");
+}
+
+#[tokio::test]
+async fn lists_longer_than_a_page_are_read_in_pages_of_500_and_every_page_counts() {
+    let (moto, kube, client) = refreshed().await;
+    as_if_ecr_said_12_hours(&kube, &client, "team-a").await;
+    // 1 100 namespaces that do not match (with 550 Secrets of that name nobody selected),
+    // besides team-a and apps: 1 102 namespaces, 551 Secrets named regcred-primary.
+    for i in 0..1100 {
+        let ns = format!("other-{i:04}");
+        kube.seed_namespace(&ns, &[("team", "b")]);
+        if i % 2 == 0 {
+            kube.seed(
+                &ns,
+                serde_json::json!({
+                    "apiVersion": "v1",
+                    "kind": "Secret",
+                    "metadata": {"name": SECRET},
+                    "type": "kubernetes.io/dockerconfigjson",
+                    "data": {".dockerconfigjson": "e30="},
+                }),
+                "kubectl",
+            );
+        }
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    mount(&root.path().join("config"), "primary", PRIMARY);
+    let before = kube.requests().len();
+
+    let synced = run_sync(root.path(), &client, &moto).await;
+
+    let primary = only(&synced);
+    primary.outcome.as_ref().expect("synced");
+    assert_eq!(
+        primary.counts,
+        Counts {
+            selected: 2,
+            present: 1,
+            copied: 1,
+            ecr_calls: 0
+        }
+    );
+    let pages = |path: &str| -> Vec<(String, bool)> {
+        kube.requests()[before..]
+            .iter()
+            .filter(|r| r.path == path)
+            .map(|r| {
+                let token = r.param("continue").unwrap_or_default();
+                (r.param("limit").unwrap_or_default(), !token.is_empty())
+            })
+            .collect()
+    };
+    let page = |continued: bool| ("500".to_owned(), continued);
+    assert_eq!(
+        pages("/api/v1/namespaces"),
+        [page(false), page(true), page(true)],
+        "1 102 namespaces: pages of 500, 500 and 102"
+    );
+    assert_eq!(
+        pages("/api/v1/secrets"),
+        [page(false), page(true)],
+        "551 Secrets: pages of 500 and 51"
+    );
+    assert_eq!(
+        applies_since(&kube, before),
+        [format!("/api/v1/namespaces/apps/secrets/{SECRET}")]
+    );
+}
+
+#[tokio::test]
+async fn a_list_whose_continue_token_expired_is_read_again_in_one_request() {
+    let (moto, kube, client) = refreshed().await;
+    as_if_ecr_said_12_hours(&kube, &client, "team-a").await;
+    for i in 0..600 {
+        kube.seed_namespace(&format!("team-{i:03}"), &[("team", "a")]);
+    }
+    let root = tempfile::tempdir().expect("tempdir");
+    // Without IMAGE_PULL_SECRET_FOR: the 600 have no ServiceAccount.
+    let files: Vec<_> = PRIMARY
+        .iter()
+        .copied()
+        .filter(|(key, _)| *key != "IMAGE_PULL_SECRET_FOR")
+        .collect();
+    mount(&root.path().join("config"), "primary", &files);
+    kube.compact_after_next_page();
+    let before = kube.requests().len();
+
+    let synced = run_sync(root.path(), &client, &moto).await;
+
+    let primary = only(&synced);
+    assert!(primary.outcome.is_ok(), "the run failed");
+    assert_eq!(primary.counts.selected, 602, "apps, team-a and the 600");
+    assert_eq!(primary.counts.copied, 601);
+    let namespace_lists: Vec<(String, bool)> = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.path == "/api/v1/namespaces")
+        .map(|r| {
+            let token = r.param("continue").unwrap_or_default();
+            (r.param("limit").unwrap_or_default(), !token.is_empty())
+        })
+        .collect();
+    assert_eq!(
+        namespace_lists,
+        [
+            ("500".to_owned(), false),
+            ("500".to_owned(), true),
+            (String::new(), false),
+        ],
+        "page 1, page 2 answered 410 Expired, then the whole list"
+    );
 }

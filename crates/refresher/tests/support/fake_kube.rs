@@ -30,7 +30,8 @@
 //!   "being deleted" like a namespace in `Terminating`: creating a Secret there is 403 as the
 //!   `NamespaceLifecycle` admission plugin answers, updating an existing one still works) and
 //!   the cluster-wide list of Secrets (`GET /api/v1/secrets`, `fieldSelector` on
-//!   `metadata.name`/`metadata.namespace`/`type`, `labelSelector`) ([`lists`]).
+//!   `metadata.name`/`metadata.namespace`/`type`, `labelSelector`), both paged with `limit` and
+//!   `continue` as kube-apiserver pages them ([`lists`]).
 //! - Events (`POST /apis/events.k8s.io/v1/namespaces/{ns}/events`): created and kept in order,
 //!   after the checks of kube-apiserver's `ValidateEventCreate` for events.k8s.io/v1
 //!   (`pkg/apis/core/validation/events.go`): a body namespace other than the URL's is 400; an
@@ -176,6 +177,10 @@ struct Inner {
     namespace_objects: BTreeMap<String, Value>,
     events: Vec<Value>,
     events_forbidden: bool,
+    /// Continue tokens of lists read at or before this version answer 410 ([`lists`]).
+    compacted: u64,
+    /// Compact right after the next page that has a continue token ([`lists`]).
+    compact_after_page: bool,
 }
 
 type Shared = Arc<Mutex<Inner>>;

@@ -6,6 +6,8 @@
 // each `key`, `!key`, `key=v`, `key==v`, `key!=v`, `key in (a,b)` or `key notin (a,b)`; `!=`
 // and `notin` also match objects without the key; a selector that does not parse is 400
 // BadRequest). Items are answered without `apiVersion`/`kind`, as the API server lists them.
+// Namespaces and Secrets are paged with `limit` and `continue` as kube-apiserver pages them
+// (see [`page`]).
 //
 // Included by fake_kube.rs as its `lists` module (`include!`, so the path is the same for the
 // tests and the fake_kube_server example).
@@ -443,12 +445,12 @@ fn field_value<'a>(object: &'a Value, path: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// The items of `objects` both selectors pick, or why a selector does not parse (a 400).
-fn select<'a>(
+/// The test of both selectors of `request`, or why a selector does not parse (a 400); and
+/// whether there is any selector.
+fn selector(
     request: &Request,
     supported_fields: &[&str],
-    objects: impl Iterator<Item = Value> + 'a,
-) -> Result<Vec<Value>, String> {
+) -> Result<(impl Fn(&Value) -> bool, bool), String> {
     let bad = |why: String| why;
     let labels = request
         .param("labelSelector")
@@ -461,16 +463,161 @@ fn select<'a>(
         .map(|raw| percent_decode(&raw))
         .unwrap_or_default();
     let terms = parse_field_selector(&fields, supported_fields).map_err(bad)?;
-    Ok(objects
-        .filter(|object| {
-            let labels = object["metadata"]["labels"].as_object();
-            let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
-            requirements.iter().all(|req| req.matches(label(&req.key)))
-                && terms
-                    .iter()
-                    .all(|(field, negated, value)| (field_value(object, field) == value) != *negated)
-        })
-        .collect())
+    let filtered = !requirements.is_empty() || !terms.is_empty();
+    let test = move |object: &Value| {
+        let labels = object["metadata"]["labels"].as_object();
+        let label = |key: &str| labels.and_then(|l| l.get(key)).and_then(Value::as_str);
+        requirements.iter().all(|req| req.matches(label(&req.key)))
+            && terms
+                .iter()
+                .all(|(field, negated, value)| (field_value(object, field) == value) != *negated)
+    };
+    Ok((test, filtered))
+}
+
+/// The version of the encoded continue token kube-apiserver writes and accepts.
+const CONTINUE_VERSION: &str = "meta.k8s.io/v1";
+
+/// A continue token as kube-apiserver's storage encodes it (`k8s.io/apiserver/pkg/storage`
+/// `EncodeContinue`): URL-safe base64 without padding of `{"v","rv","start"}`, the list's
+/// snapshot version and the key to go on from (the last key returned and a NUL byte).
+fn encode_continue(version: u64, last_key: &str) -> String {
+    let token = json!({"v": CONTINUE_VERSION, "rv": version, "start": format!("{last_key}\u{0}")});
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(token.to_string())
+}
+
+/// The snapshot version and start key of a continue token, or why it is not valid (the
+/// apiserver's `DecodeContinue` messages, answered 400 BadRequest).
+fn decode_continue(token: &str) -> Result<(u64, String), String> {
+    let invalid = |why: String| format!("continue key is not valid: {why}");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|e| invalid(e.to_string()))?;
+    let value: Value = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
+    if value["v"].as_str() != Some(CONTINUE_VERSION) {
+        return Err(invalid(
+            "server does not recognize this encoded version".into(),
+        ));
+    }
+    let version = value["rv"].as_u64().unwrap_or(0);
+    if version == 0 {
+        return Err(invalid(format!(
+            "incorrect encoded start resourceVersion (version {CONTINUE_VERSION})"
+        )));
+    }
+    let start = value["start"].as_str().unwrap_or_default();
+    if start.is_empty() {
+        return Err(invalid(format!(
+            "encoded start key empty (version {CONTINUE_VERSION})"
+        )));
+    }
+    Ok((version, start.to_owned()))
+}
+
+/// One page of a list, cut as kube-apiserver's etcd3 store cuts it: `objects` by storage key
+/// (the name, or `namespace/name`), from the `continue` token's start key on; at most `limit`
+/// items `test` picks (no `limit`, or 0: all). A page that stops at `limit` with any object
+/// left after it (picked or not, so a filtered list's last page may be empty) carries a
+/// `metadata.continue` token, and, for a list without selectors, `remainingItemCount`; the last
+/// page has neither. Every page has the first page's `resourceVersion`. A token that does not
+/// decode, or a `continue` with a `resourceVersion` other than "" or "0", is 400 BadRequest; a
+/// token read before [`FakeKube::compact_lists`] is 410 Expired. Unlike the real server, a
+/// later page reads the objects as they are now, not as they were at the token's version.
+fn page(
+    inner: &mut Inner,
+    request: &Request,
+    kind: &str,
+    supported_fields: &[&str],
+    objects: Vec<(String, Value)>,
+) -> Response {
+    let (test, filtered) = match selector(request, supported_fields) {
+        Ok(found) => found,
+        Err(why) => return status(400, "BadRequest", why, None),
+    };
+    let limit = match request.param("limit").map(|raw| raw.parse::<i64>()) {
+        None => None,
+        Some(Ok(n)) if n > 0 => Some(n as usize),
+        Some(Ok(_)) => None,
+        Some(Err(e)) => {
+            return status(400, "BadRequest", format!("limit: {e}"), None);
+        }
+    };
+    let token = request
+        .param("continue")
+        .map(|raw| percent_decode(&raw))
+        .filter(|t| !t.is_empty());
+    let (version, start) = match token {
+        None => (inner.next_version.max(1), String::new()),
+        Some(token) => {
+            let resource_version = request.param("resourceVersion").unwrap_or_default();
+            if !(resource_version.is_empty() || resource_version == "0") {
+                return status(
+                    400,
+                    "BadRequest",
+                    "specifying resource version is not allowed when using continue".into(),
+                    None,
+                );
+            }
+            match decode_continue(&token) {
+                Err(why) => return status(400, "BadRequest", why, None),
+                Ok((version, _)) if version <= inner.compacted => {
+                    return status(
+                        410,
+                        "Expired",
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.".into(),
+                        None,
+                    );
+                }
+                Ok(found) => found,
+            }
+        }
+    };
+    let mut objects = objects;
+    objects.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut items = Vec::new();
+    let mut last_key = None;
+    for (key, object) in objects.iter().filter(|(key, _)| *key >= start) {
+        if limit.is_some_and(|limit| items.len() >= limit) {
+            break;
+        }
+        if test(object) {
+            items.push(object.clone());
+        }
+        last_key = Some(key.as_str());
+    }
+    let left = last_key.map_or(0, |last| objects.iter().filter(|(k, _)| k.as_str() > last).count());
+    let mut metadata = json!({ "resourceVersion": version.to_string() });
+    if let (Some(_), Some(last), true) = (limit, last_key, left > 0) {
+        metadata["continue"] = json!(encode_continue(version, last));
+        if !filtered {
+            metadata["remainingItemCount"] = json!(left);
+        }
+        if std::mem::take(&mut inner.compact_after_page) {
+            inner.compacted = version;
+        }
+    }
+    let body = json!({
+        "kind": kind,
+        "apiVersion": "v1",
+        "metadata": metadata,
+        "items": items,
+    });
+    (StatusCode::OK, axum::Json(body)).into_response()
+}
+
+impl FakeKube {
+    /// Compacts the fake's history as etcd does: the continue token of every list read so far
+    /// answers 410 Expired from now on.
+    pub fn compact_lists(&self) {
+        let mut inner = self.lock();
+        inner.compacted = inner.next_version.max(1);
+    }
+
+    /// [`FakeKube::compact_lists`] right after the next list page that has a continue token is
+    /// answered, as if etcd compacted while a client was paging: that token answers 410.
+    pub fn compact_after_next_page(&self) {
+        self.lock().compact_after_page = true;
+    }
 }
 
 /// A `GET` of a cluster-wide list: recorded, a queued GET fault answered, other methods 405.
@@ -507,16 +654,6 @@ fn cluster_list_request(
     Ok(request)
 }
 
-fn list_body(kind: &str, version: u64, items: Vec<Value>) -> Response {
-    let body = json!({
-        "kind": kind,
-        "apiVersion": "v1",
-        "metadata": { "resourceVersion": version.to_string() },
-        "items": items,
-    });
-    (StatusCode::OK, axum::Json(body)).into_response()
-}
-
 /// `GET /api/v1/namespaces`: the seeded namespaces, by name, filtered by `labelSelector` and
 /// a `fieldSelector` on `metadata.name` / `status.phase`.
 pub(super) async fn namespaces(
@@ -529,11 +666,13 @@ pub(super) async fn namespaces(
         Ok(request) => request,
         Err(answer) => return *answer,
     };
-    let all = inner.namespace_objects.values().cloned().collect::<Vec<_>>();
-    match select(&request, &["metadata.name", "status.phase"], all.into_iter()) {
-        Ok(items) => list_body("NamespaceList", inner.next_version, items),
-        Err(why) => status(400, "BadRequest", why, None),
-    }
+    let all = inner
+        .namespace_objects
+        .iter()
+        .map(|(name, object)| (name.clone(), object.clone()))
+        .collect();
+    let fields = ["metadata.name", "status.phase"];
+    page(&mut inner, &request, "NamespaceList", &fields, all)
 }
 
 /// `GET /api/v1/secrets`: every namespace's Secrets (with their managedFields), by namespace
@@ -552,19 +691,16 @@ pub(super) async fn all_secrets(
     };
     let all = inner
         .objects
-        .values()
-        .map(|stored| {
+        .iter()
+        .map(|((namespace, name), stored)| {
             let mut object = rendered(stored);
             if let Some(map) = object.as_object_mut() {
                 map.remove("apiVersion");
                 map.remove("kind");
             }
-            object
+            (format!("{namespace}/{name}"), object)
         })
-        .collect::<Vec<_>>();
+        .collect();
     let fields = ["metadata.name", "metadata.namespace", "type"];
-    match select(&request, &fields, all.into_iter()) {
-        Ok(items) => list_body("SecretList", inner.next_version, items),
-        Err(why) => status(400, "BadRequest", why, None),
-    }
+    page(&mut inner, &request, "SecretList", &fields, all)
 }
