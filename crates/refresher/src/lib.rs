@@ -219,7 +219,9 @@ pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context
             Ok(got) => got,
             Err(err) => return failed(err),
         };
-        let (written, outcome) = write_all(&resolved, retry, ctx, config, expires_at).await;
+        let namespaces = &resolved.namespaces;
+        let (written, outcome) =
+            write_all(target, namespaces, retry, ctx, config, expires_at).await;
         (written, outcome, expires_at)
     };
     let selected = resolved.namespaces.len() - target.namespaces.len();
@@ -248,9 +250,11 @@ pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context
     }
 }
 
-/// The writes of [`refresh`] once the token is there.
+/// The writes of [`refresh`] once the token is there: into `namespaces` (the explicit ones of
+/// `target` and those its selector picked this run).
 async fn write_all(
     target: &Target,
+    namespaces: &[String],
     retry: &RetryPolicy,
     ctx: &Context,
     config: DockerConfigJson,
@@ -259,7 +263,7 @@ async fn write_all(
     let refreshed_at = Timestamp::now();
 
     let shared = Arc::new((target.clone(), *retry, config));
-    let mut queue = target.namespaces.iter().cloned();
+    let mut queue = namespaces.iter().cloned();
     let mut running = JoinSet::new();
     let spawn = |running: &mut JoinSet<_>, namespace: String| {
         let shared = Arc::clone(&shared);
@@ -283,7 +287,7 @@ async fn write_all(
             joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
         written.extend(secret);
         for err in errors {
-            if target.namespaces.len() > 1 {
+            if namespaces.len() > 1 {
                 tracing::error!(namespace = %namespace, "{err}");
             }
             failures.push((namespace.clone(), err));
@@ -293,13 +297,13 @@ async fn write_all(
         }
     }
 
-    let order = |ns: &String| target.namespaces.iter().position(|n| n == ns);
+    let order = |ns: &String| namespaces.iter().position(|n| n == ns);
     written.sort_by_key(|w: &events::Written| order(&w.namespace));
     if failures.is_empty() {
-        tracing::info!(namespaces = target.namespaces.len(), "refresh complete");
+        tracing::info!(namespaces = namespaces.len(), "refresh complete");
         return (written, Ok(()));
     }
-    if failures.len() == 1 && target.namespaces.len() == 1 {
+    if failures.len() == 1 && namespaces.len() == 1 {
         return (written, Err(failures.remove(0).1));
     }
     // Stable: a namespace's failures keep the order of IMAGE_PULL_SECRET_FOR.
@@ -307,7 +311,7 @@ async fn write_all(
     let mut failed: Vec<&String> = failures.iter().map(|(ns, _)| ns).collect();
     failed.dedup();
     let err = Error::Namespaces {
-        total: target.namespaces.len(),
+        total: namespaces.len(),
         failed: failed.len(),
         failures: failures.into_iter().map(|(_, err)| err).collect(),
     };
@@ -316,7 +320,9 @@ async fn write_all(
 
 /// One namespace: apply the Secret, then (only if that worked) make every ServiceAccount of
 /// `IMAGE_PULL_SECRET_FOR` list it. Returns the Secret if it was written, and every failure;
-/// one ServiceAccount failing does not stop the next. `stamps` are the refreshed-at and
+/// one ServiceAccount failing does not stop the next. A ServiceAccount missing in a namespace
+/// that is not one of `target.namespaces` (the explicit ones: the selector picked it) is a
+/// warning, not a failure. `stamps` are the refreshed-at and
 /// expires-at annotations. Public (stable signature) for the sync run, which copies a token
 /// into a namespace with the same data, stamps and field manager.
 pub async fn write_namespace(
@@ -409,6 +415,19 @@ async fn write_namespace_with(
                 action = patched.as_str(),
                 "ServiceAccount imagePullSecrets"
             ),
+            // A namespace the selector picked was not named by the user: that some of them lack
+            // a ServiceAccount (e.g. `builder` only in build namespaces; `default` a moment after
+            // the namespace was created) is normal there, and must not fail every run.
+            Err(Error::ServiceAccountMissing { .. })
+                if !target.namespaces.contains(&namespace.to_owned()) =>
+            {
+                tracing::warn!(
+                    namespace = %namespace,
+                    service_account = %name,
+                    secret = %secret_name,
+                    "ServiceAccount not found in this selected namespace; its imagePullSecrets are left to the next run"
+                );
+            }
             Err(err) => errors.push(err),
         }
     }

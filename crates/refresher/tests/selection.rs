@@ -484,3 +484,43 @@ async fn prune_is_skipped_when_the_selector_selects_no_namespace_at_all() {
     assert_eq!(holding(&kube, &ALL), ["team-a"], "nothing pruned");
     assert!(kube.requests().iter().all(|r| r.method != Method::DELETE));
 }
+
+#[tokio::test]
+async fn a_service_account_missing_in_a_selected_namespace_is_a_warning_but_in_an_explicit_one_a_failure()
+ {
+    let moto = Moto::start();
+    let kube = three_teams();
+    kube.seed_namespace("apps", &[]);
+    // `builder` exists in team-a only; `apps` is named explicitly, team-b is selected.
+    kube.seed_service_account("team-a", "builder", None);
+    kube.seed_service_account("apps", "builder", None);
+    let mut raw = args("apps");
+    raw.namespace_selector =
+        Some(r#"{"matchExpressions":[{"key":"team","operator":"Exists"}]}"#.into());
+    raw.image_pull_secret_for = Some("builder".into());
+    let s = Settings::from_args(&raw).expect("valid settings");
+    refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
+        .await
+        .expect("a selected namespace without the ServiceAccount does not fail the run");
+    assert_eq!(
+        holding(&kube, &["apps", "team-a", "team-b"]),
+        ["apps", "team-a", "team-b"]
+    );
+    assert_eq!(kube.pull_secrets("team-a", "builder"), [SECRET]);
+    assert_eq!(kube.pull_secrets("apps", "builder"), [SECRET]);
+
+    // The same ServiceAccount missing in the explicit namespace is the user's mistake: it fails.
+    let kube = three_teams();
+    kube.seed_namespace("apps", &[]);
+    kube.seed_service_account("team-a", "builder", None);
+    kube.seed_service_account("team-b", "builder", None);
+    let err = refresh(&s.target, &s.retry, &context(&moto, &kube, &s).await)
+        .await
+        .expect_err("the explicit namespace lacks the ServiceAccount");
+    assert!(
+        err.to_string()
+            .contains("patch ServiceAccount apps/builder: not found"),
+        "{err}"
+    );
+    assert_eq!(kube.pull_secrets("team-b", "builder"), [SECRET]);
+}
