@@ -207,6 +207,7 @@ fn workload_environment(
         keys::SYNC_DIR,
         keys::SYNC_CREDENTIALS_DIR,
         keys::UNINSTALL_PLAN,
+        keys::CHECK_PLAN,
     ] {
         if let Some(path) = env.get_mut(key) {
             *path = pod::remap(root, path).display().to_string();
