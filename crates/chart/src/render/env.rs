@@ -273,10 +273,6 @@ fn indent(
     blank: Option<bool>,
     kwargs: Kwargs,
 ) -> Result<Value, Error> {
-    fn strip_trailing_newline(text: &str) -> &str {
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        text.strip_suffix('\r').unwrap_or(text)
-    }
     // Looking up a keyword argument costs more than indenting a short text: only when given.
     fn named<T: for<'a> minijinja::value::ArgType<'a, Output = T>>(
         kwargs: &Kwargs,
@@ -310,6 +306,21 @@ fn indent(
             &owned
         }
     };
+    let out = indent_text(text, width, first, blank);
+    Ok(if value.is_safe() {
+        Value::from_safe_string(out)
+    } else {
+        Value::from(out)
+    })
+}
+
+/// The [`indent`] filter's work on `text`: lines after the first (with `first`, every line) get
+/// `width` spaces, blank lines only with `blank`, one trailing newline dropped.
+pub(crate) fn indent_text(text: &str, width: usize, first: bool, blank: bool) -> String {
+    fn strip_trailing_newline(text: &str) -> &str {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        text.strip_suffix('\r').unwrap_or(text)
+    }
     let text = strip_trailing_newline(text);
     let pad = " ".repeat(width);
     // Room for a line of 16 bytes or longer on average; the pod template's are about 30.
@@ -328,11 +339,7 @@ fn indent(
         out.push('\n');
     }
     out.truncate(strip_trailing_newline(&out).len());
-    Ok(if value.is_safe() {
-        Value::from_safe_string(out)
-    } else {
-        Value::from(out)
-    })
+    out
 }
 
 #[cfg(test)]
