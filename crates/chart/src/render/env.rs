@@ -49,6 +49,12 @@ pub fn environment() -> Environment<'static> {
     env.add_filter("toyaml", toyaml);
     env.set_formatter(|out, state, value| {
         if matches!(state.auto_escape(), AutoEscape::Json) && !value.is_safe() {
+            // Most values are plain strings that need no escape: written without a buffer.
+            if let Some(text) = value.as_str().filter(|text| needs_no_escape(text)) {
+                out.write_str("\"")?;
+                out.write_str(text)?;
+                return out.write_str("\"").map_err(Error::from);
+            }
             let mut text = String::new();
             flow(&mut text, value)?;
             out.write_str(&text).map_err(Error::from)
@@ -209,10 +215,7 @@ fn scalar(out: &mut String, value: &Value) -> Result<(), Error> {
 /// `text` as a JSON string literal that every YAML reader reads back as `text`.
 pub(crate) fn quote(out: &mut String, text: &str) {
     out.push('"');
-    if text
-        .bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
+    if needs_no_escape(text) {
         out.push_str(text);
     } else {
         for c in text.chars() {
@@ -230,6 +233,12 @@ pub(crate) fn quote(out: &mut String, text: &str) {
         }
     }
     out.push('"');
+}
+
+/// `text` is printable ASCII without `"` or `\\`: [`quote`] writes it as it is.
+fn needs_no_escape(text: &str) -> bool {
+    text.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
 }
 
 /// Characters JSON lets through raw that YAML readers refuse ("control characters are not
@@ -273,10 +282,6 @@ fn indent(
     blank: Option<bool>,
     kwargs: Kwargs,
 ) -> Result<Value, Error> {
-    fn strip_trailing_newline(text: &str) -> &str {
-        let text = text.strip_suffix('\n').unwrap_or(text);
-        text.strip_suffix('\r').unwrap_or(text)
-    }
     // Looking up a keyword argument costs more than indenting a short text: only when given.
     fn named<T: for<'a> minijinja::value::ArgType<'a, Output = T>>(
         kwargs: &Kwargs,
@@ -310,6 +315,21 @@ fn indent(
             &owned
         }
     };
+    let out = indent_text(text, width, first, blank);
+    Ok(if value.is_safe() {
+        Value::from_safe_string(out)
+    } else {
+        Value::from(out)
+    })
+}
+
+/// The [`indent`] filter's work on `text`: lines after the first (with `first`, every line) get
+/// `width` spaces, blank lines only with `blank`, one trailing newline dropped.
+pub(crate) fn indent_text(text: &str, width: usize, first: bool, blank: bool) -> String {
+    fn strip_trailing_newline(text: &str) -> &str {
+        let text = text.strip_suffix('\n').unwrap_or(text);
+        text.strip_suffix('\r').unwrap_or(text)
+    }
     let text = strip_trailing_newline(text);
     let pad = " ".repeat(width);
     // Room for a line of 16 bytes or longer on average; the pod template's are about 30.
@@ -328,11 +348,7 @@ fn indent(
         out.push('\n');
     }
     out.truncate(strip_trailing_newline(&out).len());
-    Ok(if value.is_safe() {
-        Value::from_safe_string(out)
-    } else {
-        Value::from(out)
-    })
+    out
 }
 
 #[cfg(test)]

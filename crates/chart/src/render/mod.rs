@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod env;
 pub mod labels;
+pub mod pod;
 pub mod settings_hash;
 
 use std::collections::BTreeMap;
@@ -14,6 +15,7 @@ use minijinja::{Environment, Value, context};
 use serde::Serialize;
 
 use self::labels::Labels;
+use self::pod::PodShape;
 use self::settings_hash::SettingsHash;
 use crate::Error;
 use crate::values::Values;
@@ -164,6 +166,9 @@ struct RegistryView<'v> {
     external_secret: bool,
     /// `(secretKey, remote key)` of the ExternalSecret.
     remote_keys: Vec<(&'static str, String)>,
+    /// The pod of its CronJob, at the CronJob's depth (safe: `_helpers.yaml`'s pod macro,
+    /// filled in by [`PodShape::fill`]); none when the macro is to run per registry.
+    cron_job_pod: Option<Value>,
 }
 
 impl<'v> RegistryView<'v> {
@@ -209,6 +214,7 @@ impl<'v> RegistryView<'v> {
             credentials_secret,
             external_secret,
             remote_keys,
+            cron_job_pod: None,
         }
     }
 }
@@ -295,7 +301,7 @@ impl Renderer {
         let labels = Labels::new(values, release);
         let image = format!("{}:{}", values.image.repository, tag);
         let hash = SettingsHash::new(values, &image);
-        let registries: Vec<RegistryView<'_>> = values
+        let mut registries: Vec<RegistryView<'_>> = values
             .ecr_registries
             .iter()
             .map(|r| RegistryView::new(r, values, &labels, hash))
@@ -338,28 +344,76 @@ impl Renderer {
         let sync = (cluster_rbac.is_some() && values.sync.enabled)
             .then(|| SyncView::new(values, &registries, &labels));
         let monitoring = alerts::AlertsView::new(values, release, &labels.shared());
+        // Everything but the registries, each converted once: the pod shape is rendered with
+        // these, then the manifests with these and the registries.
+        let monitoring = Value::from(Serde(monitoring));
+        let values_value = Value::from(Serde(values));
+        let targets = Value::from(Serde(targets(values)));
+        let cluster = Value::from(Serde(cluster_rbac));
+        let sync = Value::from(Serde(sync));
+        let release_value = Value::from(Serde(release));
+        let names = Value::from(Serde(names));
+        let shared_labels = Value::from_safe_string(labels.shared());
+        let chart = context! { name => CHART_NAME, version => VERSION };
+        let image = Value::from(image);
+        let uninstall = Value::from(Serde(uninstall));
+        let selectors = context! {
+            pull_secrets => format!("{}={}", names::LABEL_MANAGED_BY, names::FIELD_MANAGER),
+            release => format!("{}={}", names::LABEL_INSTANCE, release.name),
+        };
+        let downward = Value::from(Serde(downward_env()));
+        let check = Value::from(Serde(check));
+        let env = env::shared();
+        let base = context! {
+            monitoring => monitoring.clone(),
+            values => values_value.clone(),
+            targets => targets.clone(),
+            cluster => cluster.clone(),
+            sync => sync.clone(),
+            release => release_value.clone(),
+            names => names.clone(),
+            labels => shared_labels.clone(),
+            chart => chart.clone(),
+            image => image.clone(),
+            uninstall => uninstall.clone(),
+            selectors => selectors.clone(),
+            downward => downward.clone(),
+            check => check.clone(),
+        };
+        // Should the stand-in's pod not render or not cut, every CronJob runs the macro
+        // itself (`cronjob.yaml`), which then reports the template's error as it always did.
+        if let Some(shape) = (!registries.is_empty())
+            .then(|| PodShape::new(env, &base).ok())
+            .flatten()
+        {
+            for registry in &mut registries {
+                let pod = shape.fill(
+                    registry.pod_labels.as_str().unwrap_or_default(),
+                    &registry.names.config_map,
+                    registry.credentials_secret.as_deref(),
+                );
+                registry.cron_job_pod = Some(Value::from_safe_string(pod));
+            }
+        }
         let context = context! {
-            monitoring => Value::from(Serde(monitoring)),
-            values => Value::from(Serde(values)),
+            monitoring => monitoring,
+            values => values_value,
             registries => Value::from(Serde(registries)),
-            targets => Value::from(Serde(targets(values))),
-            cluster => Value::from(Serde(cluster_rbac)),
-            sync => Value::from(Serde(sync)),
-            release => Value::from(Serde(release)),
-            names => Value::from(Serde(names)),
-            labels => Value::from_safe_string(labels.shared()),
-            chart => context! { name => CHART_NAME, version => VERSION },
+            targets => targets,
+            cluster => cluster,
+            sync => sync,
+            release => release_value,
+            names => names,
+            labels => shared_labels,
+            chart => chart,
             image => image,
-            uninstall => Value::from(Serde(uninstall)),
-            selectors => context! {
-                pull_secrets => format!("{}={}", names::LABEL_MANAGED_BY, names::FIELD_MANAGER),
-                release => format!("{}={}", names::LABEL_INSTANCE, release.name),
-            },
-            downward => Value::from(Serde(downward_env())),
-            check => Value::from(Serde(check)),
+            uninstall => uninstall,
+            selectors => selectors,
+            downward => downward,
+            check => check,
         };
         Self {
-            env: env::shared(),
+            env,
             context,
             oversized,
         }
@@ -468,16 +522,24 @@ pub fn split_documents(text: &str) -> Option<Vec<&str>> {
     }
 }
 
-/// Where `"\n---\n"` starts in `text`: a search for the newlines (memchr) and a look at each
-/// line's start, several times cheaper than a substring search over the whole output.
+/// Where `"\n---\n"` starts in `text`: a Boyer-Moore-Horspool search, which looks at about
+/// one byte in five of YAML text (most bytes are neither `\n` nor `-`, so it skips five at a
+/// time), several times cheaper than looking for every newline.
 fn next_separator(text: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(at) = text[from..].find('\n') {
-        let at = from + at;
-        if text.as_bytes()[at + 1..].starts_with(b"---\n") {
+    const NEEDLE: &[u8; 5] = b"\n---\n";
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    while at + NEEDLE.len() <= bytes.len() {
+        let last = bytes[at + NEEDLE.len() - 1];
+        if last == b'\n' && &bytes[at..at + NEEDLE.len()] == NEEDLE {
             return Some(at);
         }
-        from = at + 1;
+        // How far the needle may move so that `last` meets its own last earlier occurrence.
+        at += match last {
+            b'\n' => 4,
+            b'-' => 1,
+            _ => 5,
+        };
     }
     None
 }
@@ -762,4 +824,34 @@ impl SyncView {
 /// Render the manifests of `values` for `release`.
 pub fn render(values: &Values, release: &Release) -> Result<String, Error> {
     Renderer::new(values, release).manifests(values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_separator_search_finds_what_a_substring_search_finds() {
+        let texts = [
+            "",
+            "\n---\n",
+            "a\n---\nb",
+            "a\n--\n---\nb",
+            "a\n----\n---\n",
+            "- x\n- y\n---\n",
+            "--\n---",
+            "key: \"a\n---b\"\nnext\n\n---\n",
+            "\n\n\n---\n---\n",
+            "ab-\n-\n---\nc",
+        ];
+        for text in texts {
+            assert_eq!(next_separator(text), text.find("\n---\n"), "{text:?}");
+        }
+        // Every cut of a longer text, so the needle meets every alignment of the skips.
+        let long = "apiVersion: v1\n- a-b-c\n--\n---x\n\n---\nkind: x\n---\n";
+        for start in 0..long.len() {
+            let text = &long[start..];
+            assert_eq!(next_separator(text), text.find("\n---\n"), "{text:?}");
+        }
+    }
 }
