@@ -42,6 +42,7 @@ pub mod sync;
 pub mod telemetry;
 pub mod uninstall;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::Write;
 use std::sync::Arc;
@@ -251,7 +252,7 @@ pub async fn refresh_written(target: &Target, retry: &RetryPolicy, ctx: &Context
 }
 
 /// The writes of [`refresh`] once the token is there: into `namespaces` (the explicit ones of
-/// `target` and those its selector picked this run).
+/// `target` and those its selector picked this run), each Secret read before it is applied.
 async fn write_all(
     target: &Target,
     namespaces: &[String],
@@ -260,19 +261,48 @@ async fn write_all(
     config: DockerConfigJson,
     expires_at: Option<Timestamp>,
 ) -> (Vec<events::Written>, Result<(), Error>) {
-    let refreshed_at = Timestamp::now();
+    let stamps = (Timestamp::now(), expires_at);
+    let written = write_namespaces(target, namespaces, retry, &ctx.kube, config, stamps, None);
+    let (written, outcome) = written.await;
+    if outcome.is_ok() {
+        tracing::info!(namespaces = namespaces.len(), "refresh complete");
+    }
+    (written, outcome)
+}
 
+/// Writes `config` into `namespaces`, up to [`NAMESPACE_CONCURRENCY`] at a time, with
+/// [`write_namespace`], or, with `listed` (the registry's Secret as a list of it in every
+/// namespace returned it; a namespace without an entry had none), [`write_namespace_over`]
+/// without reading each Secret again (the sync run). A failing namespace does not stop the
+/// others; the outcome then holds every failure, in the order of `namespaces` (one failure of
+/// a single namespace: that error itself). The written Secrets come in that order too.
+pub async fn write_namespaces(
+    target: &Target,
+    namespaces: &[String],
+    retry: &RetryPolicy,
+    kube: &kube::Client,
+    config: DockerConfigJson,
+    stamps: (Timestamp, Option<Timestamp>),
+    listed: Option<&BTreeMap<String, Secret>>,
+) -> (Vec<events::Written>, Result<(), Error>) {
     let shared = Arc::new((target.clone(), *retry, config));
     let mut queue = namespaces.iter().cloned();
     let mut running = JoinSet::new();
     let spawn = |running: &mut JoinSet<_>, namespace: String| {
         let shared = Arc::clone(&shared);
-        let kube = ctx.kube.clone();
+        let kube = kube.clone();
+        let current = listed.map(|listed| listed.get(&namespace).cloned());
         let task = async move {
             let (target, retry, config) = &*shared;
-            let stamps = (refreshed_at, expires_at);
-            let errors = write_namespace(target, retry, config, kube, &namespace, stamps).await;
-            (namespace, errors)
+            let done = match &current {
+                None => write_namespace(target, retry, config, kube, &namespace, stamps).await,
+                Some(current) => {
+                    let current = current.as_ref();
+                    write_namespace_over(target, retry, config, kube, &namespace, stamps, current)
+                        .await
+                }
+            };
+            (namespace, done)
         };
         running.spawn(task.instrument(tracing::Span::current()));
     };
@@ -300,7 +330,6 @@ async fn write_all(
     let order = |ns: &String| namespaces.iter().position(|n| n == ns);
     written.sort_by_key(|w: &events::Written| order(&w.namespace));
     if failures.is_empty() {
-        tracing::info!(namespaces = namespaces.len(), "refresh complete");
         return (written, Ok(()));
     }
     if failures.len() == 1 && namespaces.len() == 1 {

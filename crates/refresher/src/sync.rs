@@ -21,19 +21,16 @@ pub mod plan;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use k8s_openapi::api::core::v1::{Namespace, Secret};
-use tokio::task::JoinSet;
 use tracing::Instrument as _;
 
 use crate::dockerconfig::{self, DockerConfigJson};
 use crate::error::Error;
 use crate::events::{self, Written};
-use crate::retry::RetryPolicy;
-use crate::settings::{self, Args, Settings, SyncSettings, Target};
-use crate::{NAMESPACE_CONCURRENCY, cluster, ecr, kube_client, selection};
+use crate::settings::{self, Args, Settings, SyncSettings};
+use crate::{cluster, ecr, kube_client, selection};
 
 /// The clients of a sync run. ECR clients are built per registry (each has its own region and
 /// credentials), only when one is needed.
@@ -274,14 +271,14 @@ async fn sync_registry(
     };
     counts.present = writes.present.len();
     let current = listed_in(&secrets, &writes.write);
-    let (written, outcome) = write_all(
+    let (written, outcome) = crate::write_namespaces(
         target,
+        &writes.write,
         retry,
         &ctx.kube,
         config,
-        &writes.write,
-        &current,
         stamps,
+        Some(&current),
     )
     .await;
     counts.copied = written.len();
@@ -350,74 +347,6 @@ fn listed_in(secrets: &[Secret], namespaces: &[String]) -> BTreeMap<String, Secr
         .filter(|(ns, _)| namespaces.contains(ns))
         .map(|(ns, s)| (ns, s.clone()))
         .collect()
-}
-
-/// Writes `config` into `namespaces`, up to [`NAMESPACE_CONCURRENCY`] at a time, as the
-/// refresh does but without reading each Secret again: `current` holds those the list returned
-/// ([`crate::write_namespace_over`]); a failing namespace does not stop the others.
-async fn write_all(
-    target: &Target,
-    retry: &RetryPolicy,
-    kube: &kube::Client,
-    config: DockerConfigJson,
-    namespaces: &[String],
-    current: &BTreeMap<String, Secret>,
-    stamps: (Timestamp, Option<Timestamp>),
-) -> (Vec<Written>, Result<(), Error>) {
-    let shared = Arc::new((target.clone(), *retry, config));
-    let mut queue = namespaces.iter().cloned();
-    let mut running = JoinSet::new();
-    let spawn = |running: &mut JoinSet<_>, namespace: String| {
-        let shared = Arc::clone(&shared);
-        let kube = kube.clone();
-        let listed = current.get(&namespace).cloned();
-        let task = async move {
-            let (target, retry, config) = &*shared;
-            let done = crate::write_namespace_over(
-                target,
-                retry,
-                config,
-                kube,
-                &namespace,
-                stamps,
-                listed.as_ref(),
-            )
-            .await;
-            (namespace, done)
-        };
-        running.spawn(task.instrument(tracing::Span::current()));
-    };
-    for namespace in queue.by_ref().take(NAMESPACE_CONCURRENCY) {
-        spawn(&mut running, namespace);
-    }
-    let mut written = Vec::new();
-    let mut failures = Vec::new();
-    while let Some(joined) = running.join_next().await {
-        let (namespace, (secret, errors)) =
-            joined.unwrap_or_else(|join| std::panic::resume_unwind(join.into_panic()));
-        written.extend(secret);
-        for err in errors {
-            tracing::error!(namespace = %namespace, "{err}");
-            failures.push((namespace.clone(), err));
-        }
-        if let Some(namespace) = queue.next() {
-            spawn(&mut running, namespace);
-        }
-    }
-    let order = |ns: &String| namespaces.iter().position(|n| n == ns);
-    written.sort_by_key(|w| order(&w.namespace));
-    if failures.is_empty() {
-        return (written, Ok(()));
-    }
-    failures.sort_by_key(|(ns, _)| order(ns));
-    let mut failed: Vec<&String> = failures.iter().map(|(ns, _)| ns).collect();
-    failed.dedup();
-    let err = Error::Namespaces {
-        total: namespaces.len(),
-        failed: failed.len(),
-        failures: failures.into_iter().map(|(_, err)| err).collect(),
-    };
-    (written, Err(err))
 }
 
 #[cfg(test)]
