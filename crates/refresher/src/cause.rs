@@ -199,7 +199,7 @@ pub fn kube_is_transient(err: &kube::Error) -> bool {
 }
 
 /// A cluster-wide request's failure (`verb` on `resource` across the cluster): a 403 says which
-/// ClusterRole rule is missing; anything else as [`kube`] says it.
+/// ClusterRole rule is missing; anything else as [`kube()`] says it.
 pub fn cluster(err: &kube::Error, verb: &str, resource: &str) -> String {
     match err {
         kube::Error::Api(status) if status.code == 403 => format!(

@@ -3,7 +3,7 @@
 //!
 //! One cluster-wide list of the Secret (its name and our two labels, [`cluster::secrets_named`]).
 //! A found Secret in a namespace that is not a target of this run ([`pick`], pure) and passes
-//! [`secret::applied_by_us`] (our managed-by and registry labels, an `Apply` entry of the field
+//! [`crate::secret::applied_by_us`] (our managed-by and registry labels, an `Apply` entry of the field
 //! manager `ecr-refresher` in `managedFields`) is removed as the uninstall removes one: first
 //! from the `imagePullSecrets` of the `IMAGE_PULL_SECRET_FOR` ServiceAccounts there, then deleted
 //! with the uid and resourceVersion as preconditions (judged again right before). Anything else

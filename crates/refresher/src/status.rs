@@ -5,7 +5,7 @@
 //! ConfigMaps, CronJobs and Jobs by the chart's labels and reads each pull Secret
 //! ([`gather`], the only I/O), judges every row against a clock given as a parameter
 //! ([`report`], pure: the next run follows the CronJob controller through [`ecr_cron`]) and
-//! prints it ([`print`]). Exit codes: [`EXIT_OK`] when every row is OK, [`EXIT_NOT_OK`] when
+//! prints it ([`mod@print`]). Exit codes: [`EXIT_OK`] when every row is OK, [`EXIT_NOT_OK`] when
 //! one is not (or the release has no registry), [`EXIT_USAGE`] for bad flags,
 //! [`EXIT_API`] when the API could not be asked. No token is printed or kept: a Secret's
 //! `.dockerconfigjson` is decoded only to read its registry hosts, and dropped there.
