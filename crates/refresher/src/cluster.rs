@@ -4,7 +4,7 @@
 //! `resourceNames`). Lists are read [`PAGE_SIZE`] objects at a time (`limit` and `continue`).
 
 use ecr_contract::names::{FIELD_MANAGER, LABEL_MANAGED_BY, LABEL_REGISTRY};
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
 use kube::Api;
 use kube::api::ListParams;
 use kube::core::SelectorExt as _;
@@ -141,6 +141,26 @@ pub async fn secrets_named(
     paged(&step, describe, retry, &api, &params)
         .await
         .map_err(|source| Error::ListSecrets {
+            name: name.to_owned(),
+            source: Box::new(source),
+        })
+}
+
+/// ServiceAccount `name` in every namespace where it exists (one paged list with a
+/// `metadata.name` field selector, which RBAC authorises against `resourceNames` like the
+/// Secrets'), retried on transient errors.
+pub async fn service_accounts_named(
+    kube: &kube::Client,
+    name: &str,
+    retry: &RetryPolicy,
+) -> Result<Vec<ServiceAccount>, Error> {
+    let api: Api<ServiceAccount> = Api::all(kube.clone());
+    let params = ListParams::default().fields(&format!("metadata.name={name}"));
+    let describe = |err: &kube::Error| cause::cluster(err, "list", "serviceaccounts");
+    let step = format!("list ServiceAccount {name} in every namespace");
+    paged(&step, describe, retry, &api, &params)
+        .await
+        .map_err(|source| Error::ListServiceAccounts {
             name: name.to_owned(),
             source: Box::new(source),
         })

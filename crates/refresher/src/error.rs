@@ -296,6 +296,20 @@ pub enum Error {
         source: Box<kube::Error>,
     },
 
+    /// Listing a ServiceAccount of `IMAGE_PULL_SECRET_FOR` across every namespace (the sync
+    /// run) failed.
+    #[error(
+        "list ServiceAccount {name} in every namespace: {}",
+        cause::cluster(source, "list", "serviceaccounts")
+    )]
+    ListServiceAccounts {
+        /// The ServiceAccount's name (the `metadata.name` field selector).
+        name: String,
+        /// The API error.
+        #[source]
+        source: Box<kube::Error>,
+    },
+
     /// Listing a pull Secret across every namespace (sync, prune, plan lines `*`) failed.
     #[error(
         "list Secret {name} in every namespace: {}",

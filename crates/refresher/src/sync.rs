@@ -12,7 +12,10 @@
 //! only where the Secret is missing or holds other data refreshed earlier ([`plan::writes`]).
 //! Without a valid source, one ECR call with the registry's credentials
 //! (`<SYNC_CREDENTIALS_DIR>/<registry>/`, [`credentials`]) gives a new token, written everywhere
-//! it differs. Registries fail independently: each logs one summary
+//! it differs. Where the Secret was already current, each `IMAGE_PULL_SECRET_FOR`
+//! ServiceAccount is listed in every namespace once ([`cluster::service_accounts_named`]) and
+//! patched only where it exists without the entry ([`plan::accounts_lacking`]).
+//! Registries fail independently: each logs one summary
 //! line (`selected`, `present`, `copied`, `ecr_calls`) and records its Events; the run fails if
 //! any registry did.
 
@@ -23,14 +26,16 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
-use k8s_openapi::api::core::v1::{Namespace, Secret};
+use k8s_openapi::api::core::v1::{Namespace, Secret, ServiceAccount};
+use kube::Api;
 use tracing::Instrument as _;
 
 use crate::dockerconfig::{self, DockerConfigJson};
 use crate::error::Error;
 use crate::events::{self, Written};
-use crate::settings::{self, Args, Settings, SyncSettings};
-use crate::{cluster, ecr, kube_client, selection};
+use crate::retry::RetryPolicy;
+use crate::settings::{self, Args, Settings, SyncSettings, Target};
+use crate::{cluster, ecr, kube_client, selection, service_account};
 
 /// The clients of a sync run. ECR clients are built per registry (each has its own region and
 /// credentials), only when one is needed.
@@ -282,7 +287,69 @@ async fn sync_registry(
     )
     .await;
     counts.copied = written.len();
+    let accounts = service_accounts(target, retry, &ctx.kube, &writes.present).await;
+    let outcome = match (outcome, accounts) {
+        (Ok(()), accounts) => accounts,
+        (Err(err), Ok(())) => Err(err),
+        (Err(err), Err(also)) => {
+            tracing::error!("{also}");
+            Err(err)
+        }
+    };
     (counts, written, stamps.1, outcome)
+}
+
+/// In the target namespaces whose Secret was already current (`present`; those written got
+/// theirs with the write), each ServiceAccount of `IMAGE_PULL_SECRET_FOR` that exists but does
+/// not list the Secret yet gets it — e.g. `default`, created by the controller a moment after
+/// the namespace, when the write came first. One list per ServiceAccount name in every
+/// namespace; a patch only where the entry is missing.
+async fn service_accounts(
+    target: &Target,
+    retry: &RetryPolicy,
+    kube: &kube::Client,
+    present: &[String],
+) -> Result<(), Error> {
+    if present.is_empty() {
+        return Ok(());
+    }
+    let secret_name = target.secret_name.as_str();
+    let mut failures = Vec::new();
+    for name in &target.image_pull_secret_for {
+        let listed = match cluster::service_accounts_named(kube, name, retry).await {
+            Ok(listed) => listed,
+            Err(err) => {
+                failures.push(err);
+                continue;
+            }
+        };
+        for namespace in plan::accounts_lacking(&listed, present, secret_name) {
+            let api: Api<ServiceAccount> = Api::namespaced(kube.clone(), &namespace);
+            match service_account::ensure_pull_secret(&api, name, secret_name, retry, &namespace)
+                .await
+            {
+                Ok(patched) => tracing::info!(
+                    namespace = %namespace,
+                    service_account = %name,
+                    secret = %secret_name,
+                    action = patched.as_str(),
+                    "ServiceAccount imagePullSecrets"
+                ),
+                // Deleted since the list: nothing to add the Secret to.
+                Err(Error::ServiceAccountMissing { .. }) => {}
+                Err(err) => failures.push(err),
+            }
+        }
+    }
+    match failures.len() {
+        0 => Ok(()),
+        1 => Err(failures.remove(0)),
+        n => Err(Error::Namespaces {
+            total: present.len(),
+            failed: n,
+            failures,
+        }),
+    }
 }
 
 /// A new token from ECR for the registry, with its credentials directory's keys (if it has

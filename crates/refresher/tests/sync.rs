@@ -300,10 +300,58 @@ async fn a_secret_already_current_is_not_written_again() {
         .collect();
     assert_eq!(
         methods,
-        [Method::GET, Method::GET],
-        "two lists and nothing else"
+        [Method::GET, Method::GET, Method::GET],
+        "three lists (namespaces, the Secret, the ServiceAccount) and nothing else"
     );
     assert_eq!(moto.ecr_token_calls(), 1);
+}
+
+#[tokio::test]
+async fn a_service_account_created_after_the_copy_gets_the_secret_at_the_next_sync_without_a_write()
+{
+    let (moto, kube, client) = refreshed().await;
+    as_if_ecr_said_12_hours(&kube, &client, "team-a").await;
+    // A new namespace whose `default` ServiceAccount the controller creates only after the
+    // first sync copied the Secret there.
+    kube.seed_namespace("team-new", &[("team", "a")]);
+    let root = tempfile::tempdir().expect("tempdir");
+    mount(&root.path().join("config"), "primary", PRIMARY);
+    let first = run_sync(root.path(), &client, &moto).await;
+    only(&first)
+        .outcome
+        .as_ref()
+        .expect("a missing ServiceAccount in a selected namespace is no failure");
+    assert!(kube.get("team-new", SECRET).is_some());
+    // The refresh did not patch team-a's `default` (its settings have no IMAGE_PULL_SECRET_FOR):
+    // the first sync catches up there, since the Secret there was current.
+    assert_eq!(kube.pull_secrets("team-a", "default"), [SECRET]);
+    kube.seed_service_account("team-new", "default", Some(&["other"]));
+    let before = kube.requests().len();
+
+    let second = run_sync(root.path(), &client, &moto).await;
+
+    only(&second).outcome.as_ref().expect("synced");
+    assert_eq!(kube.pull_secrets("team-new", "default"), ["other", SECRET]);
+    assert_eq!(
+        applies_since(&kube, before),
+        Vec::<String>::new(),
+        "no Secret written"
+    );
+    let service_account_calls: Vec<String> = kube.requests()[before..]
+        .iter()
+        .filter(|r| r.path.contains("serviceaccounts"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        service_account_calls,
+        [
+            "GET /api/v1/serviceaccounts",
+            "GET /api/v1/namespaces/team-new/serviceaccounts/default",
+            "PATCH /api/v1/namespaces/team-new/serviceaccounts/default",
+        ],
+        "one list, then a read and a patch only where the entry is missing"
+    );
+    assert_eq!(moto.ecr_token_calls(), 1, "no ECR call");
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
-//! The sync run's choices (pure): which Secret of a registry is the source to copy, and which
-//! target namespaces need a write.
+//! The sync run's choices (pure): which Secret of a registry is the source to copy, which
+//! target namespaces need a write, and which ServiceAccounts still lack the Secret.
 
 use jiff::{SignedDuration, Timestamp};
-use k8s_openapi::api::core::v1::Secret;
+use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 
 use ecr_contract::names::{ANNOTATION_EXPIRES_AT, ANNOTATION_REFRESHED_AT};
 
@@ -129,6 +129,30 @@ fn stamp(secret: &Secret, key: &str) -> Option<Timestamp> {
         .as_ref()
         .and_then(|a| a.get(key))
         .and_then(|v| v.parse().ok())
+}
+
+/// The namespaces of `namespaces` whose ServiceAccount (of `accounts`, one name listed in
+/// every namespace) does not list `secret_name` in `imagePullSecrets`, in the order of
+/// `namespaces`. A namespace without that ServiceAccount is not one (it is never created).
+pub fn accounts_lacking(
+    accounts: &[ServiceAccount],
+    namespaces: &[String],
+    secret_name: &str,
+) -> Vec<String> {
+    namespaces
+        .iter()
+        .filter(|namespace| {
+            accounts.iter().any(|account| {
+                account.metadata.namespace.as_deref() == Some(namespace.as_str())
+                    && !account
+                        .image_pull_secrets
+                        .iter()
+                        .flatten()
+                        .any(|entry| entry.name == secret_name)
+            })
+        })
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
@@ -268,5 +292,39 @@ mod tests {
         let fresh = writes(&targets, &secrets, &current, None);
         assert_eq!(fresh.write, ["older", "newer", "missing"]);
         assert_eq!(fresh.present, ["same"]);
+    }
+
+    #[test]
+    fn only_service_accounts_that_exist_and_lack_the_secret_are_to_be_patched() {
+        use k8s_openapi::api::core::v1::LocalObjectReference;
+        use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+        let account = |namespace: &str, entries: &[&str]| ServiceAccount {
+            metadata: ObjectMeta {
+                name: Some("default".into()),
+                namespace: Some(namespace.into()),
+                ..ObjectMeta::default()
+            },
+            image_pull_secrets: Some(
+                entries
+                    .iter()
+                    .map(|e| LocalObjectReference { name: (*e).into() })
+                    .collect(),
+            ),
+            ..ServiceAccount::default()
+        };
+        let accounts = [
+            account("has", &["other", "regcred-a"]),
+            account("lacks", &["other"]),
+            account("empty", &[]),
+            account("not-a-target", &[]),
+        ];
+        let namespaces: Vec<String> = ["lacks", "has", "missing", "empty"]
+            .iter()
+            .map(|s| (*s).to_owned())
+            .collect();
+        assert_eq!(
+            accounts_lacking(&accounts, &namespaces, "regcred-a"),
+            ["lacks", "empty"]
+        );
     }
 }

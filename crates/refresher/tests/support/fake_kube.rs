@@ -226,6 +226,7 @@ impl FakeKube {
             .route("/apis/batch/v1/namespaces/{ns}/jobs", any(lists::jobs))
             .route("/api/v1/namespaces", any(lists::namespaces))
             .route("/api/v1/secrets", any(lists::all_secrets))
+            .route("/api/v1/serviceaccounts", any(lists::all_service_accounts))
             .fallback(unknown)
             .with_state(Arc::clone(&state));
         std::thread::spawn(move || {

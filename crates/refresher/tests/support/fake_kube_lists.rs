@@ -704,3 +704,32 @@ pub(super) async fn all_secrets(
     let fields = ["metadata.name", "metadata.namespace", "type"];
     page(&mut inner, &request, "SecretList", &fields, all)
 }
+
+/// `GET /api/v1/serviceaccounts`: every namespace's ServiceAccounts, paged like the Secrets,
+/// filtered by `labelSelector` and a `fieldSelector` on `metadata.name` / `metadata.namespace`.
+pub(super) async fn all_service_accounts(
+    State(state): State<Shared>,
+    method: Method,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut inner = state.lock().expect("state");
+    let path = "/api/v1/serviceaccounts";
+    let request = match cluster_list_request(&mut inner, &method, path, query) {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    let all = inner
+        .service_accounts
+        .iter()
+        .map(|((namespace, name), object)| {
+            let mut object = object.clone();
+            if let Some(map) = object.as_object_mut() {
+                map.remove("apiVersion");
+                map.remove("kind");
+            }
+            (format!("{namespace}/{name}"), object)
+        })
+        .collect();
+    let fields = ["metadata.name", "metadata.namespace"];
+    page(&mut inner, &request, "ServiceAccountList", &fields, all)
+}
