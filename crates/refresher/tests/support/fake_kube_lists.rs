@@ -45,13 +45,10 @@ impl FakeKube {
         meta.insert("resourceVersion".into(), json!(version.to_string()));
         meta.entry("creationTimestamp")
             .or_insert_with(|| json!(now()));
-        if let Some(map) = object.as_object_mut() {
-            map.remove("apiVersion");
-            map.remove("kind");
-        }
-        inner
-            .listed
-            .insert((resource.to_owned(), namespace.to_owned(), name), object);
+        inner.listed.insert(
+            (resource.to_owned(), namespace.to_owned(), name),
+            as_listed(object),
+        );
     }
 }
 
@@ -654,6 +651,34 @@ fn cluster_list_request(
     Ok(request)
 }
 
+/// A cluster-wide list at `path`: recorded, faults answered ([`cluster_list_request`]), then the
+/// objects `items` picks from the fake's state (each under its storage key), paged and
+/// filtered as a `kind` with these `supported_fields`.
+fn cluster_list(
+    state: &Shared,
+    method: &Method,
+    query: Option<String>,
+    (path, kind, supported_fields): (&str, &str, &[&str]),
+    items: impl FnOnce(&Inner) -> Vec<(String, Value)>,
+) -> Response {
+    let mut inner = state.lock().expect("state");
+    let request = match cluster_list_request(&mut inner, method, path, query) {
+        Ok(request) => request,
+        Err(answer) => return *answer,
+    };
+    let all = items(&inner);
+    page(&mut inner, &request, kind, supported_fields, all)
+}
+
+/// An object as the API server lists it: without `apiVersion` and `kind`.
+fn as_listed(mut object: Value) -> Value {
+    if let Some(map) = object.as_object_mut() {
+        map.remove("apiVersion");
+        map.remove("kind");
+    }
+    object
+}
+
 /// `GET /api/v1/namespaces`: the seeded namespaces, by name, filtered by `labelSelector` and
 /// a `fieldSelector` on `metadata.name` / `status.phase`.
 pub(super) async fn namespaces(
@@ -661,18 +686,15 @@ pub(super) async fn namespaces(
     method: Method,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut inner = state.lock().expect("state");
-    let request = match cluster_list_request(&mut inner, &method, "/api/v1/namespaces", query) {
-        Ok(request) => request,
-        Err(answer) => return *answer,
-    };
-    let all = inner
-        .namespace_objects
-        .iter()
-        .map(|(name, object)| (name.clone(), object.clone()))
-        .collect();
-    let fields = ["metadata.name", "status.phase"];
-    page(&mut inner, &request, "NamespaceList", &fields, all)
+    let list = (
+        "/api/v1/namespaces",
+        "NamespaceList",
+        &["metadata.name", "status.phase"][..],
+    );
+    cluster_list(&state, &method, query, list, |inner| {
+        let objects = inner.namespace_objects.iter();
+        objects.map(|(name, o)| (name.clone(), o.clone())).collect()
+    })
 }
 
 /// `GET /api/v1/secrets`: every namespace's Secrets (with their managedFields), by namespace
@@ -684,25 +706,16 @@ pub(super) async fn all_secrets(
     method: Method,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut inner = state.lock().expect("state");
-    let request = match cluster_list_request(&mut inner, &method, "/api/v1/secrets", query) {
-        Ok(request) => request,
-        Err(answer) => return *answer,
-    };
-    let all = inner
-        .objects
-        .iter()
-        .map(|((namespace, name), stored)| {
-            let mut object = rendered(stored);
-            if let Some(map) = object.as_object_mut() {
-                map.remove("apiVersion");
-                map.remove("kind");
-            }
-            (format!("{namespace}/{name}"), object)
-        })
-        .collect();
-    let fields = ["metadata.name", "metadata.namespace", "type"];
-    page(&mut inner, &request, "SecretList", &fields, all)
+    let list = (
+        "/api/v1/secrets",
+        "SecretList",
+        &["metadata.name", "metadata.namespace", "type"][..],
+    );
+    cluster_list(&state, &method, query, list, |inner| {
+        let objects = inner.objects.iter();
+        let key = |(ns, name): &(String, String)| format!("{ns}/{name}");
+        objects.map(|(k, stored)| (key(k), as_listed(rendered(stored)))).collect()
+    })
 }
 
 /// `GET /api/v1/serviceaccounts`: every namespace's ServiceAccounts, paged like the Secrets,
@@ -712,24 +725,14 @@ pub(super) async fn all_service_accounts(
     method: Method,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let mut inner = state.lock().expect("state");
-    let path = "/api/v1/serviceaccounts";
-    let request = match cluster_list_request(&mut inner, &method, path, query) {
-        Ok(request) => request,
-        Err(answer) => return *answer,
-    };
-    let all = inner
-        .service_accounts
-        .iter()
-        .map(|((namespace, name), object)| {
-            let mut object = object.clone();
-            if let Some(map) = object.as_object_mut() {
-                map.remove("apiVersion");
-                map.remove("kind");
-            }
-            (format!("{namespace}/{name}"), object)
-        })
-        .collect();
-    let fields = ["metadata.name", "metadata.namespace"];
-    page(&mut inner, &request, "ServiceAccountList", &fields, all)
+    let list = (
+        "/api/v1/serviceaccounts",
+        "ServiceAccountList",
+        &["metadata.name", "metadata.namespace"][..],
+    );
+    cluster_list(&state, &method, query, list, |inner| {
+        let objects = inner.service_accounts.iter();
+        let key = |(ns, name): &(String, String)| format!("{ns}/{name}");
+        objects.map(|(k, o)| (key(k), as_listed(o.clone()))).collect()
+    })
 }
