@@ -56,7 +56,7 @@ use tracing::Instrument as _;
 pub use error::Error;
 pub use kube_client::{kube_client, kube_client_with};
 pub use retry::RetryPolicy;
-pub use settings::{Args, CheckSettings, Mode, Settings, Target, UninstallSettings};
+pub use settings::{Args, CheckSettings, Mode, PlanSettings, Settings, Target, UninstallSettings};
 
 use crate::dockerconfig::DockerConfigJson;
 use crate::settings::OutputFormat;

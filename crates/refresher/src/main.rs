@@ -7,8 +7,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use ecr_refresher::settings::SyncSettings;
 use ecr_refresher::{
-    Args, CheckSettings, Error, Settings, UninstallSettings, check, run, status, sync, telemetry,
-    uninstall,
+    Args, Error, PlanSettings, Settings, check, run, status, sync, telemetry, uninstall,
 };
 
 #[tokio::main(flavor = "current_thread")]
@@ -32,7 +31,7 @@ async fn main() -> ExitCode {
         }
     };
     telemetry::init(args.log_format);
-    match UninstallSettings::from_args(&args) {
+    match PlanSettings::uninstall(&args) {
         Ok(Some(settings)) => {
             return match uninstall::run(&settings).await {
                 Ok(_) => ExitCode::SUCCESS,
@@ -42,7 +41,7 @@ async fn main() -> ExitCode {
         Ok(None) => {}
         Err(err) => return fail(None, &err),
     }
-    match CheckSettings::from_args(&args) {
+    match PlanSettings::check(&args) {
         Ok(Some(settings)) => {
             let out = &mut std::io::stdout().lock();
             return match check::run(&settings, out).await {

@@ -447,9 +447,11 @@ fn selection_of(args: &Args) -> Result<Option<Selection>, Error> {
     }))
 }
 
-/// Checked settings of an uninstall run (`--uninstall-plan`).
+/// Checked settings of a plan run: the uninstall plan (`--uninstall-plan`, the chart's
+/// pre-delete hook) or the check plan (`--check-plan`, its `helm test` Pod). Both read only
+/// their plan file and the timeouts.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UninstallSettings {
+pub struct PlanSettings {
     /// The plan file.
     pub plan: std::path::PathBuf,
     /// How long each step may retry.
@@ -458,41 +460,29 @@ pub struct UninstallSettings {
     pub request_timeout: Duration,
 }
 
-impl UninstallSettings {
-    /// `None` without `--uninstall-plan` (a refresh), else the checked settings.
-    pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
-        let Some(plan) = args.uninstall_plan.clone() else {
-            return Ok(None);
-        };
-        let (request_timeout, retry) = timeouts(args)?;
-        Ok(Some(Self {
-            plan,
-            retry,
-            request_timeout,
-        }))
+/// The uninstall run's settings.
+pub type UninstallSettings = PlanSettings;
+/// The check run's settings.
+pub type CheckSettings = PlanSettings;
+
+impl PlanSettings {
+    /// `None` without `--uninstall-plan` (not an uninstall run), else the checked settings.
+    pub fn uninstall(args: &Args) -> Result<Option<Self>, Error> {
+        Self::of(args.uninstall_plan.as_ref(), args)
     }
-}
 
-/// Checked settings of a check run (`--check-plan`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CheckSettings {
-    /// The plan file.
-    pub plan: std::path::PathBuf,
-    /// How long each step may retry.
-    pub retry: RetryPolicy,
-    /// Timeout of each single request to Kubernetes.
-    pub request_timeout: Duration,
-}
+    /// `None` without `--check-plan` (not a check run), else the checked settings.
+    pub fn check(args: &Args) -> Result<Option<Self>, Error> {
+        Self::of(args.check_plan.as_ref(), args)
+    }
 
-impl CheckSettings {
-    /// `None` without `--check-plan`, else the checked settings.
-    pub fn from_args(args: &Args) -> Result<Option<Self>, Error> {
-        let Some(plan) = args.check_plan.clone() else {
+    fn of(plan: Option<&std::path::PathBuf>, args: &Args) -> Result<Option<Self>, Error> {
+        let Some(plan) = plan else {
             return Ok(None);
         };
         let (request_timeout, retry) = timeouts(args)?;
         Ok(Some(Self {
-            plan,
+            plan: plan.clone(),
             retry,
             request_timeout,
         }))
