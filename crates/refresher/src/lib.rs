@@ -437,13 +437,7 @@ async fn write_namespace_with(
         match service_account::ensure_pull_secret(&accounts, name, secret_name, retry, namespace)
             .await
         {
-            Ok(patched) => tracing::info!(
-                namespace = %namespace,
-                service_account = %name,
-                secret = %secret_name,
-                action = patched.as_str(),
-                "ServiceAccount imagePullSecrets"
-            ),
+            Ok(_) => {}
             // A namespace the selector picked was not named by the user: that some of them lack
             // a ServiceAccount (e.g. `builder` only in build namespaces; `default` a moment after
             // the namespace was created) is normal there, and must not fail every run.

@@ -93,8 +93,8 @@ impl Failed {
 }
 
 /// Makes sure ServiceAccount `name` lists the Secret `secret_name` in `imagePullSecrets`,
-/// keeping every entry others put there and their order. Never creates a ServiceAccount: a
-/// missing one is [`Error::ServiceAccountMissing`].
+/// keeping every entry others put there and their order, and logs what it did. Never creates
+/// a ServiceAccount: a missing one is [`Error::ServiceAccountMissing`].
 pub async fn ensure_pull_secret(
     api: &Api<ServiceAccount>,
     name: &str,
@@ -111,7 +111,16 @@ pub async fn ensure_pull_secret(
         Ok(Patched::Added)
     };
     match read_and_patch(retry, namespace, name, attempt).await {
-        Ok(patched) => Ok(patched),
+        Ok(patched) => {
+            tracing::info!(
+                namespace = %namespace,
+                service_account = %name,
+                secret = %secret_name,
+                action = patched.as_str(),
+                "ServiceAccount imagePullSecrets"
+            );
+            Ok(patched)
+        }
         Err(Failed {
             source: kube::Error::Api(status),
             ..

@@ -328,13 +328,7 @@ async fn service_accounts(
             match service_account::ensure_pull_secret(&api, name, secret_name, retry, &namespace)
                 .await
             {
-                Ok(patched) => tracing::info!(
-                    namespace = %namespace,
-                    service_account = %name,
-                    secret = %secret_name,
-                    action = patched.as_str(),
-                    "ServiceAccount imagePullSecrets"
-                ),
+                Ok(_) => {}
                 // Deleted since the list: nothing to add the Secret to.
                 Err(Error::ServiceAccountMissing { .. }) => {}
                 Err(err) => failures.push(err),
